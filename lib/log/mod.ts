@@ -1,0 +1,5 @@
+/**
+ * Leveled, scoped logging to stderr.
+ * @module
+ */
+export * from "./logger.ts";
