@@ -1,0 +1,215 @@
+import { FRAME_PREFIX_BYTES, MAX_U32 } from "./limits.ts";
+
+/**
+ * What a message encoder writes its fields to. The encoder runs twice over the same
+ * message: once into a {@linkcode BodySizer}, which validates every value and measures the
+ * body, then into a {@linkcode BodyWriter} holding a frame buffer of exactly that size, so
+ * the frame is allocated once and tensor bytes are copied once.
+ */
+export interface BodySink {
+  u8(value: number, field: string): void;
+  u16(value: number, field: string): void;
+  u32(value: number, field: string): void;
+  /** A finite float64; with `nonNegative`, also at least 0. */
+  f64(value: number, field: string, nonNegative?: boolean): void;
+  /** u32 count, then each value as i32. */
+  i32List(values: readonly number[], field: string): void;
+  /** u16 byte length, then UTF-8. */
+  str16(value: string, field: string): void;
+  /** u32 byte length, then UTF-8. */
+  str32(value: string, field: string): void;
+  /** u32 byte length, then the bytes. */
+  bytes32(value: Uint8Array, field: string): void;
+  /** The bytes alone, with no length. */
+  raw(value: Uint8Array, field: string): void;
+  /** Zero bytes up to the next multiple of `alignment` from the start of the body. */
+  align(alignment: number): void;
+}
+
+const encoder = new TextEncoder();
+
+function checkInteger(value: number, max: number, type: string, field: string): void {
+  if (!Number.isInteger(value) || value < 0 || value > max) {
+    throw new RangeError(`Cannot encode ${field}: ${value} is not a ${type}`);
+  }
+}
+
+/** Validates fields and measures the body; keeps the UTF-8 of each string for the writer. */
+export class BodySizer implements BodySink {
+  #length = 0;
+  /** UTF-8 of every string field, in the order they were written. */
+  readonly strings: Uint8Array[] = [];
+
+  /** Body length so far. */
+  get byteLength(): number {
+    return this.#length;
+  }
+
+  u8(value: number, field: string): void {
+    checkInteger(value, 0xff, "u8", field);
+    this.#length += 1;
+  }
+
+  u16(value: number, field: string): void {
+    checkInteger(value, 0xffff, "u16", field);
+    this.#length += 2;
+  }
+
+  u32(value: number, field: string): void {
+    checkInteger(value, MAX_U32, "u32", field);
+    this.#length += 4;
+  }
+
+  f64(value: number, field: string, nonNegative = false): void {
+    if (typeof value !== "number") {
+      throw new TypeError(`Cannot encode ${field}: ${typeof value} is not a number`);
+    }
+    if (!Number.isFinite(value) || (nonNegative && value < 0)) {
+      const wanted = nonNegative ? "a finite number at least 0" : "a finite number";
+      throw new RangeError(`Cannot encode ${field}: ${value} is not ${wanted}`);
+    }
+    this.#length += 8;
+  }
+
+  i32List(values: readonly number[], field: string): void {
+    checkInteger(values.length, MAX_U32, "u32 count", field);
+    for (const value of values) {
+      if (!Number.isInteger(value) || value < -0x8000_0000 || value > 0x7fff_ffff) {
+        throw new RangeError(`Cannot encode ${field}: ${value} is not an i32`);
+      }
+    }
+    this.#length += 4 + 4 * values.length;
+  }
+
+  str16(value: string, field: string): void {
+    this.#string(value, field, 0xffff);
+    this.#length += 2;
+  }
+
+  str32(value: string, field: string): void {
+    this.#string(value, field, MAX_U32);
+    this.#length += 4;
+  }
+
+  bytes32(value: Uint8Array, field: string): void {
+    if (!(value instanceof Uint8Array)) {
+      throw new TypeError(`Cannot encode ${field}: expected a Uint8Array`);
+    }
+    checkInteger(value.byteLength, MAX_U32, "u32 length", field);
+    this.#length += 4 + value.byteLength;
+  }
+
+  raw(value: Uint8Array, field: string): void {
+    if (!(value instanceof Uint8Array)) {
+      throw new TypeError(`Cannot encode ${field}: expected a Uint8Array`);
+    }
+    this.#length += value.byteLength;
+  }
+
+  align(alignment: number): void {
+    this.#length += padding(this.#length, alignment);
+  }
+
+  #string(value: string, field: string, maxBytes: number): void {
+    if (typeof value !== "string") {
+      throw new TypeError(`Cannot encode ${field}: ${typeof value} is not a string`);
+    }
+    const utf8 = encoder.encode(value);
+    if (utf8.byteLength > maxBytes) {
+      throw new RangeError(
+        `Cannot encode ${field}: ${utf8.byteLength} UTF-8 bytes exceed the limit of ${maxBytes}`,
+      );
+    }
+    this.strings.push(utf8);
+    this.#length += utf8.byteLength;
+  }
+}
+
+/** Writes a body, already validated and measured by a {@linkcode BodySizer}, into a frame. */
+export class BodyWriter implements BodySink {
+  /** The whole frame: u32 body length, then the body. */
+  readonly frame: Uint8Array;
+  #view: DataView;
+  #strings: Uint8Array[];
+  #nextString = 0;
+  /** Write position in `frame`. */
+  #at = FRAME_PREFIX_BYTES;
+
+  /** Allocates a frame for a body measured by `sizer`. */
+  constructor(sizer: BodySizer) {
+    if (sizer.byteLength > MAX_U32) {
+      throw new RangeError(
+        `Cannot encode frame: body of ${sizer.byteLength} bytes exceeds the limit of ${MAX_U32}`,
+      );
+    }
+    this.frame = new Uint8Array(FRAME_PREFIX_BYTES + sizer.byteLength);
+    this.#view = new DataView(this.frame.buffer);
+    this.#view.setUint32(0, sizer.byteLength, true);
+    this.#strings = sizer.strings;
+  }
+
+  /** True once exactly the measured number of bytes has been written. */
+  get complete(): boolean {
+    return this.#at === this.frame.byteLength && this.#nextString === this.#strings.length;
+  }
+
+  u8(value: number): void {
+    this.frame[this.#at] = value;
+    this.#at += 1;
+  }
+
+  u16(value: number): void {
+    this.#view.setUint16(this.#at, value, true);
+    this.#at += 2;
+  }
+
+  u32(value: number): void {
+    this.#view.setUint32(this.#at, value, true);
+    this.#at += 4;
+  }
+
+  f64(value: number): void {
+    this.#view.setFloat64(this.#at, value, true);
+    this.#at += 8;
+  }
+
+  i32List(values: readonly number[]): void {
+    this.u32(values.length);
+    for (const value of values) {
+      this.#view.setInt32(this.#at, value, true);
+      this.#at += 4;
+    }
+  }
+
+  str16(): void {
+    const utf8 = this.#strings[this.#nextString++];
+    this.u16(utf8.byteLength);
+    this.raw(utf8);
+  }
+
+  str32(): void {
+    const utf8 = this.#strings[this.#nextString++];
+    this.u32(utf8.byteLength);
+    this.raw(utf8);
+  }
+
+  bytes32(value: Uint8Array): void {
+    this.u32(value.byteLength);
+    this.raw(value);
+  }
+
+  raw(value: Uint8Array): void {
+    this.frame.set(value, this.#at);
+    this.#at += value.byteLength;
+  }
+
+  align(alignment: number): void {
+    // The frame is freshly zeroed, so padding is skipping.
+    this.#at += padding(this.#at - FRAME_PREFIX_BYTES, alignment);
+  }
+}
+
+/** Bytes needed after `offset` to reach a multiple of `alignment`. */
+export function padding(offset: number, alignment: number): number {
+  return (alignment - (offset % alignment)) % alignment;
+}
