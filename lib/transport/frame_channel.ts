@@ -1,0 +1,88 @@
+import { encodeMessage, FrameDecoder } from "../protocol/mod.ts";
+import type { Message } from "../protocol/mod.ts";
+
+const READ_BUFFER_BYTES = 256 * 1024;
+
+/**
+ * A byte stream carrying protocol frames: serialized writes, and reads decoded into
+ * whole messages. The decoder's frame limit starts small and is raised after the handshake.
+ */
+export class FrameChannel {
+  #conn: Deno.Conn;
+  #decoder: FrameDecoder;
+  #readBuffer = new Uint8Array(READ_BUFFER_BYTES);
+  #pending: Message[] = [];
+  #pendingHead = 0;
+  #writeChain: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  /** Wraps an open connection; frames above `maxFrameBytes` are a protocol error. */
+  constructor(conn: Deno.Conn, maxFrameBytes: number) {
+    this.#conn = conn;
+    this.#decoder = new FrameDecoder({ maxFrameBytes });
+  }
+
+  /** The largest frame accepted from now on. */
+  set maxFrameBytes(bytes: number) {
+    this.#decoder.maxFrameBytes = bytes;
+  }
+
+  /** The remote address as "host:port". */
+  get remoteAddress(): string {
+    const addr = this.#conn.remoteAddr as Deno.NetAddr;
+    return addr.hostname.includes(":")
+      ? `[${addr.hostname}]:${addr.port}`
+      : `${addr.hostname}:${addr.port}`;
+  }
+
+  /** Whether `close` has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Encodes and writes one message after every earlier write has finished. Rejects when
+   * the connection fails; later sends then reject too.
+   */
+  send(message: Message): Promise<void> {
+    const frame = encodeMessage(message);
+    const write = this.#writeChain.then(() => this.#writeAll(frame));
+    this.#writeChain = write.catch(() => {});
+    return write;
+  }
+
+  /**
+   * Returns the next message, or null when the peer closed the stream. Throws a
+   * ProtocolError on malformed input and an I/O error when the connection breaks.
+   */
+  async receive(): Promise<Message | null> {
+    while (this.#pendingHead >= this.#pending.length) {
+      this.#pending.length = 0;
+      this.#pendingHead = 0;
+      const n = await this.#conn.read(this.#readBuffer);
+      if (n === null) return null;
+      const messages = this.#decoder.push(this.#readBuffer.subarray(0, n));
+      for (const message of messages) this.#pending.push(message);
+    }
+    return this.#pending[this.#pendingHead++];
+  }
+
+  /** Closes the connection; pending reads end and pending writes reject. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#conn.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource)) throw error;
+    }
+  }
+
+  async #writeAll(frame: Uint8Array): Promise<void> {
+    if (this.#closed) throw new Deno.errors.BrokenPipe("Cannot send frame: connection closed");
+    let offset = 0;
+    while (offset < frame.length) {
+      offset += await this.#conn.write(frame.subarray(offset));
+    }
+  }
+}

@@ -1,0 +1,216 @@
+import type { Message, TopologyReplyMessage } from "../protocol/mod.ts";
+import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
+import type { Logger } from "../log/logger.ts";
+import type { FrameChannel } from "./frame_channel.ts";
+
+/** Messages a peer connection hands to the node; the transport answers the rest itself. */
+export type PeerMessage = Exclude<
+  Message,
+  { type: "hello" | "auth" | "refuse" | "ping" | "pong" | "topology_reply" }
+>;
+
+/** Liveness settings of a connection. */
+export interface LivenessOptions {
+  /** How often to ping. */
+  pingIntervalMs: number;
+  /** A peer silent for this long is disconnected. */
+  silenceTimeoutMs: number;
+  /** How long a request waits for its reply. */
+  requestTimeoutMs: number;
+}
+
+/** Who opened a connection: this node ("local") or the peer ("remote"). */
+export type Initiator = "local" | "remote";
+
+interface PendingRequest {
+  resolve: (message: Message) => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
+/**
+ * An authenticated connection to one peer, used in both directions. It answers pings,
+ * matches replies to requests by id, and closes itself when the peer falls silent.
+ */
+export class PeerConnection {
+  /** The peer's node id, proven by the handshake. */
+  readonly id: string;
+  /** The capabilities the peer reported in its hello. */
+  readonly capabilities: DeviceCapabilities;
+  /** Who dialed this connection. */
+  readonly initiator: Initiator;
+  /** The peer's address as seen on the socket. */
+  readonly address: string;
+  #channel: FrameChannel;
+  #liveness: LivenessOptions;
+  #logger: Logger;
+  #onMessage: (peer: PeerConnection, message: PeerMessage) => void;
+  #pending = new Map<number, PendingRequest>();
+  #nextRequestId = 1;
+  #lastHeardAt = performance.now();
+  #closeReason: string | null = null;
+  #rttMs: number | null = null;
+
+  /** Wraps a channel that finished its handshake; call `run` to start serving it. */
+  constructor(
+    channel: FrameChannel,
+    peer: { id: string; capabilities: DeviceCapabilities; initiator: Initiator },
+    liveness: LivenessOptions,
+    logger: Logger,
+    onMessage: (peer: PeerConnection, message: PeerMessage) => void,
+  ) {
+    this.id = peer.id;
+    this.capabilities = peer.capabilities;
+    this.initiator = peer.initiator;
+    this.address = channel.remoteAddress;
+    this.#channel = channel;
+    this.#liveness = liveness;
+    this.#logger = logger;
+    this.#onMessage = onMessage;
+  }
+
+  /** The last measured ping round trip in ms, or null before the first pong. */
+  get rttMs(): number | null {
+    return this.#rttMs;
+  }
+
+  /** Why the connection closed, or null while it is open. */
+  get closeReason(): string | null {
+    return this.#closeReason;
+  }
+
+  /** Sends a message; rejects when the connection is closed or breaks. */
+  send(message: Message): Promise<void> {
+    if (this.#closeReason !== null) {
+      return Promise.reject(
+        new Error(`Cannot send to ${this.id}: connection closed (${this.#closeReason})`),
+      );
+    }
+    return this.#channel.send(message);
+  }
+
+  /** Asks the peer for its view of the cluster. */
+  async requestTopology(): Promise<TopologyReplyMessage> {
+    const reply = await this.#request((id) => ({ type: "topology_request", id }));
+    if (reply.type !== "topology_reply") throw new Error(`Unexpected reply ${reply.type}`);
+    return reply;
+  }
+
+  /** Pings the peer and returns the round trip in ms. */
+  async ping(): Promise<number> {
+    const reply = await this.#request((id) => ({ type: "ping", id, sentAt: performance.now() }));
+    if (reply.type !== "pong") throw new Error(`Unexpected reply ${reply.type}`);
+    return performance.now() - reply.sentAt;
+  }
+
+  /** Closes the connection with a reason; `run` then returns. Idempotent. */
+  close(reason: string): void {
+    if (this.#closeReason !== null) return;
+    this.#closeReason = reason;
+    this.#channel.close();
+    for (const [id, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      pending.reject(new Error(`Connection to ${this.id} closed: ${reason}`));
+      this.#pending.delete(id);
+    }
+  }
+
+  /**
+   * Serves the connection until it closes, then returns the reason. Pings on an interval
+   * and closes the connection when nothing arrives within the silence timeout.
+   */
+  async run(): Promise<string> {
+    const heartbeat = setInterval(() => this.#heartbeat(), this.#liveness.pingIntervalMs);
+    try {
+      while (this.#closeReason === null) {
+        const message = await this.#channel.receive();
+        if (message === null) {
+          this.close("closed by peer");
+          break;
+        }
+        this.#lastHeardAt = performance.now();
+        this.#dispatch(message);
+      }
+    } catch (error) {
+      this.close(this.#closeReason ?? describeError(error));
+    } finally {
+      clearInterval(heartbeat);
+    }
+    return this.#closeReason ?? "closed";
+  }
+
+  #dispatch(message: Message): void {
+    switch (message.type) {
+      case "ping":
+        this.send({ type: "pong", id: message.id, sentAt: message.sentAt }).catch(() => {});
+        return;
+      case "pong":
+      case "topology_reply":
+        this.#settle(message.id, message);
+        return;
+      case "hello":
+      case "auth":
+      case "refuse":
+        this.#logger.warn(
+          `Closing connection to ${this.id}: unexpected ${message.type} after handshake`,
+        );
+        this.close(`protocol violation: ${message.type} after handshake`);
+        return;
+      case "topology_request":
+      case "prompt":
+      case "tensor":
+      case "token":
+      case "status":
+      case "error":
+      case "cancel":
+        this.#onMessage(this, message);
+        return;
+      default: {
+        const unreachable: never = message;
+        throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
+      }
+    }
+  }
+
+  #heartbeat(): void {
+    const silentMs = performance.now() - this.#lastHeardAt;
+    if (silentMs > this.#liveness.silenceTimeoutMs) {
+      this.#logger.warn(`Peer ${this.id} silent for ${Math.round(silentMs)} ms, disconnecting`);
+      this.close(`no answer for ${Math.round(silentMs)} ms`);
+      return;
+    }
+    this.ping().then((rtt) => this.#rttMs = rtt, () => {});
+  }
+
+  #request(build: (id: number) => Message): Promise<Message> {
+    const id = this.#nextRequestId;
+    this.#nextRequestId = (this.#nextRequestId % 0xffff_fffe) + 1;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(
+          new Error(`Request to ${this.id} timed out after ${this.#liveness.requestTimeoutMs} ms`),
+        );
+      }, this.#liveness.requestTimeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.send(build(id)).catch((error) => {
+        clearTimeout(timer);
+        this.#pending.delete(id);
+        reject(error);
+      });
+    });
+  }
+
+  #settle(id: number, message: Message): void {
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    clearTimeout(pending.timer);
+    this.#pending.delete(id);
+    pending.resolve(message);
+  }
+}
+
+/** Turns anything thrown into a one-line reason. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

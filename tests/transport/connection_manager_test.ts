@@ -1,0 +1,280 @@
+import { deepStrictEqual, equal, ok } from "node:assert/strict";
+import { ConnectionManager, FrameChannel, handshake } from "../../lib/transport/mod.ts";
+import type { ConnectionEvents, PeerConnection, PeerMessage } from "../../lib/transport/mod.ts";
+import { Logger } from "../../lib/log/logger.ts";
+import { UNKNOWN_CAPABILITIES } from "../../lib/topology/device_capabilities.ts";
+import { tensorFromTypedArray } from "../../lib/protocol/mod.ts";
+import { waitUntil } from "../_helpers/wait_until.ts";
+
+class Recorder implements ConnectionEvents {
+  ups: string[] = [];
+  downs: string[] = [];
+  messages: { from: string; message: PeerMessage }[] = [];
+  logs: string[] = [];
+  logger = new Logger("debug", (line) => this.logs.push(line));
+
+  onPeerUp(peer: PeerConnection): void {
+    this.ups.push(peer.id);
+  }
+  onPeerDown(peerId: string): void {
+    this.downs.push(peerId);
+  }
+  onMessage(peer: PeerConnection, message: PeerMessage): void {
+    this.messages.push({ from: peer.id, message });
+  }
+}
+
+interface TestNode {
+  id: string;
+  manager: ConnectionManager;
+  events: Recorder;
+}
+
+async function startNode(
+  id: string,
+  options: { secret?: string; port?: number; nodeIdFilter?: string[]; silenceMs?: number } = {},
+): Promise<TestNode> {
+  const events = new Recorder();
+  const manager = await ConnectionManager.start({
+    selfId: id,
+    capabilities: { ...UNKNOWN_CAPABILITIES, chip: `chip-${id}`, memory: 1000 },
+    hostname: "127.0.0.1",
+    port: options.port ?? 0,
+    secret: options.secret,
+    nodeIdFilter: options.nodeIdFilter,
+    validateNodeId: (peerId) => /^[A-Za-z0-9._-]{1,64}$/.test(peerId),
+    logger: events.logger,
+    events,
+    liveness: { pingIntervalMs: 100, silenceTimeoutMs: options.silenceMs ?? 1500 },
+    reconnect: { initialMs: 50, maxMs: 200 },
+  });
+  return { id, manager, events };
+}
+
+function target(node: TestNode, id = node.id) {
+  return { id, host: "127.0.0.1", port: node.manager.port };
+}
+
+Deno.test("ConnectionManager exchanges tensors both ways over a connection only one side dialed", async () => {
+  const a = await startNode("a");
+  const b = await startNode("b");
+  try {
+    a.manager.setDialTargets([target(b)]);
+    await waitUntil(
+      () => a.manager.peer("b") !== undefined && b.manager.peer("a") !== undefined,
+      "a and b connect",
+    );
+    equal(a.manager.peer("b")!.initiator, "local");
+    equal(b.manager.peer("a")!.initiator, "remote");
+    equal(b.manager.peer("a")!.capabilities.chip, "chip-a");
+
+    const hidden = new Float32Array(2048).map((_, i) => i / 7);
+    const message = {
+      type: "tensor" as const,
+      requestId: "r1",
+      step: 3,
+      shardIndex: 1,
+      meta: "",
+      tensor: tensorFromTypedArray("float32", [1, 1, 2048], hidden),
+    };
+    await b.manager.peer("a")!.send(message);
+    await a.manager.peer("b")!.send({ ...message, step: 4 });
+    await waitUntil(
+      () => a.events.messages.length === 1 && b.events.messages.length === 1,
+      "tensors arrive",
+    );
+    for (const [node, step] of [[a, 3], [b, 4]] as const) {
+      const got = node.events.messages[0].message;
+      ok(got.type === "tensor");
+      equal(got.step, step);
+      const view = new Float32Array(got.tensor.data.buffer, got.tensor.data.byteOffset, 2048);
+      deepStrictEqual(view, hidden);
+    }
+    ok(await a.manager.peer("b")!.ping() >= 0);
+  } finally {
+    await a.manager.close();
+    await b.manager.close();
+  }
+});
+
+Deno.test("ConnectionManager keeps one connection per pair when both sides dial", async () => {
+  const a = await startNode("a");
+  const b = await startNode("b");
+  try {
+    a.manager.setDialTargets([target(b)]);
+    b.manager.setDialTargets([target(a)]);
+    await waitUntil(
+      () => a.manager.peer("b") !== undefined && b.manager.peer("a") !== undefined,
+      "connected",
+    );
+    // Both sides must settle on the connection dialed by the smaller id ("a").
+    await waitUntil(
+      () =>
+        a.manager.peer("b")?.initiator === "local" && b.manager.peer("a")?.initiator === "remote",
+      "both keep a's connection",
+    );
+    await a.manager.peer("b")!.ping();
+    await b.manager.peer("a")!.ping();
+    equal(a.manager.peers().length, 1);
+    equal(b.manager.peers().length, 1);
+  } finally {
+    await a.manager.close();
+    await b.manager.close();
+  }
+});
+
+Deno.test("ConnectionManager refuses a peer with a wrong cluster secret on both sides", async () => {
+  const a = await startNode("a", { secret: "right" });
+  const b = await startNode("b", { secret: "wrong" });
+  try {
+    b.manager.setDialTargets([target(a)]);
+    await waitUntil(
+      () =>
+        a.events.logs.some((l) => l.includes("failed the cluster secret proof")) &&
+        b.events.logs.some((l) => l.includes("failed the cluster secret proof")),
+      "both log the failed proof",
+    );
+    deepStrictEqual(a.events.ups, []);
+    deepStrictEqual(b.events.ups, []);
+  } finally {
+    await a.manager.close();
+    await b.manager.close();
+  }
+});
+
+Deno.test("ConnectionManager refuses a node without a secret when the cluster has one", async () => {
+  const a = await startNode("a", { secret: "s3cret" });
+  const b = await startNode("b");
+  try {
+    b.manager.setDialTargets([target(a)]);
+    await waitUntil(
+      () =>
+        a.events.logs.some((l) => l.includes("sent no cluster secret proof")) &&
+        b.events.logs.some((l) => l.includes("uses a cluster secret and this node has none")),
+      "both sides refuse",
+    );
+    deepStrictEqual(a.events.ups, []);
+    deepStrictEqual(b.events.ups, []);
+  } finally {
+    await a.manager.close();
+    await b.manager.close();
+  }
+});
+
+Deno.test("ConnectionManager connects peers that share a secret", async () => {
+  const a = await startNode("a", { secret: "shared" });
+  const b = await startNode("b", { secret: "shared" });
+  try {
+    b.manager.setDialTargets([target(a)]);
+    await waitUntil(() => a.manager.peer("b") !== undefined, "connected");
+  } finally {
+    await a.manager.close();
+    await b.manager.close();
+  }
+});
+
+Deno.test("ConnectionManager refuses an address that answers with another node id", async () => {
+  const a = await startNode("a");
+  const c = await startNode("c");
+  try {
+    a.manager.setDialTargets([target(c, "b")]);
+    await waitUntil(
+      () => a.events.logs.some((l) => l.includes("expected node b but reached node c")),
+      "a logs the id mismatch",
+    );
+    equal(a.manager.peers().length, 0);
+  } finally {
+    await a.manager.close();
+    await c.manager.close();
+  }
+});
+
+Deno.test("ConnectionManager honours the node id filter", async () => {
+  const a = await startNode("a", { nodeIdFilter: ["c"] });
+  const b = await startNode("b");
+  try {
+    b.manager.setDialTargets([target(a)]);
+    await waitUntil(
+      () => a.events.logs.some((l) => l.includes("node b is not in --node-id-filter")),
+      "a refuses b",
+    );
+    equal(a.manager.peers().length, 0);
+  } finally {
+    await a.manager.close();
+    await b.manager.close();
+  }
+});
+
+Deno.test("ConnectionManager reconnects after the peer restarts", async () => {
+  const a = await startNode("a");
+  let b = await startNode("b");
+  const port = b.manager.port;
+  try {
+    a.manager.setDialTargets([target(b)]);
+    await waitUntil(() => a.manager.peer("b") !== undefined, "first connection");
+    await b.manager.close();
+    await waitUntil(() => a.manager.peer("b") === undefined, "a notices b is gone");
+    deepStrictEqual(a.events.downs, ["b"]);
+    b = await startNode("b", { port });
+    await waitUntil(() => a.manager.peer("b") !== undefined, "a reconnects");
+    deepStrictEqual(a.events.ups, ["b", "b"]);
+  } finally {
+    await a.manager.close();
+    await b.manager.close();
+  }
+});
+
+Deno.test("ConnectionManager drops a peer that stops answering pings", async () => {
+  const a = await startNode("a", { silenceMs: 400 });
+  // A fake peer that completes a real handshake and then never reads or writes again.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let fake: FrameChannel | undefined;
+  const fakeDone = (async () => {
+    const conn = await listener.accept();
+    fake = new FrameChannel(conn, 65536);
+    await handshake(fake, {
+      selfId: "silent",
+      capabilities: UNKNOWN_CAPABILITIES,
+      secretKey: null,
+      timeoutMs: 5000,
+      validateNodeId: () => true,
+    });
+  })();
+  try {
+    a.manager.setDialTargets([{ id: "silent", host: "127.0.0.1", port: listener.addr.port }]);
+    await fakeDone;
+    await waitUntil(() => a.events.downs.includes("silent"), "a drops the silent peer");
+    ok(a.events.logs.some((l) => l.includes("Peer silent silent for")));
+  } finally {
+    a.manager.setDialTargets([]);
+    await a.manager.close();
+    fake?.close();
+    listener.close();
+  }
+});
+
+Deno.test("ConnectionManager closes a connection that sends garbage and keeps serving others", async () => {
+  const a = await startNode("a");
+  const b = await startNode("b");
+  try {
+    b.manager.setDialTargets([target(a)]);
+    await waitUntil(() => a.manager.peer("b") !== undefined, "b connects");
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: a.manager.port });
+    // A length prefix far above the pre-handshake limit.
+    await conn.write(new Uint8Array([0xff, 0xff, 0xff, 0x7f, 1, 2, 3, 4]));
+    const buffer = new Uint8Array(1024);
+    // The node answers with its hello, then closes on the bad frame: read to the end.
+    while ((await conn.read(buffer)) !== null) { /* drain until the node closes */ }
+    conn.close();
+    await waitUntil(
+      () =>
+        a.events.logs.some((l) => l.includes("Refused connection from") && l.includes("exceeds")),
+      "a logs why it closed the connection",
+    );
+    ok(await b.manager.peer("a")!.ping() >= 0);
+    equal(a.manager.peers().length, 1);
+  } finally {
+    await a.manager.close();
+    await b.manager.close();
+  }
+});
