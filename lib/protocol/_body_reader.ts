@@ -123,7 +123,8 @@ export class BodyReader {
 
   /** Fails unless the whole body has been read. */
   end(): void {
-    if (this.remaining !== 0) this.fail(`${this.remaining} trailing bytes after the message`);
+    const left = this.remaining;
+    if (left !== 0) this.fail(`${left} trailing byte${left === 1 ? "" : "s"} after the message`);
   }
 
   #need(length: number, field: string): void {

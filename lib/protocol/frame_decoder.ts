@@ -70,7 +70,8 @@ export class FrameDecoder {
 
   /** Bytes of an incomplete frame held for the next push. */
   get bufferedBytes(): number {
-    return this.#prefixFilled + this.#bodyFilled;
+    if (this.#body === null) return this.#prefixFilled;
+    return FRAME_PREFIX_BYTES + this.#bodyFilled;
   }
 
   /**
