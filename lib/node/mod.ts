@@ -1,0 +1,7 @@
+/**
+ * A cluster node: connections, peers file, topology view and diagnostics, composed.
+ * @module
+ */
+export * from "./exo_node.ts";
+export * from "./topology_snapshot.ts";
+export * from "./tensor_echo.ts";

@@ -1,0 +1,69 @@
+import type { ClusterView } from "../topology/topology.ts";
+import { partitionLayers } from "../topology/partition.ts";
+import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
+
+/** One node in the `/v1/topology` answer. */
+export interface TopologySnapshotNode {
+  id: string;
+  capabilities: DeviceCapabilities;
+  alive: boolean;
+  hops: number;
+  via: string | null;
+  /** The socket address of a direct connection, if any. */
+  address: string | null;
+  rtt_ms: number | null;
+}
+
+/** The layer split of the default model over the alive nodes. */
+export interface TopologyPartition {
+  model: string;
+  num_layers: number;
+  shards: { node_id: string; start_layer: number; end_layer: number }[];
+}
+
+/** The `/v1/topology` answer. */
+export interface TopologySnapshot {
+  node_id: string;
+  nodes: TopologySnapshotNode[];
+  edges: { from: string; to: string }[];
+  partition: TopologyPartition | null;
+}
+
+/** Connection details of the direct peers, by id. */
+export type DirectLinks = ReadonlyMap<string, { address: string; rttMs: number | null }>;
+
+/**
+ * Renders a view as the topology answer, with the default model's layer split over the
+ * alive nodes when its layer count is known.
+ */
+export function topologySnapshot(
+  view: ClusterView,
+  links: DirectLinks,
+  model: { id: string; numLayers: number } | null,
+): TopologySnapshot {
+  const alive = view.nodes.filter((node) => node.alive);
+  const partition = model
+    ? {
+      model: model.id,
+      num_layers: model.numLayers,
+      shards: partitionLayers(
+        alive.map((node) => ({ nodeId: node.nodeId, memory: node.capabilities.memory })),
+        model.numLayers,
+      ).map((s) => ({ node_id: s.nodeId, start_layer: s.startLayer, end_layer: s.endLayer })),
+    }
+    : null;
+  return {
+    node_id: view.selfId,
+    nodes: view.nodes.map((node) => ({
+      id: node.nodeId,
+      capabilities: node.capabilities,
+      alive: node.alive,
+      hops: node.hops,
+      via: node.via ?? null,
+      address: links.get(node.nodeId)?.address ?? null,
+      rtt_ms: links.get(node.nodeId)?.rttMs ?? null,
+    })),
+    edges: view.edges.map(({ from, to }) => ({ from, to })),
+    partition,
+  };
+}

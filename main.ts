@@ -1,0 +1,129 @@
+/**
+ * exo-node: one node of a home cluster that serves a large language model split across
+ * machines. This file is the only composition root: it parses flags, builds the node,
+ * starts its servers and stops everything on SIGINT/SIGTERM.
+ * @module
+ */
+import { FlagError, helpText, parseFlags, resolveNodeId, VERSION } from "./lib/cli/mod.ts";
+import type { NodeOptions } from "./lib/cli/mod.ts";
+import { Logger } from "./lib/log/mod.ts";
+import { detectCapabilities } from "./lib/topology/mod.ts";
+import { ExoNode } from "./lib/node/mod.ts";
+import { resolveModelLayers } from "./lib/node/default_model.ts";
+import { createApp } from "./lib/api/mod.ts";
+
+const encoder = new TextEncoder();
+
+function print(stream: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
+  stream.writeSync(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
+}
+
+/** Runs the program and resolves to its exit status. */
+export async function main(args: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseFlags(args, Deno.env);
+  } catch (error) {
+    if (error instanceof FlagError) {
+      print(Deno.stderr, `exo-node: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  if ("help" in parsed) {
+    print(Deno.stdout, helpText());
+    return 0;
+  }
+  if ("version" in parsed) {
+    print(Deno.stdout, `exo-node ${VERSION}`);
+    return 0;
+  }
+  const logger = new Logger(parsed.logLevel);
+  if (parsed.command === "run") {
+    logger.error("exo-node run: this build has no inference engine yet");
+    return 1;
+  }
+  try {
+    return await serve(parsed, logger);
+  } catch (error) {
+    logger.error(error instanceof Error ? error.message : String(error));
+    return 1;
+  }
+}
+
+async function serve(options: NodeOptions, logger: Logger): Promise<number> {
+  const selfId = await resolveNodeId(options);
+  const capabilities = await detectCapabilities({
+    memoryMb: options.deviceMemoryMb,
+    chip: options.deviceChip,
+    fp32Tflops: options.deviceFlops,
+  }, { logger: logger.child("device") });
+  logger.info(
+    `Node ${selfId}: ${capabilities.chip}, ${capabilities.memory} MB, ${capabilities.flops.fp32} TFLOPS fp32`,
+  );
+
+  let defaultModel = null;
+  if (options.defaultModel) {
+    const resolved = await resolveModelLayers(options.defaultModel);
+    if ("model" in resolved) defaultModel = resolved.model;
+    else logger.warn(`Layer split unknown for --default-model: ${resolved.reason}`);
+  }
+
+  const node = await ExoNode.start({
+    selfId,
+    capabilities,
+    nodeHost: options.nodeHost,
+    nodePort: options.nodePort,
+    // parseFlags guarantees a peers file for manual discovery.
+    peersPath: options.discoveryConfigPath!,
+    secret: options.clusterSecret,
+    nodeIdFilter: options.nodeIdFilter,
+    defaultModel,
+    logger,
+    connectTimeoutMs: options.discoveryTimeout * 1000,
+  });
+
+  const app = createApp({
+    nodeId: selfId,
+    topology: () => node.topology(),
+    echoTensor: (peer, shape) => node.echoTensor(peer, shape),
+  });
+  let server: Deno.HttpServer;
+  try {
+    server = Deno.serve({
+      hostname: "0.0.0.0",
+      port: options.chatgptApiPort,
+      onListen: ({ port }) => logger.info(`HTTP API on http://0.0.0.0:${port} (node ${selfId})`),
+    }, app.fetch);
+  } catch (error) {
+    await node.stop();
+    throw new Error(
+      `Cannot serve the HTTP API on port ${options.chatgptApiPort}: ${(error as Error).message}`,
+    );
+  }
+
+  const signal = await waitForShutdownSignal();
+  logger.info(`Received ${signal}, shutting down`);
+  await server.shutdown();
+  await node.stop();
+  logger.info("Stopped");
+  return 0;
+}
+
+function waitForShutdownSignal(): Promise<Deno.Signal> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+    const handlers = signals.map((signal) => {
+      const handler = () => {
+        for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+        resolve(signal);
+      };
+      Deno.addSignalListener(signal, handler);
+      return [signal, handler] as const;
+    });
+  });
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
