@@ -1,7 +1,13 @@
 import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
 import { BodyReader } from "./_body_reader.ts";
 import { dtypeFromCode, dtypeItemSize } from "./dtype.ts";
-import { HELLO_MAGIC, MAX_TENSOR_NDIM, TENSOR_ALIGNMENT } from "./limits.ts";
+import {
+  AUTH_PROOF_BYTES,
+  HELLO_MAGIC,
+  HELLO_NONCE_BYTES,
+  MAX_TENSOR_NDIM,
+  TENSOR_ALIGNMENT,
+} from "./limits.ts";
 import type { Message, TensorData, TopologyEdge, TopologyNodeInfo } from "./messages.ts";
 import { messageTypeFromCode } from "./type_codes.ts";
 
@@ -44,16 +50,22 @@ function readFields(reader: BodyReader, type: Message["type"]): Message {
       if (!magic.every((byte, i) => byte === HELLO_MAGIC[i])) {
         reader.fail(`magic ${[...magic]} is not "EXON"`);
       }
-      return {
-        type,
-        version: reader.u16("version"),
-        nodeId: reader.str16("nodeId"),
-        capabilities: readCapabilities(reader, "capabilities"),
-        nonce: reader.bytes32("nonce"),
-      };
+      const version = reader.u16("version");
+      const nodeId = reader.str16("nodeId");
+      const capabilities = readCapabilities(reader, "capabilities");
+      const nonce = reader.bytes32("nonce");
+      if (nonce.byteLength !== HELLO_NONCE_BYTES) {
+        reader.fail(`nonce of ${nonce.byteLength} bytes, expected ${HELLO_NONCE_BYTES}`);
+      }
+      return { type, version, nodeId, capabilities, nonce };
     }
-    case "auth":
-      return { type, proof: reader.bytes32("proof") };
+    case "auth": {
+      const proof = reader.bytes32("proof");
+      if (proof.byteLength !== 0 && proof.byteLength !== AUTH_PROOF_BYTES) {
+        reader.fail(`proof of ${proof.byteLength} bytes, expected 0 or ${AUTH_PROOF_BYTES}`);
+      }
+      return { type, proof };
+    }
     case "refuse":
       return { type, reason: reader.str32("reason") };
     case "ping":

@@ -1,7 +1,7 @@
 import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
 import { type BodySink, BodySizer, BodyWriter } from "./_body_writer.ts";
 import { DTYPE_CODES, isDType } from "./dtype.ts";
-import { HELLO_MAGIC, TENSOR_ALIGNMENT } from "./limits.ts";
+import { AUTH_PROOF_BYTES, HELLO_MAGIC, HELLO_NONCE_BYTES, TENSOR_ALIGNMENT } from "./limits.ts";
 import type { Message, TensorData } from "./messages.ts";
 import { tensorByteLength } from "./tensor.ts";
 import { MESSAGE_TYPE_CODES } from "./type_codes.ts";
@@ -45,9 +45,19 @@ function writeMessage(sink: BodySink, message: Message): void {
       sink.u16(message.version, "hello.version");
       sink.str16(message.nodeId, "hello.nodeId");
       writeCapabilities(sink, message.capabilities, "hello.capabilities");
+      if (message.nonce?.byteLength !== HELLO_NONCE_BYTES) {
+        throw new RangeError(
+          `Cannot encode hello.nonce: ${message.nonce?.byteLength} bytes, expected ${HELLO_NONCE_BYTES}`,
+        );
+      }
       sink.bytes32(message.nonce, "hello.nonce");
       return;
     case "auth":
+      if (message.proof?.byteLength !== 0 && message.proof?.byteLength !== AUTH_PROOF_BYTES) {
+        throw new RangeError(
+          `Cannot encode auth.proof: ${message.proof?.byteLength} bytes, expected 0 or ${AUTH_PROOF_BYTES}`,
+        );
+      }
       sink.bytes32(message.proof, "auth.proof");
       return;
     case "refuse":

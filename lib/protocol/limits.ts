@@ -21,3 +21,9 @@ export const TENSOR_ALIGNMENT = 8;
 
 /** The four bytes ("EXON") that open every hello body after its header. */
 export const HELLO_MAGIC: Readonly<Uint8Array> = new Uint8Array([0x45, 0x58, 0x4f, 0x4e]);
+
+/** Bytes of the random nonce in every hello. */
+export const HELLO_NONCE_BYTES = 32;
+
+/** Bytes of a non-empty auth proof (an HMAC-SHA256). */
+export const AUTH_PROOF_BYTES = 32;

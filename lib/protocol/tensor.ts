@@ -103,16 +103,33 @@ export function tensorView<D extends DType>(
     );
   }
   if (data.byteOffset % itemSize !== 0) data = data.slice();
-  const { buffer, byteOffset } = data;
-  const length = data.byteLength / itemSize;
-  const views: { [K in DType]: () => TensorViewTypes[K] } = {
-    float32: () => new Float32Array(buffer, byteOffset, length),
-    float16: () => new Uint16Array(buffer, byteOffset, length),
-    bfloat16: () => new Uint16Array(buffer, byteOffset, length),
-    int32: () => new Int32Array(buffer, byteOffset, length),
-    int64: () => new BigInt64Array(buffer, byteOffset, length),
-    uint8: () => new Uint8Array(buffer, byteOffset, length),
-    int8: () => new Int8Array(buffer, byteOffset, length),
-  };
-  return views[tensor.dtype]() as TensorViewTypes[D];
+  return viewAs(
+    tensor.dtype,
+    data.buffer,
+    data.byteOffset,
+    data.byteLength / itemSize,
+  ) as TensorViewTypes[D];
+}
+
+function viewAs(
+  dtype: DType,
+  buffer: ArrayBufferLike,
+  byteOffset: number,
+  length: number,
+): TensorViewTypes[DType] {
+  switch (dtype) {
+    case "float32":
+      return new Float32Array(buffer, byteOffset, length);
+    case "float16":
+    case "bfloat16":
+      return new Uint16Array(buffer, byteOffset, length);
+    case "int32":
+      return new Int32Array(buffer, byteOffset, length);
+    case "int64":
+      return new BigInt64Array(buffer, byteOffset, length);
+    case "uint8":
+      return new Uint8Array(buffer, byteOffset, length);
+    case "int8":
+      return new Int8Array(buffer, byteOffset, length);
+  }
 }

@@ -168,3 +168,22 @@ Deno.test("decodeMessageBody aligns tensor data even for a body at an odd offset
 Deno.test("decodeMessageBody rejects an empty body", () => {
   throws(() => decodeMessageBody(new Uint8Array(0)), ProtocolError);
 });
+
+Deno.test("decodeMessageBody rejects a hello nonce that is not 32 bytes", () => {
+  const body = bodyOf(sampleMessages()[0]);
+  const lengthAt = body.length - 36;
+  deepStrictEqual(body.slice(lengthAt, lengthAt + 4), u32(32));
+  body.splice(lengthAt, 36, ...u32(31), ...new Array(31).fill(0));
+  rejects(body, "Cannot decode hello: nonce of 31 bytes, expected 32");
+});
+
+Deno.test("decodeMessageBody rejects an auth proof that is neither empty nor 32 bytes", () => {
+  rejects(
+    [2, 0, 0, 0, ...u32(5), 1, 2, 3, 4, 5],
+    "Cannot decode auth: proof of 5 bytes, expected 0 or 32",
+  );
+  deepStrictEqual(decodeMessageBody(Uint8Array.of(2, 0, 0, 0, ...u32(0))), {
+    type: "auth",
+    proof: new Uint8Array(0),
+  });
+});

@@ -140,3 +140,16 @@ Deno.test("encodeMessage rejects an unknown message type", () => {
     message: "Cannot encode message: unknown type nope",
   });
 });
+
+Deno.test("encodeMessage rejects a nonce or proof of the wrong size", () => {
+  const [hello] = sampleMessages();
+  if (hello.type !== "hello") throw new TypeError("Cannot run test: first sample is not hello");
+  throws(() => encodeMessage({ ...hello, nonce: new Uint8Array(16) }), {
+    name: "RangeError",
+    message: "Cannot encode hello.nonce: 16 bytes, expected 32",
+  });
+  throws(() => encodeMessage({ type: "auth", proof: new Uint8Array(31) }), {
+    name: "RangeError",
+    message: "Cannot encode auth.proof: 31 bytes, expected 0 or 32",
+  });
+});
