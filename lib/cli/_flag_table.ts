@@ -1,0 +1,323 @@
+/**
+ * Every flag, as data: the parser, the help text and the tests all read this table, so a
+ * new flag is one entry here (plus its field in `NodeOptions`).
+ * @module
+ */
+import { LOG_LEVELS } from "../log/mod.ts";
+import type { NodeOptions } from "./node_options.ts";
+import {
+  choiceOf,
+  parseHost,
+  parseNodeId,
+  parseNodeIdList,
+  parsePort,
+  parsePositive,
+  parseSeconds,
+  parseText,
+  wholeNumberFrom,
+} from "./_values.ts";
+
+/** Help sections, in the order `helpText` prints them. */
+export const FLAG_GROUPS = [
+  "Node",
+  "Discovery",
+  "API",
+  "Model and inference",
+  "Device (overrides detection)",
+  "General",
+] as const;
+
+/** A help section. */
+export type FlagGroup = typeof FLAG_GROUPS[number];
+
+interface FlagBase {
+  /** Canonical spelling, e.g. "--node-port". */
+  name: `--${string}`;
+  group: FlagGroup;
+  help: string;
+}
+
+/** A flag that takes a value: `--name value` or `--name=value`. */
+export interface ValueFlag<K extends keyof NodeOptions = keyof NodeOptions> extends FlagBase {
+  kind: "value";
+  key: K;
+  /** What the value is, in help: "PORT". */
+  placeholder: string;
+  /** Turns raw text into the value, throwing RangeError with the problem. */
+  parse(raw: string): NodeOptions[K];
+  default?: NodeOptions[K];
+  /** An environment variable read when the flag is absent. */
+  env?: string;
+  /** Help's description of a default that is not a fixed value. */
+  defaultText?: string;
+  /** The only command the flag applies to. */
+  only?: NodeOptions["command"];
+}
+
+type SwitchKey = {
+  [K in keyof NodeOptions]-?: NodeOptions[K] extends boolean ? K : never;
+}[keyof NodeOptions];
+
+/** An on/off flag: `--name` turns it on, `--no-name` (exo's spelling) off; default off. */
+export interface SwitchFlag extends FlagBase {
+  kind: "switch";
+  key: SwitchKey;
+}
+
+/** A flag that answers instead of running: help or version. */
+export interface ActionFlag extends FlagBase {
+  kind: "action";
+  action: "help" | "version";
+  short: `-${string}`;
+}
+
+/** Any flag. */
+export type Flag = ValueFlag | SwitchFlag | ActionFlag;
+
+// Ties each entry's parser and default to its key's type, which a plain array literal would not.
+function value<K extends keyof NodeOptions>(flag: Omit<ValueFlag<K>, "kind">): ValueFlag {
+  const typed: ValueFlag<K> = { kind: "value", ...flag };
+  return typed;
+}
+
+/** The flag table. */
+export const FLAGS: readonly Flag[] = [
+  value({
+    name: "--node-id",
+    key: "nodeId",
+    group: "Node",
+    placeholder: "ID",
+    help: "This node's id (1-64 characters of A-Z a-z 0-9 . _ -)",
+    defaultText: "kept in <state dir>/node_id, made on first run",
+    parse: parseNodeId,
+  }),
+  value({
+    name: "--node-host",
+    key: "nodeHost",
+    group: "Node",
+    placeholder: "HOST",
+    help: "Address the peer listener binds",
+    default: "0.0.0.0",
+    parse: parseHost,
+  }),
+  value({
+    name: "--node-port",
+    key: "nodePort",
+    group: "Node",
+    placeholder: "PORT",
+    help: "TCP port for peer connections (0 = any free port)",
+    default: 50051,
+    parse: parsePort,
+  }),
+  value({
+    name: "--cluster-secret",
+    key: "clusterSecret",
+    group: "Node",
+    placeholder: "SECRET",
+    help: "Shared secret every node of the cluster must prove",
+    defaultText: "none",
+    env: "EXO_CLUSTER_SECRET",
+    parse: parseText,
+  }),
+  {
+    kind: "switch",
+    name: "--disable-tui",
+    key: "disableTui",
+    group: "Node",
+    help: "Do not draw the terminal view of the cluster",
+  },
+  value({
+    name: "--discovery-module",
+    key: "discoveryModule",
+    group: "Discovery",
+    placeholder: "MODULE",
+    help: "How peers are found: manual (a peers file)",
+    default: "manual",
+    parse: choiceOf("a discovery module", ["manual"] as const, {
+      udp: "is not supported yet (use manual)",
+      tailscale: "is not supported yet (use manual)",
+    }),
+  }),
+  value({
+    name: "--discovery-config-path",
+    key: "discoveryConfigPath",
+    group: "Discovery",
+    placeholder: "FILE",
+    help: "Peers file (JSON) for manual discovery; required to serve",
+    defaultText: "none",
+    parse: parseText,
+  }),
+  value({
+    name: "--discovery-timeout",
+    key: "discoveryTimeout",
+    group: "Discovery",
+    placeholder: "SECONDS",
+    help: "Seconds without contact before a peer counts as gone",
+    default: 30,
+    parse: parseSeconds,
+  }),
+  value({
+    name: "--wait-for-peers",
+    key: "waitForPeers",
+    group: "Discovery",
+    placeholder: "N",
+    help: "Peers to wait for before starting",
+    default: 0,
+    parse: wholeNumberFrom(0),
+  }),
+  value({
+    name: "--node-id-filter",
+    key: "nodeIdFilter",
+    group: "Discovery",
+    placeholder: "IDS",
+    help: "Comma-separated node ids; peers with other ids are ignored",
+    defaultText: "all",
+    parse: parseNodeIdList,
+  }),
+  value({
+    name: "--chatgpt-api-port",
+    key: "chatgptApiPort",
+    group: "API",
+    placeholder: "PORT",
+    help: "TCP port of the OpenAI-compatible HTTP API and web chat (0 = any free port)",
+    default: 52415,
+    parse: parsePort,
+  }),
+  value({
+    name: "--chatgpt-api-response-timeout",
+    key: "chatgptApiResponseTimeout",
+    group: "API",
+    placeholder: "SECONDS",
+    help: "Seconds a request may take before it fails",
+    default: 900,
+    parse: parseSeconds,
+  }),
+  value({
+    name: "--max-generate-tokens",
+    key: "maxGenerateTokens",
+    group: "API",
+    placeholder: "N",
+    help: "Most tokens generated for one request",
+    default: 10000,
+    parse: wholeNumberFrom(1),
+  }),
+  value({
+    name: "--default-model",
+    key: "defaultModel",
+    group: "API",
+    placeholder: "MODEL",
+    help: "Model used when a request names none",
+    defaultText: "none",
+    parse: parseText,
+  }),
+  value({
+    name: "--inference-engine",
+    key: "inferenceEngine",
+    group: "Model and inference",
+    placeholder: "ENGINE",
+    help: "Inference engine: onnx",
+    default: "onnx",
+    parse: choiceOf("an inference engine", ["onnx"] as const, {
+      mlx: "is not available: this build runs onnx",
+      tinygrad: "is not available: this build runs onnx",
+    }),
+  }),
+  value({
+    name: "--models-seed-dir",
+    key: "modelsSeedDir",
+    group: "Model and inference",
+    placeholder: "DIR",
+    help: "Folder of models to use before downloading",
+    defaultText: "none",
+    parse: parseText,
+  }),
+  value({
+    name: "--prompt",
+    key: "prompt",
+    group: "Model and inference",
+    placeholder: "TEXT",
+    help: "The prompt to answer",
+    defaultText: "none",
+    only: "run",
+    parse: parseText,
+  }),
+  value({
+    name: "--device-memory",
+    key: "deviceMemoryMb",
+    group: "Device (overrides detection)",
+    placeholder: "MB",
+    help: "Memory this node offers, in MB",
+    defaultText: "detected",
+    parse: wholeNumberFrom(1),
+  }),
+  value({
+    name: "--device-chip",
+    key: "deviceChip",
+    group: "Device (overrides detection)",
+    placeholder: "NAME",
+    help: "Chip name shown to the cluster",
+    defaultText: "detected",
+    parse: parseText,
+  }),
+  value({
+    name: "--device-tflops",
+    key: "deviceFlops",
+    group: "Device (overrides detection)",
+    placeholder: "TFLOPS",
+    help: "float32 throughput in TFLOPS",
+    defaultText: "detected",
+    parse: parsePositive,
+  }),
+  value({
+    name: "--log-level",
+    key: "logLevel",
+    group: "General",
+    placeholder: "LEVEL",
+    help: "Least severe log level shown: debug, info, warn or error",
+    default: "info",
+    parse: choiceOf("a log level", LOG_LEVELS),
+  }),
+  value({
+    name: "--state-dir",
+    key: "stateDir",
+    group: "General",
+    placeholder: "DIR",
+    help: "Folder for this node's state (its node id)",
+    defaultText: "$HOME/.exo-node",
+    env: "EXO_NODE_HOME",
+    parse: parseText,
+  }),
+  {
+    kind: "action",
+    name: "--help",
+    short: "-h",
+    action: "help",
+    group: "General",
+    help: "Print this help and exit",
+  },
+  {
+    kind: "action",
+    name: "--version",
+    short: "-v",
+    action: "version",
+    group: "General",
+    help: "Print the version and exit",
+  },
+];
+
+/**
+ * exo flags this build does not have, with the reason, so an exo command line gets a
+ * better answer than "Unknown flag".
+ */
+export const EXO_ONLY_FLAGS: ReadonlyMap<string, string> = new Map([
+  ["--run-model", "write `exo-node run <model>` instead"],
+  ["--listen-port", "udp discovery is not supported yet"],
+  ["--broadcast-port", "udp discovery is not supported yet"],
+  ["--interface-type-filter", "udp discovery is not supported yet"],
+  ["--tailscale-api-key", "tailscale discovery is not supported yet"],
+  ["--tailnet-name", "tailscale discovery is not supported yet"],
+  ["--prometheus-client-port", "metrics are not supported yet"],
+  ["--download-quick-check", "an exo flag this build does not have"],
+  ["--default-temp", "requests set their own temperature"],
+  ["--system-prompt", "requests carry their own system message"],
+]);

@@ -1,0 +1,113 @@
+/**
+ * Parsers for flag values. Each takes the raw text and returns the value or throws a
+ * RangeError whose message is the detail after "Invalid value for --flag: ".
+ * @module
+ */
+import { isValidNodeId, NODE_ID_RULE } from "./node_id.ts";
+
+const WHOLE_NUMBER = /^[+-]?\d+$/;
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
+const PLAIN = /^[\w.+-]+$/;
+const SHOWN_LENGTH = 40;
+
+/**
+ * setTimeout fires at once for delays above 2^31-1 ms, so a longer timeout would silently
+ * become no timeout at all.
+ */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/** Renders a raw value for a one-line message: plain words as they are, anything else quoted. */
+export function show(raw: string): string {
+  if (PLAIN.test(raw) && raw.length <= SHOWN_LENGTH) return raw;
+  const clipped = raw.length > SHOWN_LENGTH ? raw.slice(0, SHOWN_LENGTH) + "..." : raw;
+  return JSON.stringify(clipped);
+}
+
+function wholeNumber(raw: string, min: number, max: number, problem: string): number {
+  const value = Number(raw);
+  if (!WHOLE_NUMBER.test(raw) || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(`${show(raw)} ${problem}`);
+  }
+  return value;
+}
+
+/** A TCP port; 0 asks the system for a free one. */
+export function parsePort(raw: string): number {
+  return wholeNumber(raw, 0, 65535, "is not a port (1-65535, or 0 for a free port)");
+}
+
+/** Returns a parser of whole numbers no smaller than `min`. */
+export function wholeNumberFrom(min: number): (raw: string) => number {
+  return (raw) => wholeNumber(raw, min, Number.MAX_SAFE_INTEGER, `is not a whole number >= ${min}`);
+}
+
+/** A number above zero, fractions allowed. */
+export function parsePositive(raw: string): number {
+  const value = Number(raw);
+  if (!DECIMAL.test(raw) || !(value > 0) || !Number.isFinite(value)) {
+    throw new RangeError(`${show(raw)} is not a number > 0`);
+  }
+  return value;
+}
+
+/** A timeout in seconds: above zero and short enough for a timer. */
+export function parseSeconds(raw: string): number {
+  const value = Number(raw);
+  if (!DECIMAL.test(raw) || !(value > 0)) {
+    throw new RangeError(`${show(raw)} is not a number of seconds > 0`);
+  }
+  if (value > MAX_TIMEOUT_SECONDS) {
+    throw new RangeError(`${show(raw)} is more than ${MAX_TIMEOUT_SECONDS} seconds`);
+  }
+  return value;
+}
+
+/** Free text that is not only blanks. */
+export function parseText(raw: string): string {
+  if (raw.trim() === "") throw new RangeError(`${show(raw)} is blank`);
+  return raw;
+}
+
+/** A host name or address: no blanks. */
+export function parseHost(raw: string): string {
+  if (/\s/.test(raw)) throw new RangeError(`${show(raw)} is not a host name or address`);
+  return raw;
+}
+
+/** A node id (see `isValidNodeId`). */
+export function parseNodeId(raw: string): string {
+  if (!isValidNodeId(raw)) {
+    throw new RangeError(`${show(raw)} is not a valid node id (${NODE_ID_RULE})`);
+  }
+  return raw;
+}
+
+/** Comma-separated node ids, trimmed; duplicates are dropped. */
+export function parseNodeIdList(raw: string): string[] {
+  const ids = raw.split(",").map((id) => id.trim());
+  if (ids.includes("")) throw new RangeError(`${show(raw)} has an empty entry`);
+  return [...new Set(ids.map(parseNodeId))];
+}
+
+/**
+ * Returns a parser that accepts one of `choices`. `known` holds values that are meaningful
+ * elsewhere (in exo) with the reason this build refuses them, so users get that reason
+ * rather than "not a ...".
+ */
+export function choiceOf<T extends string>(
+  noun: string,
+  choices: readonly T[],
+  known: Readonly<Record<string, string>> = {},
+): (raw: string) => T {
+  return (raw) => {
+    const value = raw.toLowerCase();
+    const choice = choices.find((c) => c === value);
+    if (choice !== undefined) return choice;
+    if (Object.hasOwn(known, value)) throw new RangeError(`${show(raw)} ${known[value]}`);
+    throw new RangeError(`${show(raw)} is not ${noun} (expected ${listOf(choices)})`);
+  };
+}
+
+function listOf(words: readonly string[]): string {
+  return words.length < 2 ? words.join("") : `${words.slice(0, -1).join(", ")} or ${words.at(-1)}`;
+}

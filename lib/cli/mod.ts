@@ -1,0 +1,16 @@
+/**
+ * The command line: exo-compatible flags parsed into {@linkcode NodeOptions}, the help text,
+ * the version, and the node id kept in the state directory.
+ *
+ * ```ts
+ * const parsed = parseFlags(Deno.args, Deno.env);
+ * if ("help" in parsed) console.log(helpText());
+ * ```
+ * @module
+ */
+export * from "./flag_error.ts";
+export * from "./help_text.ts";
+export * from "./node_id.ts";
+export * from "./node_options.ts";
+export * from "./parse_flags.ts";
+export * from "./version.ts";

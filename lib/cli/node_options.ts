@@ -1,0 +1,53 @@
+import type { LogLevel } from "../log/mod.ts";
+
+/** Everything the command line decides about how this node runs. */
+export interface NodeOptions {
+  /** `serve` joins the cluster and offers the API; `run` answers one prompt and exits. */
+  command: "serve" | "run";
+  /** The model of `exo-node run <model>`. */
+  model?: string;
+  /** `--prompt`, the prompt of `run`. */
+  prompt?: string;
+  /** `--node-id`; when absent the id comes from the state file (see `resolveNodeId`). */
+  nodeId?: string;
+  /** `--node-host`, the address the peer listener binds. */
+  nodeHost: string;
+  /** `--node-port`, the peer listener's TCP port; 0 picks a free port. */
+  nodePort: number;
+  /** `--discovery-module`; only the peers file is implemented. */
+  discoveryModule: "manual";
+  /** `--discovery-config-path`, the peers file (required when serving). */
+  discoveryConfigPath?: string;
+  /** `--discovery-timeout`, in seconds. */
+  discoveryTimeout: number;
+  /** `--wait-for-peers`, peers to wait for before starting. */
+  waitForPeers: number;
+  /** `--chatgpt-api-port`, the HTTP API's TCP port; 0 picks a free port. */
+  chatgptApiPort: number;
+  /** `--chatgpt-api-response-timeout`, in seconds. */
+  chatgptApiResponseTimeout: number;
+  /** `--disable-tui`. */
+  disableTui: boolean;
+  /** `--default-model`, used when a request names no model. */
+  defaultModel?: string;
+  /** `--max-generate-tokens`, the cap on tokens per request. */
+  maxGenerateTokens: number;
+  /** `--inference-engine`; this build runs ONNX only. */
+  inferenceEngine: "onnx";
+  /** `--models-seed-dir`, a folder of models to use before downloading. */
+  modelsSeedDir?: string;
+  /** `--node-id-filter`, the only node ids this node will talk to. */
+  nodeIdFilter?: string[];
+  /** `--cluster-secret`, else the `EXO_CLUSTER_SECRET` environment variable. */
+  clusterSecret?: string;
+  /** `--log-level`. */
+  logLevel: LogLevel;
+  /** `--device-memory`, in MB; overrides detection. */
+  deviceMemoryMb?: number;
+  /** `--device-chip`; overrides detection. */
+  deviceChip?: string;
+  /** `--device-tflops`, float32 TFLOPS; overrides detection. */
+  deviceFlops?: number;
+  /** `--state-dir`, else `EXO_NODE_HOME`, else `$HOME/.exo-node`. */
+  stateDir: string;
+}
