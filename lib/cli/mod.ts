@@ -13,4 +13,5 @@ export * from "./help_text.ts";
 export * from "./node_id.ts";
 export * from "./node_options.ts";
 export * from "./parse_flags.ts";
+export * from "./resolve_node_id.ts";
 export * from "./version.ts";
