@@ -1,0 +1,152 @@
+import type { RopeTables } from "./onnx/rope_tables.ts";
+
+/** Dimensions of one request's cache on one shard. */
+export interface KvCacheShape {
+  /** Layers the shard holds. */
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+  numHeads: number;
+  /** Rows added per growth; capacity is always a multiple of it (or `maxLength`). */
+  chunk: number;
+  /** Longest sequence the cache may hold (the rotary tables' length). */
+  maxLength: number;
+}
+
+/** One layer's past keys and values, each [1, kvHeads, capacity, headDim]. */
+export interface LayerKv {
+  key: Float32Array;
+  value: Float32Array;
+}
+
+/**
+ * The key/value cache of one request on one shard, owned by JS so it can be passed to
+ * GroupQueryAttention as `past_key`/`past_value` without copying; only the first `length`
+ * rows of each head are valid (the op is told so through `seqlens_k`).
+ *
+ * After each step the graph hands back the step's packed, un-rotated q|k|v; `append`
+ * rotates the K rows (as the op does internally) and writes K and V at the end. Capacity
+ * grows in chunks, so the buffers are reallocated only every `chunk` tokens.
+ */
+export class KvCache {
+  #shape: KvCacheShape;
+  #layers: LayerKv[] = [];
+  #capacity = 0;
+  #length = 0;
+
+  /** Creates an empty cache. */
+  constructor(shape: KvCacheShape) {
+    if (!(shape.chunk > 0) || !(shape.maxLength > 0)) {
+      throw new RangeError(
+        `Cannot create KV cache: chunk ${shape.chunk} and maxLength ${shape.maxLength} must be positive`,
+      );
+    }
+    this.#shape = shape;
+  }
+
+  /** Valid rows per head (tokens seen so far). */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Allocated rows per head. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Bytes held by the buffers. */
+  get byteLength(): number {
+    return this.#layers.reduce((sum, l) => sum + l.key.byteLength + l.value.byteLength, 0);
+  }
+
+  /** Layer `index` (0 = the shard's first layer) buffers, valid until the next growth. */
+  layer(index: number): LayerKv {
+    const layer = this.#layers[index];
+    if (layer === undefined) throw new RangeError(`Cannot read KV cache: no layer ${index}`);
+    return layer;
+  }
+
+  /** Makes room for `total` rows per head, growing by whole chunks and keeping the rows. */
+  reserve(total: number): void {
+    const { chunk, maxLength, numLayers, numKvHeads, headDim } = this.#shape;
+    if (total > maxLength) {
+      throw new RangeError(
+        `Cannot extend KV cache: ${total} tokens exceed the maximum context of ${maxLength}`,
+      );
+    }
+    if (total <= this.#capacity && this.#layers.length === numLayers) return;
+    const capacity = Math.min(maxLength, Math.ceil(total / chunk) * chunk);
+    const rowsToKeep = this.#length * headDim;
+    const grown: LayerKv[] = [];
+    for (let l = 0; l < numLayers; l++) {
+      const key = new Float32Array(numKvHeads * capacity * headDim); // [1, kvHeads, capacity, headDim]
+      const value = new Float32Array(numKvHeads * capacity * headDim);
+      const old = this.#layers[l];
+      if (old !== undefined) {
+        for (let h = 0; h < numKvHeads; h++) {
+          const from = h * this.#capacity * headDim;
+          const to = h * capacity * headDim;
+          key.set(old.key.subarray(from, from + rowsToKeep), to);
+          value.set(old.value.subarray(from, from + rowsToKeep), to);
+        }
+      }
+      grown.push({ key, value });
+    }
+    this.#layers = grown;
+    this.#capacity = capacity;
+  }
+
+  /**
+   * Writes layer `index`'s K (rotated) and V rows for the `seq` new tokens from the packed
+   * q|k|v the graph returned ([1, seq, (heads + 2 kvHeads) × headDim]), after the valid rows.
+   * Call `reserve` first and `commit` once every layer is appended.
+   */
+  append(index: number, qkv: Float32Array, seq: number, rope: RopeTables): void {
+    const { numHeads, numKvHeads, headDim } = this.#shape;
+    const width = (numHeads + 2 * numKvHeads) * headDim;
+    if (qkv.length !== seq * width) {
+      throw new RangeError(
+        `Cannot append to KV cache: got ${qkv.length} q|k|v values, expected ${seq}x${width}`,
+      );
+    }
+    const start = this.#length;
+    if (start + seq > this.#capacity) {
+      throw new RangeError(
+        `Cannot append to KV cache: ${start + seq} rows exceed capacity ${this.#capacity}`,
+      );
+    }
+    const { key, value } = this.layer(index);
+    const half = headDim / 2;
+    const kOffset = numHeads * headDim;
+    const vOffset = kOffset + numKvHeads * headDim;
+    for (let t = 0; t < seq; t++) {
+      const position = start + t;
+      const token = t * width;
+      const angles = position * rope.halfDim;
+      for (let h = 0; h < numKvHeads; h++) {
+        const src = token + h * headDim;
+        const dst = (h * this.#capacity + position) * headDim;
+        // HF rotate_half: dimension i pairs with i + headDim/2.
+        for (let i = 0; i < half; i++) {
+          const cos = rope.cos[angles + i];
+          const sin = rope.sin[angles + i];
+          const x1 = qkv[kOffset + src + i];
+          const x2 = qkv[kOffset + src + half + i];
+          key[dst + i] = x1 * cos - x2 * sin;
+          key[dst + half + i] = x2 * cos + x1 * sin;
+        }
+        value.set(qkv.subarray(vOffset + src, vOffset + src + headDim), dst);
+      }
+    }
+  }
+
+  /** Marks `seq` appended rows as valid. */
+  commit(seq: number): void {
+    if (this.#length + seq > this.#capacity) {
+      throw new RangeError(
+        `Cannot commit KV cache rows: ${this.#length + seq} exceed capacity ${this.#capacity}`,
+      );
+    }
+    this.#length += seq;
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * ONNX shard graphs for onnxruntime-node: a small protobuf/ONNX writer, a graph builder
+ * that streams weights to an external data file, the transformer shard graph, its disk
+ * cache, and session opening.
+ *
+ * @module
+ */
+
+export { ProtoWriter } from "./protobuf_writer.ts";
+export {
+  encodeModel,
+  ONNX_DATA_TYPES,
+  ONNX_ITEM_SIZES,
+  type OnnxAttributeValue,
+  type OnnxDataType,
+  type OnnxDim,
+  type OnnxInitializer,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensorData,
+  type OnnxValueInfo,
+} from "./onnx_model.ts";
+export {
+  GraphBuilder,
+  MS_DOMAIN,
+  MS_OPSET,
+  type NodeOptions,
+  ONNX_OPSET,
+} from "./graph_builder.ts";
+export { buildRopeTables, ropeInverseFrequencies, type RopeTables } from "./rope_tables.ts";
+export {
+  SEQLENS_K,
+  type ShardDType,
+  type ShardSignature,
+  shardSignature,
+  TOTAL_SEQUENCE_LENGTH,
+} from "./shard_signature.ts";
+export {
+  buildShardGraph,
+  SHARD_GRAPH_VERSION,
+  type ShardGraphOptions,
+  type WeightSource,
+} from "./shard_graph.ts";
+export {
+  type CachedShard,
+  ensureShardModel,
+  shardCacheKey,
+  type ShardCacheRequest,
+} from "./shard_cache.ts";
+export {
+  type ExecutionProvider,
+  type OpenedSession,
+  openSession,
+  type SessionRequest,
+} from "./ort_session.ts";
+export { ort } from "./ort_runtime.ts";

@@ -1,0 +1,60 @@
+import type { Logger } from "../../log/logger.ts";
+import { ort } from "./ort_runtime.ts";
+
+/** Execution providers a shard can ask for. */
+export type ExecutionProvider = "cpu" | "coreml";
+
+/** How to open a session. */
+export interface SessionRequest {
+  modelPath: string;
+  executionProvider: ExecutionProvider;
+  /** Intra-op threads (default 2). */
+  threads?: number;
+}
+
+/** An open session and the provider it actually runs on. */
+export interface OpenedSession {
+  session: ort.InferenceSession;
+  executionProvider: ExecutionProvider;
+  /** Why the requested provider was not used, or null when it was. */
+  fallbackReason: string | null;
+}
+
+/**
+ * Opens an ORT session from a model file path (external data resolves beside it). Intra-op
+ * spinning stays on: turning it off cost ~20% per token here. Callers must not keep several
+ * idle sessions in one process, whose spinning pools steal each other's cores.
+ * A failed CoreML session falls back to CPU, with the reason returned and logged.
+ */
+export async function openSession(request: SessionRequest, logger: Logger): Promise<OpenedSession> {
+  const threads = request.threads ?? 2;
+  if (!Number.isInteger(threads) || threads < 1) {
+    throw new RangeError(`Cannot open session: threads must be a positive integer, got ${threads}`);
+  }
+  const options = (providers: string[]): ort.InferenceSession.SessionOptions => ({
+    executionProviders: providers,
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: "sequential",
+    graphOptimizationLevel: "all",
+    extra: { session: { intra_op: { allow_spinning: "1" } } },
+  });
+  if (request.executionProvider === "coreml") {
+    try {
+      const session = await ort.InferenceSession.create(
+        request.modelPath,
+        options(["coreml", "cpu"]),
+      );
+      return { session, executionProvider: "coreml", fallbackReason: null };
+    } catch (error) {
+      const reason = `CoreML session failed: ${
+        error instanceof Error ? error.message : String(error)
+      }`;
+      logger.warn(`${reason}; falling back to CPU`);
+      const session = await ort.InferenceSession.create(request.modelPath, options(["cpu"]));
+      return { session, executionProvider: "cpu", fallbackReason: reason };
+    }
+  }
+  const session = await ort.InferenceSession.create(request.modelPath, options(["cpu"]));
+  return { session, executionProvider: "cpu", fallbackReason: null };
+}

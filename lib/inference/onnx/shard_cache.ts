@@ -1,0 +1,97 @@
+import type { ModelConfig } from "../../model/model_config.ts";
+import { buildShardGraph, SHARD_GRAPH_VERSION, type WeightSource } from "./shard_graph.ts";
+import type { ShardDType } from "./shard_signature.ts";
+
+/** What a cached shard model depends on. */
+export interface ShardCacheRequest {
+  modelDir: string;
+  config: ModelConfig;
+  startLayer: number;
+  endLayer: number;
+  dtype: ShardDType;
+  maxPositions: number;
+  /** Directory holding one sub-directory per built shard. */
+  cacheDir: string;
+}
+
+/** A built shard model on disk. */
+export interface CachedShard {
+  /** The .onnx file; its external data file sits beside it. */
+  modelPath: string;
+  /** True when the model was already built and conversion was skipped. */
+  hit: boolean;
+  key: string;
+}
+
+const MODEL_FILE = "shard.onnx";
+const DATA_FILE = "shard.onnx.data";
+const DONE_FILE = "complete";
+
+/**
+ * Returns the shard's .onnx path, building it first unless an identical build is cached.
+ * The key covers the model files' names, sizes and mtimes, the layer range, dtype, context
+ * length and builder version. Builds go to a temporary directory renamed into place, so a
+ * crash mid-build never leaves a half-written shard that a later load would trust.
+ */
+export async function ensureShardModel(
+  request: ShardCacheRequest,
+  openWeights: () => Promise<WeightSource & { close?(): void }>,
+): Promise<CachedShard> {
+  const key = await shardCacheKey(request);
+  const dir = `${request.cacheDir}/${key}`;
+  const modelPath = `${dir}/${MODEL_FILE}`;
+  if (await exists(`${dir}/${DONE_FILE}`)) return { modelPath, hit: true, key };
+
+  await Deno.mkdir(request.cacheDir, { recursive: true });
+  const staging = await Deno.makeTempDir({ dir: request.cacheDir, prefix: `.${key}-` });
+  const weights = await openWeights();
+  try {
+    await buildShardGraph(weights, request, `${staging}/${MODEL_FILE}`, `${staging}/${DATA_FILE}`);
+    await Deno.writeTextFile(`${staging}/${DONE_FILE}`, new Date().toISOString());
+    try {
+      await Deno.rename(staging, dir);
+    } catch (error) {
+      // Another process finished the same build first; its copy is as good as ours.
+      if (!(await exists(`${dir}/${DONE_FILE}`))) throw error;
+      await Deno.remove(staging, { recursive: true });
+    }
+  } catch (error) {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    throw error;
+  } finally {
+    weights.close?.();
+  }
+  return { modelPath, hit: false, key };
+}
+
+/** The cache key (hex SHA-256) of a shard build. */
+export async function shardCacheKey(request: ShardCacheRequest): Promise<string> {
+  const files: [string, number, number][] = [];
+  for await (const entry of Deno.readDir(request.modelDir)) {
+    if (!entry.isFile) continue;
+    const stat = await Deno.stat(`${request.modelDir}/${entry.name}`);
+    files.push([entry.name, stat.size, stat.mtime?.getTime() ?? 0]);
+  }
+  files.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const identity = JSON.stringify({
+    builder: SHARD_GRAPH_VERSION,
+    config: request.config,
+    startLayer: request.startLayer,
+    endLayer: request.endLayer,
+    dtype: request.dtype,
+    maxPositions: request.maxPositions,
+    files,
+  });
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(identity));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

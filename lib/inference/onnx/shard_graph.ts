@@ -1,0 +1,326 @@
+import type { ModelConfig } from "../../model/model_config.ts";
+import { GraphBuilder, MS_DOMAIN } from "./graph_builder.ts";
+import { LinearEmitter } from "./linear_emitter.ts";
+import { buildRopeTables } from "./rope_tables.ts";
+import {
+  SEQLENS_K,
+  type ShardDType,
+  type ShardSignature,
+  shardSignature,
+  TOTAL_SEQUENCE_LENGTH,
+} from "./shard_signature.ts";
+import { bytesOf, stackRows } from "./weight_layout.ts";
+
+/** Where checkpoint tensors come from (a CheckpointReader fits): PyTorch layout, float32. */
+export interface WeightSource {
+  readFloat32(name: string): Promise<Float32Array>;
+}
+
+/** What to build. */
+export interface ShardGraphOptions {
+  config: ModelConfig;
+  /** First layer (inclusive). */
+  startLayer: number;
+  /** Last layer (inclusive). */
+  endLayer: number;
+  dtype: ShardDType;
+  /** Rows of the rotary tables: the longest context the graph can serve. */
+  maxPositions: number;
+}
+
+/** Version of the graph layout; bump it whenever built graphs would differ. */
+export const SHARD_GRAPH_VERSION = 1;
+
+const int = (value: number) => ({ kind: "int", value }) as const;
+const float = (value: number) => ({ kind: "float", value }) as const;
+
+/**
+ * Builds the ONNX graph of one pipeline shard into `modelPath`, its weights streamed into
+ * `dataPath` (same directory). One graph serves prefill (seq > 1) and decode (seq = 1).
+ *
+ * Per layer (the fastest layout measured on ORT's CPU EP): [Skip]SimplifiedLayerNorm →
+ * fused q|k|v MatMul (+ qwen2 bias, + qwen3 per-head q/k RMS norms) → GroupQueryAttention
+ * with internal rotary over JS-owned past K/V → o_proj → SkipSimplifiedLayerNorm → fused
+ * gate|up MatMul → Split → x·sigmoid(x) → Mul → down_proj. The residual add of one layer
+ * is folded into the next layer's SkipSimplifiedLayerNorm. Each layer also outputs its
+ * packed, un-rotated q|k|v, from which the runner appends K (rotated in JS) and V rows to
+ * its cache: fetching ORT's full `present` tensors would copy the whole cache every step.
+ */
+export async function buildShardGraph(
+  weights: WeightSource,
+  options: ShardGraphOptions,
+  modelPath: string,
+  dataPath: string,
+): Promise<ShardSignature> {
+  const { config, dtype } = options;
+  const signature = shardSignature(config, options.startLayer, options.endLayer);
+  if (config.headDim % 16 !== 0) {
+    throw new RangeError(
+      `Cannot build shard graph: headDim must be a multiple of 16 for GroupQueryAttention rotary, got ${config.headDim}`,
+    );
+  }
+  if (config.numHeads % config.numKvHeads !== 0) {
+    throw new RangeError(
+      `Cannot build shard graph: numHeads ${config.numHeads} is not a multiple of numKvHeads ${config.numKvHeads}`,
+    );
+  }
+  const builder = new GraphBuilder(dataPath);
+  try {
+    await emitShard(builder, weights, options, signature);
+    builder.writeModel(modelPath, `exo-node shard graph v${SHARD_GRAPH_VERSION} ${dtype}`);
+  } finally {
+    builder.close();
+  }
+  return signature;
+}
+
+async function emitShard(
+  b: GraphBuilder,
+  weights: WeightSource,
+  options: ShardGraphOptions,
+  signature: ShardSignature,
+): Promise<void> {
+  const { config } = options;
+  const hidden = config.hiddenSize;
+  const headDim = config.headDim;
+  const linear = new LinearEmitter(b, options.dtype);
+  const eps = config.rmsNormEps;
+
+  let embedName: string | null = null;
+  let x: string; // [batch, seq, hidden]
+  if (signature.isFirst) {
+    b.input(signature.input, "int64", ["batch", "seq"]);
+    const embed = await weights.readFloat32("model.embed_tokens.weight"); // [vocab, hidden]
+    embedName = b.initializer(
+      "model.embed_tokens.weight",
+      "float32",
+      [config.vocabSize, hidden],
+      bytesOf(embed),
+    );
+    x = b.node1("Gather", [embedName, signature.input], { attributes: { axis: int(0) } });
+  } else {
+    x = b.input(signature.input, "float32", ["batch", "seq", hidden]);
+  }
+  b.input(SEQLENS_K, "int32", ["batch"]);
+  b.input(TOTAL_SEQUENCE_LENGTH, "int32", []);
+
+  const rope = buildRopeTables(config, options.maxPositions);
+  const cos = b.initializer(
+    "rope.cos",
+    "float32",
+    [rope.maxPositions, rope.halfDim],
+    bytesOf(rope.cos),
+  );
+  const sin = b.initializer(
+    "rope.sin",
+    "float32",
+    [rope.maxPositions, rope.halfDim],
+    bytesOf(rope.sin),
+  );
+
+  let residual = x; // [batch, seq, hidden]
+  let pending: string | null = null; // previous layer's MLP output, not yet added to residual
+  for (const { layer, pastKey, pastValue, qkv } of signature.layers) {
+    const p = `model.layers.${layer}.`;
+    const inputNorm = await norm(b, weights, `${p}input_layernorm.weight`);
+    let normed: string;
+    if (pending === null) {
+      normed = b.node1("SimplifiedLayerNormalization", [residual, inputNorm], {
+        attributes: { axis: int(-1), epsilon: float(eps) },
+      });
+    } else {
+      [normed, , , residual] = b.node("SkipSimplifiedLayerNormalization", [
+        pending,
+        residual,
+        inputNorm,
+      ], { outputs: [b.fresh(`${p}normed`), "", "", b.fresh(`${p}residual`)], ...skipNorm(eps) });
+    }
+
+    await emitQkv(b, weights, linear, config, p, normed, qkv);
+    b.input(pastKey, "float32", ["batch", config.numKvHeads, "capacity", headDim]);
+    b.input(pastValue, "float32", ["batch", config.numKvHeads, "capacity", headDim]);
+    const [attention] = b.node("GroupQueryAttention", [
+      qkv,
+      "",
+      "",
+      pastKey,
+      pastValue,
+      SEQLENS_K,
+      TOTAL_SEQUENCE_LENGTH,
+      cos,
+      sin,
+    ], {
+      domain: MS_DOMAIN,
+      outputs: [b.fresh(`${p}attention`), b.fresh(`${p}present_key`), b.fresh(`${p}present_value`)],
+      attributes: {
+        num_heads: int(config.numHeads),
+        kv_num_heads: int(config.numKvHeads),
+        do_rotary: int(1),
+        rotary_interleaved: int(0),
+      },
+    }); // [batch, seq, numHeads * headDim]
+    b.output(qkv, "float32", [
+      "batch",
+      "seq",
+      (config.numHeads + 2 * config.numKvHeads) * headDim,
+    ]);
+
+    const oProj = await weights.readFloat32(`${p}self_attn.o_proj.weight`);
+    const attnOut = linear.emit(
+      attention,
+      `${p}self_attn.o_proj`,
+      oProj,
+      hidden,
+      config.numHeads * headDim,
+    );
+
+    const postNorm = await norm(b, weights, `${p}post_attention_layernorm.weight`);
+    let mlpIn: string;
+    [mlpIn, , , residual] = b.node("SkipSimplifiedLayerNormalization", [
+      attnOut,
+      residual,
+      postNorm,
+    ], { outputs: [b.fresh(`${p}mlp_in`), "", "", b.fresh(`${p}residual_mid`)], ...skipNorm(eps) });
+
+    const inter = config.intermediateSize;
+    const gateUp = linear.emit(
+      mlpIn,
+      `${p}mlp.gate_up_proj`,
+      stackRows([
+        await weights.readFloat32(`${p}mlp.gate_proj.weight`),
+        await weights.readFloat32(`${p}mlp.up_proj.weight`),
+      ], hidden),
+      2 * inter,
+      hidden,
+    ); // [batch, seq, 2 * intermediate]
+    const splitSizes = b.int64(`${p}mlp.split_sizes`, [inter, inter]);
+    const [gate, up] = b.node("Split", [gateUp, splitSizes], {
+      outputs: 2,
+      attributes: { axis: int(-1) },
+    });
+    const silu = b.node1("Mul", [gate, b.node1("Sigmoid", [gate])]);
+    const product = b.node1("Mul", [silu, up]); // [batch, seq, intermediate]
+    const down = await weights.readFloat32(`${p}mlp.down_proj.weight`);
+    pending = linear.emit(product, `${p}mlp.down_proj`, down, hidden, inter);
+  }
+  if (pending === null) throw new RangeError("Cannot build shard graph: the shard holds no layer");
+
+  if (!signature.isLast) {
+    b.node("Add", [pending, residual], { outputs: [signature.output] });
+    b.output(signature.output, "float32", ["batch", "seq", hidden]);
+    return;
+  }
+  const finalNorm = await norm(b, weights, "model.norm.weight");
+  const [normed] = b.node("SkipSimplifiedLayerNormalization", [pending, residual, finalNorm], {
+    outputs: [b.fresh("final_normed"), "", "", ""],
+    ...skipNorm(eps),
+  });
+  const lastIndex = b.initializer(
+    "last_position",
+    "int64",
+    [],
+    bytesOf(new BigInt64Array([-1n])),
+  );
+  const last = b.node1("Gather", [normed, lastIndex], { attributes: { axis: int(1) } }); // [batch, hidden]
+  let lmHead: Float32Array | null = null;
+  let lmHeadName = "lm_head";
+  if (config.tieWordEmbeddings) {
+    lmHeadName = "model.embed_tokens";
+    if (embedName === null || options.dtype !== "float32") {
+      lmHead = await weights.readFloat32("model.embed_tokens.weight");
+    }
+  } else {
+    lmHead = await weights.readFloat32("lm_head.weight");
+  }
+  linear.emitLmHead(
+    last,
+    lmHeadName,
+    lmHead,
+    embedName,
+    config.vocabSize,
+    hidden,
+    signature.output,
+  );
+  b.output(signature.output, "float32", ["batch", config.vocabSize]);
+}
+
+async function emitQkv(
+  b: GraphBuilder,
+  weights: WeightSource,
+  linear: LinearEmitter,
+  config: ModelConfig,
+  p: string,
+  normed: string,
+  outName: string,
+): Promise<void> {
+  const hidden = config.hiddenSize;
+  const qWidth = config.numHeads * config.headDim;
+  const kvWidth = config.numKvHeads * config.headDim;
+  const width = qWidth + 2 * kvWidth;
+  const stacked = stackRows([
+    await weights.readFloat32(`${p}self_attn.q_proj.weight`),
+    await weights.readFloat32(`${p}self_attn.k_proj.weight`),
+    await weights.readFloat32(`${p}self_attn.v_proj.weight`),
+  ], hidden);
+  const steps = (config.attentionBias ? 1 : 0) + (config.qkNorm ? 1 : 0);
+  let qkv = linear.emit(normed, `${p}self_attn.qkv_proj`, stacked, width, hidden, {
+    outName: steps === 0 ? outName : undefined,
+  }); // [batch, seq, width]
+  if (config.attentionBias) {
+    const bias = stackRows([
+      await weights.readFloat32(`${p}self_attn.q_proj.bias`),
+      await weights.readFloat32(`${p}self_attn.k_proj.bias`),
+      await weights.readFloat32(`${p}self_attn.v_proj.bias`),
+    ], 1);
+    const biasName = b.initializer(
+      `${p}self_attn.qkv_proj.bias`,
+      "float32",
+      [width],
+      bytesOf(bias),
+    );
+    const outputs = config.qkNorm ? 1 : [outName];
+    [qkv] = b.node("Add", [qkv, biasName], { outputs });
+  }
+  if (!config.qkNorm) return;
+
+  // q and k heads get an RMS norm over headDim before rotary; v heads are left alone.
+  const heads = config.numHeads + config.numKvHeads;
+  const qkWidth = heads * config.headDim;
+  const sizes = b.int64(`${p}self_attn.qkv_split_sizes`, [qkWidth, kvWidth]);
+  const [qk, v] = b.node("Split", [qkv, sizes], { outputs: 2, attributes: { axis: int(-1) } });
+  const byHead = b.int64(`${p}self_attn.qk_head_shape`, [0, 0, heads, config.headDim]);
+  const flat = b.int64(`${p}self_attn.qk_flat_shape`, [0, 0, qkWidth]);
+  const ones = b.initializer(
+    `${p}self_attn.qk_norm_unit`,
+    "float32",
+    [config.headDim],
+    bytesOf(new Float32Array(config.headDim).fill(1)),
+  );
+  const normedHeads = b.node1("SimplifiedLayerNormalization", [
+    b.node1("Reshape", [qk, byHead]),
+    ones,
+  ], { attributes: { axis: int(-1), epsilon: float(config.rmsNormEps) } }); // [batch, seq, heads, headDim]
+  const qNorm = await weights.readFloat32(`${p}self_attn.q_norm.weight`);
+  const kNorm = await weights.readFloat32(`${p}self_attn.k_norm.weight`);
+  const gamma = new Float32Array(qkWidth);
+  for (let h = 0; h < heads; h++) {
+    gamma.set(h < config.numHeads ? qNorm : kNorm, h * config.headDim);
+  }
+  const gammaName = b.initializer(
+    `${p}self_attn.qk_norm.weight`,
+    "float32",
+    [qkWidth],
+    bytesOf(gamma),
+  );
+  const scaled = b.node1("Mul", [b.node1("Reshape", [normedHeads, flat]), gammaName]);
+  b.node("Concat", [scaled, v], { outputs: [outName], attributes: { axis: int(-1) } });
+}
+
+async function norm(b: GraphBuilder, weights: WeightSource, name: string): Promise<string> {
+  const gamma = await weights.readFloat32(name);
+  return b.initializer(name, "float32", [gamma.length], bytesOf(gamma));
+}
+
+function skipNorm(eps: number) {
+  return { domain: MS_DOMAIN, attributes: { epsilon: float(eps) } };
+}

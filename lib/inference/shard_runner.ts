@@ -1,0 +1,280 @@
+import { type Logger, silentLogger } from "../log/logger.ts";
+import type { ModelConfig } from "../model/model_config.ts";
+import { CheckpointReader } from "../model/checkpoint_reader.ts";
+import { KvCache } from "./kv_cache.ts";
+import { ort } from "./onnx/ort_runtime.ts";
+import { type ExecutionProvider, openSession } from "./onnx/ort_session.ts";
+import { buildRopeTables, type RopeTables } from "./onnx/rope_tables.ts";
+import { ensureShardModel } from "./onnx/shard_cache.ts";
+import {
+  SEQLENS_K,
+  type ShardDType,
+  type ShardSignature,
+  shardSignature,
+  TOTAL_SEQUENCE_LENGTH,
+} from "./onnx/shard_signature.ts";
+
+/** How to load one shard. */
+export interface ShardRunnerOptions {
+  /** Hugging Face model directory (config.json + safetensors). */
+  modelDir: string;
+  config: ModelConfig;
+  /** First layer held (inclusive). */
+  startLayer: number;
+  /** Last layer held (inclusive), as in the topology's ShardRange. */
+  endLayer: number;
+  /** Where built shard graphs are cached. */
+  cacheDir: string;
+  dtype: ShardDType;
+  executionProvider: ExecutionProvider;
+  /** Intra-op threads (default 2). */
+  threads?: number;
+  /** Longest context served (default min(maxPositionEmbeddings, 8192)). */
+  maxContext?: number;
+  /** KV cache growth step in tokens (default 256). */
+  cacheChunk?: number;
+  logger?: Logger;
+}
+
+/** A step's input: token ids on the first shard, hidden states on the others. */
+export type ShardInput =
+  | { tokenIds: number[] }
+  | { hidden: Float32Array; seq: number }; // hidden: [1, seq, hiddenSize]
+
+/** A step's output: hidden states for the next shard, or the last position's logits. */
+export type ShardOutput =
+  | { kind: "hidden"; hidden: Float32Array; seq: number } // [1, seq, hiddenSize]
+  | { kind: "logits"; logits: Float32Array }; // [vocabSize]
+
+const DEFAULT_MAX_CONTEXT = 8192;
+const DEFAULT_CHUNK = 256;
+
+/**
+ * Runs one pipeline shard (a contiguous range of layers) in one ORT session, keeping a
+ * KV cache per request id. A request's cache is created by its first step and lives until
+ * `release`. Steps run one at a time, in call order.
+ */
+export class ShardRunner {
+  #config: ModelConfig;
+  #session: ort.InferenceSession;
+  #signature: ShardSignature;
+  #rope: RopeTables;
+  #caches = new Map<string, KvCache>();
+  #cacheChunk: number;
+  #queue: Promise<unknown> = Promise.resolve();
+  #disposed = false;
+  #cacheHit: boolean;
+  #executionProvider: ExecutionProvider;
+  #fallbackReason: string | null;
+
+  private constructor(
+    config: ModelConfig,
+    session: ort.InferenceSession,
+    signature: ShardSignature,
+    rope: RopeTables,
+    cacheChunk: number,
+    loaded: {
+      cacheHit: boolean;
+      executionProvider: ExecutionProvider;
+      fallbackReason: string | null;
+    },
+  ) {
+    this.#config = config;
+    this.#session = session;
+    this.#signature = signature;
+    this.#rope = rope;
+    this.#cacheChunk = cacheChunk;
+    this.#cacheHit = loaded.cacheHit;
+    this.#executionProvider = loaded.executionProvider;
+    this.#fallbackReason = loaded.fallbackReason;
+  }
+
+  /**
+   * Builds (or finds in `cacheDir`) the shard graph and opens its session.
+   * @throws {RangeError} for a bad layer range, context length or thread count.
+   */
+  static async load(options: ShardRunnerOptions): Promise<ShardRunner> {
+    const logger = options.logger ?? silentLogger;
+    const { config } = options;
+    const signature = shardSignature(config, options.startLayer, options.endLayer);
+    const maxContext = options.maxContext ??
+      Math.min(config.maxPositionEmbeddings, DEFAULT_MAX_CONTEXT);
+    if (!Number.isInteger(maxContext) || maxContext < 1) {
+      throw new RangeError(
+        `Cannot load shard: maxContext must be a positive integer, got ${maxContext}`,
+      );
+    }
+    const cacheChunk = options.cacheChunk ?? DEFAULT_CHUNK;
+    if (!Number.isInteger(cacheChunk) || cacheChunk < 1) {
+      throw new RangeError(
+        `Cannot load shard: cacheChunk must be a positive integer, got ${cacheChunk}`,
+      );
+    }
+    const started = performance.now();
+    const cached = await ensureShardModel({
+      modelDir: options.modelDir,
+      config,
+      startLayer: options.startLayer,
+      endLayer: options.endLayer,
+      dtype: options.dtype,
+      maxPositions: maxContext,
+      cacheDir: options.cacheDir,
+    }, () => CheckpointReader.open(options.modelDir));
+    logger.info(
+      `Shard ${options.startLayer}..${options.endLayer} ${options.dtype}: ${
+        cached.hit ? "cached graph" : "built graph"
+      } in ${(performance.now() - started).toFixed(0)} ms`,
+    );
+    const opened = await openSession({
+      modelPath: cached.modelPath,
+      executionProvider: options.executionProvider,
+      threads: options.threads,
+    }, logger);
+    return new ShardRunner(
+      config,
+      opened.session,
+      signature,
+      buildRopeTables(config, maxContext),
+      cacheChunk,
+      {
+        cacheHit: cached.hit,
+        executionProvider: opened.executionProvider,
+        fallbackReason: opened.fallbackReason,
+      },
+    );
+  }
+
+  /** Whether the built graph came from the disk cache (conversion skipped). */
+  get cacheHit(): boolean {
+    return this.#cacheHit;
+  }
+
+  /** The provider the session runs on (CPU after a CoreML fallback). */
+  get executionProvider(): ExecutionProvider {
+    return this.#executionProvider;
+  }
+
+  /** Why the requested provider was not used, or null. */
+  get fallbackReason(): string | null {
+    return this.#fallbackReason;
+  }
+
+  /** Names and layer range of the graph. */
+  get signature(): ShardSignature {
+    return this.#signature;
+  }
+
+  /** Longest context a request may reach. */
+  get maxContext(): number {
+    return this.#rope.maxPositions;
+  }
+
+  /** Ids of requests that hold a cache. */
+  requestIds(): string[] {
+    return [...this.#caches.keys()];
+  }
+
+  /** Tokens cached for `requestId` (0 when it has no cache). */
+  cachedLength(requestId: string): number {
+    return this.#caches.get(requestId)?.length ?? 0;
+  }
+
+  /** Frees a request's cache; returns whether it had one. */
+  release(requestId: string): boolean {
+    return this.#caches.delete(requestId);
+  }
+
+  /**
+   * Runs the shard on the request's next tokens (prefill when seq > 1, decode when 1),
+   * extending its cache. A failed step leaves the cache as it was.
+   */
+  step(requestId: string, input: ShardInput): Promise<ShardOutput> {
+    const run = this.#queue.then(() => this.#step(requestId, input));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Frees every cache and the session; waits for a running step first. */
+  async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await this.#queue;
+    this.#caches.clear();
+    await this.#session.release();
+  }
+
+  async #step(requestId: string, input: ShardInput): Promise<ShardOutput> {
+    if (this.#disposed) throw new TypeError("Cannot run shard step: the runner is disposed");
+    const config = this.#config;
+    const signature = this.#signature;
+    const feeds: Record<string, ort.Tensor> = {};
+    let seq: number;
+    if ("tokenIds" in input) {
+      if (!signature.isFirst) {
+        throw new TypeError(
+          `Cannot run shard step: layers ${signature.startLayer}..${signature.endLayer} take hidden states, not token ids`,
+        );
+      }
+      seq = input.tokenIds.length;
+      const ids = new BigInt64Array(seq);
+      input.tokenIds.forEach((id, i) => {
+        if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) {
+          throw new RangeError(
+            `Cannot run shard step: token id ${id} is outside 0..${config.vocabSize - 1}`,
+          );
+        }
+        ids[i] = BigInt(id);
+      });
+      feeds[signature.input] = new ort.Tensor("int64", ids, [1, seq]);
+    } else {
+      if (signature.isFirst) {
+        throw new TypeError(
+          "Cannot run shard step: the first shard takes token ids, not hidden states",
+        );
+      }
+      seq = input.seq;
+      if (!Number.isInteger(seq) || input.hidden.length !== seq * config.hiddenSize) {
+        throw new RangeError(
+          `Cannot run shard step: hidden has ${input.hidden.length} values, expected ${seq}x${config.hiddenSize}`,
+        );
+      }
+      feeds[signature.input] = new ort.Tensor("float32", input.hidden, [1, seq, config.hiddenSize]);
+    }
+    if (seq < 1) throw new RangeError("Cannot run shard step: the input holds no token");
+
+    let cache = this.#caches.get(requestId);
+    const fresh = cache === undefined;
+    cache ??= new KvCache({
+      numLayers: signature.layers.length,
+      numHeads: config.numHeads,
+      numKvHeads: config.numKvHeads,
+      headDim: config.headDim,
+      chunk: this.#cacheChunk,
+      maxLength: this.#rope.maxPositions,
+    });
+    const total = cache.length + seq;
+    cache.reserve(total);
+    feeds[SEQLENS_K] = new ort.Tensor("int32", Int32Array.of(total - 1), [1]);
+    feeds[TOTAL_SEQUENCE_LENGTH] = new ort.Tensor("int32", Int32Array.of(total), []);
+    const kvDims = [1, config.numKvHeads, cache.capacity, config.headDim];
+    const fetches: Record<string, null> = { [signature.output]: null };
+    signature.layers.forEach((layer, i) => {
+      const { key, value } = cache.layer(i);
+      feeds[layer.pastKey] = new ort.Tensor("float32", key, kvDims);
+      feeds[layer.pastValue] = new ort.Tensor("float32", value, kvDims);
+      fetches[layer.qkv] = null;
+    });
+
+    const results = await this.#session.run(feeds, fetches);
+    signature.layers.forEach((layer, i) => {
+      cache.append(i, results[layer.qkv].data as Float32Array, seq, this.#rope);
+    });
+    cache.commit(seq);
+    if (fresh) this.#caches.set(requestId, cache);
+
+    const output = results[signature.output].data as Float32Array;
+    return signature.isLast
+      ? { kind: "logits", logits: output }
+      : { kind: "hidden", hidden: output, seq };
+  }
+}
