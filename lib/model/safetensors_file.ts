@@ -1,0 +1,168 @@
+import { CheckpointError } from "./checkpoint_error.ts";
+import { bfloat16BytesToFloat32, float16BytesToFloat32 } from "./float_conversion.ts";
+import {
+  parseSafetensorsHeader,
+  readSafetensorsHeaderLength,
+  SAFETENSORS_PREFIX_BYTES,
+  type TensorInfo,
+} from "./safetensors_header.ts";
+
+/**
+ * An open safetensors file. Opening reads and validates only the header; each read fetches
+ * exactly one tensor's bytes, so a shard never pulls a whole multi-gigabyte file into memory.
+ *
+ * ```ts
+ * const file = await SafetensorsFile.open("model.safetensors");
+ * try {
+ *   const norm = await file.readFloat32("model.norm.weight"); // [hidden]
+ * } finally {
+ *   file.close();
+ * }
+ * ```
+ */
+export class SafetensorsFile {
+  #path: string;
+  #file: Deno.FsFile;
+  #tensors: Map<string, TensorInfo>;
+  #metadata: Record<string, unknown> | null;
+  #dataStart: number;
+  /** Reads share one seek position, so they run one after another. */
+  #pending: Promise<unknown> = Promise.resolve();
+  #inFlight = 0;
+  #closed = false;
+
+  private constructor(
+    path: string,
+    file: Deno.FsFile,
+    tensors: Map<string, TensorInfo>,
+    metadata: Record<string, unknown> | null,
+    dataStart: number,
+  ) {
+    this.#path = path;
+    this.#file = file;
+    this.#tensors = tensors;
+    this.#metadata = metadata;
+    this.#dataStart = dataStart;
+  }
+
+  /** Opens `path` and validates its header; throws {@linkcode CheckpointError} if it is corrupt. */
+  static async open(path: string): Promise<SafetensorsFile> {
+    const file = await Deno.open(path, { read: true });
+    try {
+      const fileSize = (await file.stat()).size;
+      const prefix = await readExactly(file, 0, Math.min(SAFETENSORS_PREFIX_BYTES, fileSize));
+      const headerLength = readSafetensorsHeaderLength(prefix, fileSize, path);
+      const headerBytes = await readExactly(file, SAFETENSORS_PREFIX_BYTES, headerLength);
+      const dataStart = SAFETENSORS_PREFIX_BYTES + headerLength;
+      const header = parseSafetensorsHeader(headerBytes, fileSize - dataStart, path);
+      return new SafetensorsFile(path, file, header.tensors, header.metadata, dataStart);
+    } catch (error) {
+      file.close();
+      throw error;
+    }
+  }
+
+  /** The path the file was opened from. */
+  get path(): string {
+    return this.#path;
+  }
+
+  /** The header's `__metadata__` object, or null. */
+  get metadata(): Record<string, unknown> | null {
+    return this.#metadata;
+  }
+
+  /** Every tensor in the file, by name. */
+  tensors(): Map<string, TensorInfo> {
+    return new Map(this.#tensors);
+  }
+
+  /** Whether the file holds tensor `name`. */
+  has(name: string): boolean {
+    return this.#tensors.has(name);
+  }
+
+  /** The header entry of tensor `name`; throws {@linkcode CheckpointError} if absent. */
+  info(name: string): TensorInfo {
+    const info = this.#tensors.get(name);
+    if (info === undefined) {
+      throw new CheckpointError(
+        `Cannot read safetensors file ${this.#path}: tensor ${name} is not in the file`,
+      );
+    }
+    return info;
+  }
+
+  /** Reads tensor `name`'s raw little-endian bytes into a buffer of their own. */
+  readRaw(name: string): Promise<Uint8Array> {
+    const info = this.info(name);
+    if (this.#closed) {
+      return Promise.reject(
+        new TypeError(`Cannot read safetensors file ${this.#path}: file is closed`),
+      );
+    }
+    this.#inFlight++;
+    const read = this.#pending.then(async () => {
+      try {
+        return await readExactly(this.#file, this.#dataStart + info.begin, info.end - info.begin);
+      } catch (error) {
+        if (!(error instanceof UnexpectedEndError)) throw error;
+        throw new CheckpointError(
+          `Cannot read safetensors file ${this.#path}: tensor ${name} is cut short: ${error.message}`,
+          { cause: error },
+        );
+      } finally {
+        this.#inFlight--;
+        if (this.#closed && this.#inFlight === 0) this.#file.close();
+      }
+    });
+    this.#pending = read.catch(() => {});
+    return read;
+  }
+
+  /** Reads tensor `name` as float32, widening F16 and BF16; other dtypes are refused. */
+  async readFloat32(name: string): Promise<Float32Array> {
+    const { dtype } = this.info(name);
+    if (dtype !== "F32" && dtype !== "F16" && dtype !== "BF16") {
+      throw new CheckpointError(
+        `Cannot read safetensors file ${this.#path}: tensor ${name} has dtype ${dtype}, which does not convert to float32`,
+      );
+    }
+    const bytes = await this.readRaw(name);
+    switch (dtype) {
+      case "F32":
+        // readRaw's buffer is fresh and starts at offset 0, so the view is aligned. Every
+        // platform onnxruntime ships for is little-endian, like the file.
+        return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+      case "F16":
+        return float16BytesToFloat32(bytes);
+      case "BF16":
+        return bfloat16BytesToFloat32(bytes);
+    }
+  }
+
+  /** Closes the file; reads already started still finish, then the handle closes. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#inFlight === 0) this.#file.close();
+  }
+}
+
+class UnexpectedEndError extends Error {}
+
+async function readExactly(file: Deno.FsFile, position: number, size: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(size);
+  await file.seek(position, Deno.SeekMode.Start);
+  let filled = 0;
+  while (filled < size) {
+    const count = await file.read(buffer.subarray(filled));
+    if (count === null) {
+      throw new UnexpectedEndError(
+        `file ended after ${filled} of ${size} bytes at offset ${position}`,
+      );
+    }
+    filled += count;
+  }
+  return buffer;
+}
