@@ -1,7 +1,13 @@
 import { join } from "node:path";
 import { FlagError } from "./flag_error.ts";
 import type { NodeOptions } from "./node_options.ts";
-import { EXO_ONLY_FLAGS, type Flag, FLAGS, type ValueFlag } from "./_flag_table.ts";
+import {
+  EXO_ONLY_FLAGS,
+  type Flag,
+  FLAGS,
+  type SwitchFlag,
+  type ValueFlag,
+} from "./_flag_table.ts";
 import { closest } from "./_suggest.ts";
 import { show } from "./_values.ts";
 
@@ -21,7 +27,7 @@ interface Spelling {
 }
 
 interface Given {
-  flag: Flag;
+  flag: ValueFlag | SwitchFlag;
   /** The flag as the user wrote it, for messages. */
   typed: string;
   value: unknown;
@@ -145,11 +151,10 @@ function scan(args: readonly string[]): {
 
 function remember(
   given: Map<keyof NodeOptions, Given>,
-  flag: Flag,
+  flag: ValueFlag | SwitchFlag,
   typed: string,
   value: unknown,
 ): void {
-  if (flag.kind === "action") return;
   // Two values for one setting are more likely a mistake than an override, so say so.
   if (given.has(flag.key)) throw new FlagError(`Repeated flag: ${typed} (give it once)`, flag.name);
   given.set(flag.key, { flag, typed, value });
