@@ -3,6 +3,7 @@ import { BodyReader } from "./_body_reader.ts";
 import { dtypeFromCode, dtypeItemSize } from "./dtype.ts";
 import {
   AUTH_PROOF_BYTES,
+  BODY_HEADER_BYTES,
   HELLO_MAGIC,
   HELLO_NONCE_BYTES,
   MAX_TENSOR_NDIM,
@@ -27,8 +28,10 @@ export function decodeMessageBody(body: Uint8Array): Message {
   if (body.byteOffset % TENSOR_ALIGNMENT !== 0) body = body.slice();
   // The annotation lets TypeScript narrow after calls to `fail`, which never returns.
   const reader: BodyReader = new BodyReader(body);
-  if (reader.remaining < 4) {
-    reader.fail(`body of ${reader.remaining} bytes is shorter than the 4-byte header`);
+  if (reader.remaining < BODY_HEADER_BYTES) {
+    reader.fail(
+      `body of ${reader.remaining} bytes is shorter than the ${BODY_HEADER_BYTES}-byte header`,
+    );
   }
   const code = reader.u8("type");
   const flags = reader.u8("flags");

@@ -137,7 +137,13 @@ export class FrameDecoder {
         `Cannot decode frame: declared length ${length} is shorter than the ${BODY_HEADER_BYTES}-byte header`,
       );
     }
-    this.#body = new Uint8Array(length);
+    try {
+      this.#body = new Uint8Array(length);
+    } catch (error) {
+      // A frame within the limit can still exceed free memory; that ends this stream only.
+      if (!(error instanceof RangeError)) throw error;
+      throw new ProtocolError(`Cannot decode frame: cannot allocate ${length} bytes for the body`);
+    }
     return at;
   }
 }
