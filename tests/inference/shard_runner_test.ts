@@ -1,0 +1,288 @@
+import assert from "node:assert/strict";
+import type { ModelConfig } from "../../lib/model/model_config.ts";
+import { type ShardOutput, ShardRunner } from "../../lib/inference/shard_runner.ts";
+import type { ShardDType } from "../../lib/inference/onnx/shard_signature.ts";
+import { type CheckpointSpec, writeRandomCheckpoint } from "../fixtures/make_checkpoint.ts";
+import {
+  loadReferenceWeights,
+  referenceForward,
+  type ReferenceWeights,
+} from "../reference/llama_reference.ts";
+
+/** float32 engine vs float64 reference: max abs diff over max |logit|. */
+const FLOAT32_TOLERANCE = 1e-4;
+
+interface Fixture {
+  root: string;
+  dir: string;
+  config: ModelConfig;
+  reference: ReferenceWeights;
+}
+
+async function withCheckpoint(spec: CheckpointSpec, body: (f: Fixture) => Promise<void>) {
+  const root = await Deno.makeTempDir({ prefix: "shard_runner_test_" });
+  try {
+    const { dir, config } = await writeRandomCheckpoint(`${root}/model`, spec);
+    const reference = await loadReferenceWeights(dir);
+    await body({ root, dir, config, reference });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+}
+
+function load(
+  f: Fixture,
+  startLayer: number,
+  endLayer: number,
+  options: { dtype?: ShardDType; cacheChunk?: number; maxContext?: number } = {},
+): Promise<ShardRunner> {
+  return ShardRunner.load({
+    modelDir: f.dir,
+    config: f.config,
+    startLayer,
+    endLayer,
+    cacheDir: `${f.root}/cache`,
+    dtype: options.dtype ?? "float32",
+    executionProvider: "cpu",
+    threads: 1,
+    cacheChunk: options.cacheChunk ?? 4,
+    maxContext: options.maxContext ?? 64,
+  });
+}
+
+function logitsOf(output: ShardOutput): Float32Array {
+  assert.equal(output.kind, "logits");
+  return (output as { logits: Float32Array }).logits;
+}
+
+function hiddenOf(output: ShardOutput): { hidden: Float32Array; seq: number } {
+  assert.equal(output.kind, "hidden");
+  return output as { hidden: Float32Array; seq: number };
+}
+
+/** Asserts max |got - want| <= tolerance × max |want|. */
+function assertClose(
+  got: ArrayLike<number>,
+  want: ArrayLike<number>,
+  tolerance: number,
+  what: string,
+) {
+  assert.equal(got.length, want.length, `${what}: length`);
+  let maxDiff = 0;
+  let maxWant = 0;
+  for (let i = 0; i < want.length; i++) {
+    maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
+    maxWant = Math.max(maxWant, Math.abs(want[i]));
+  }
+  assert.ok(maxWant > 0, `${what}: reference is all zeros`);
+  assert.ok(
+    maxDiff <= tolerance * maxWant,
+    `${what}: max diff ${maxDiff} exceeds ${tolerance} x ${maxWant}`,
+  );
+}
+
+function lastLogits(f: Fixture, tokens: number[]): Float64Array {
+  const all = referenceForward(f.reference, f.config, tokens);
+  return all[all.length - 1];
+}
+
+const PROMPT = [1, 17, 42, 99, 7, 250];
+const DECODED = [33, 5, 380, 64, 12];
+
+const ARCHITECTURES: [string, CheckpointSpec][] = [
+  ["llama untied", { architecture: "llama" }],
+  ["llama tied with llama3 rope scaling", {
+    architecture: "llama",
+    tieWordEmbeddings: true,
+    ropeScaling: {
+      factor: 8,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositionEmbeddings: 256,
+    },
+  }],
+  ["mistral", { architecture: "mistral", numKvHeads: 1 }],
+  ["qwen2 with q/k/v biases", { architecture: "qwen2", tieWordEmbeddings: true }],
+  ["qwen3 with q/k norms", { architecture: "qwen3", headDim: 32 }],
+];
+
+for (const [name, spec] of ARCHITECTURES) {
+  Deno.test(`ShardRunner prefill and cached decode of ${name} match the float64 reference`, async () => {
+    await withCheckpoint({ ...spec, seed: 7 }, async (f) => {
+      const runner = await load(f, 0, f.config.numLayers - 1);
+      try {
+        const tokens = [...PROMPT];
+        assertClose(
+          logitsOf(await runner.step("r", { tokenIds: tokens })),
+          lastLogits(f, tokens),
+          FLOAT32_TOLERANCE,
+          "prefill",
+        );
+        // Decoding past the 4-token cache chunk also exercises the cache's growth.
+        for (const token of DECODED) {
+          tokens.push(token);
+          assertClose(
+            logitsOf(await runner.step("r", { tokenIds: [token] })),
+            lastLogits(f, tokens),
+            FLOAT32_TOLERANCE,
+            `decode at ${tokens.length}`,
+          );
+        }
+        assert.equal(runner.cachedLength("r"), tokens.length);
+      } finally {
+        await runner.dispose();
+      }
+    });
+  });
+}
+
+Deno.test("ShardRunner chunked prefill after a cached prefix matches the reference", async () => {
+  await withCheckpoint({ architecture: "llama", seed: 3 }, async (f) => {
+    const runner = await load(f, 0, f.config.numLayers - 1);
+    try {
+      await runner.step("r", { tokenIds: PROMPT.slice(0, 3) });
+      assertClose(
+        logitsOf(await runner.step("r", { tokenIds: PROMPT.slice(3) })),
+        lastLogits(f, PROMPT),
+        FLOAT32_TOLERANCE,
+        "second chunk",
+      );
+    } finally {
+      await runner.dispose();
+    }
+  });
+});
+
+Deno.test("ShardRunner shards chained by hand equal one shard over all layers", async () => {
+  await withCheckpoint({ architecture: "qwen2", numLayers: 4, seed: 11 }, async (f) => {
+    const whole = await load(f, 0, 3);
+    const wholeLogits: Float32Array[] = [];
+    try {
+      wholeLogits.push(logitsOf(await whole.step("r", { tokenIds: PROMPT })));
+      for (const token of DECODED.slice(0, 2)) {
+        wholeLogits.push(logitsOf(await whole.step("r", { tokenIds: [token] })));
+      }
+    } finally {
+      await whole.dispose();
+    }
+    // One session at a time: idle sessions' spinning thread pools would steal the cores.
+    for (const cuts of [[[0, 1], [2, 3]], [[0, 0], [1, 2], [3, 3]]]) {
+      const inputs = [PROMPT, ...DECODED.slice(0, 2).map((t) => [t])];
+      let carried: { hidden: Float32Array; seq: number }[] = [];
+      let logits: Float32Array[] = [];
+      for (const [start, end] of cuts) {
+        const runner = await load(f, start, end);
+        try {
+          const next: { hidden: Float32Array; seq: number }[] = [];
+          logits = [];
+          for (let step = 0; step < inputs.length; step++) {
+            const output = start === 0
+              ? await runner.step("r", { tokenIds: inputs[step] })
+              : await runner.step("r", carried[step]);
+            if (end === 3) logits.push(logitsOf(output));
+            else next.push(hiddenOf(output));
+          }
+          carried = next;
+        } finally {
+          await runner.dispose();
+        }
+      }
+      logits.forEach((l, step) =>
+        assertClose(l, wholeLogits[step], 1e-5, `${cuts.length} shards, step ${step}`)
+      );
+    }
+  });
+});
+
+Deno.test("ShardRunner keeps each request's cache apart and frees it on release", async () => {
+  await withCheckpoint({ architecture: "llama", seed: 5 }, async (f) => {
+    const runner = await load(f, 0, f.config.numLayers - 1);
+    try {
+      const a = [1, 2, 3];
+      const b = [9, 8, 7, 6];
+      await runner.step("a", { tokenIds: a });
+      await runner.step("b", { tokenIds: b });
+      a.push(4);
+      b.push(5);
+      assertClose(
+        logitsOf(await runner.step("a", { tokenIds: [4] })),
+        lastLogits(f, a),
+        FLOAT32_TOLERANCE,
+        "a",
+      );
+      assertClose(
+        logitsOf(await runner.step("b", { tokenIds: [5] })),
+        lastLogits(f, b),
+        FLOAT32_TOLERANCE,
+        "b",
+      );
+      assert.deepEqual(runner.requestIds().sort(), ["a", "b"]);
+
+      assert.equal(runner.release("a"), true);
+      assert.equal(runner.release("a"), false);
+      assert.deepEqual(runner.requestIds(), ["b"]);
+      assert.equal(runner.cachedLength("a"), 0);
+      // A released id starts over: its next step is a fresh prefill.
+      assertClose(
+        logitsOf(await runner.step("a", { tokenIds: [4] })),
+        lastLogits(f, [4]),
+        FLOAT32_TOLERANCE,
+        "a again",
+      );
+    } finally {
+      await runner.dispose();
+    }
+  });
+});
+
+Deno.test("ShardRunner second load of the same shard hits the disk cache", async () => {
+  await withCheckpoint({ architecture: "llama", seed: 9 }, async (f) => {
+    const first = await load(f, 0, 1);
+    let hidden: Float32Array;
+    try {
+      assert.equal(first.cacheHit, false);
+      hidden = hiddenOf(await first.step("r", { tokenIds: PROMPT })).hidden;
+    } finally {
+      await first.dispose();
+    }
+    const second = await load(f, 0, 1);
+    try {
+      assert.equal(second.cacheHit, true);
+      assert.deepEqual(hiddenOf(await second.step("r", { tokenIds: PROMPT })).hidden, hidden);
+    } finally {
+      await second.dispose();
+    }
+    const otherRange = await load(f, 0, 2);
+    try {
+      assert.equal(otherRange.cacheHit, false);
+    } finally {
+      await otherRange.dispose();
+    }
+  });
+});
+
+Deno.test("ShardRunner rejects bad input and leaves the cache unchanged", async () => {
+  await withCheckpoint({ architecture: "llama", seed: 2 }, async (f) => {
+    await assert.rejects(load(f, 2, 1), RangeError);
+    await assert.rejects(load(f, 0, f.config.numLayers), RangeError);
+    const first = await load(f, 0, 1, { maxContext: 8 });
+    try {
+      await assert.rejects(first.step("r", { hidden: new Float32Array(64), seq: 1 }), TypeError);
+      await assert.rejects(first.step("r", { tokenIds: [] }), RangeError);
+      await assert.rejects(first.step("r", { tokenIds: [f.config.vocabSize] }), RangeError);
+      await first.step("r", { tokenIds: [1, 2, 3, 4, 5, 6] });
+      await assert.rejects(first.step("r", { tokenIds: [1, 2, 3] }), RangeError);
+      assert.equal(first.cachedLength("r"), 6);
+    } finally {
+      await first.dispose();
+    }
+    const last = await load(f, 2, f.config.numLayers - 1);
+    try {
+      await assert.rejects(last.step("r", { tokenIds: [1] }), TypeError);
+      await assert.rejects(last.step("r", { hidden: new Float32Array(10), seq: 1 }), RangeError);
+      assert.deepEqual(last.requestIds(), []);
+    } finally {
+      await last.dispose();
+    }
+  });
+});
