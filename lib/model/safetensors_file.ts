@@ -94,12 +94,10 @@ export class SafetensorsFile {
   }
 
   /** Reads tensor `name`'s raw little-endian bytes into a buffer of their own. */
-  readRaw(name: string): Promise<Uint8Array> {
+  async readRaw(name: string): Promise<Uint8Array> {
     const info = this.info(name);
     if (this.#closed) {
-      return Promise.reject(
-        new TypeError(`Cannot read safetensors file ${this.#path}: file is closed`),
-      );
+      throw new TypeError(`Cannot read safetensors file ${this.#path}: file is closed`);
     }
     this.#inFlight++;
     const read = this.#pending.then(async () => {
@@ -117,7 +115,7 @@ export class SafetensorsFile {
       }
     });
     this.#pending = read.catch(() => {});
-    return read;
+    return await read;
   }
 
   /** Reads tensor `name` as float32, widening F16 and BF16; other dtypes are refused. */
