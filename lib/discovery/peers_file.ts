@@ -126,7 +126,7 @@ function parseCapabilities(
     if (typeof value !== "string") {
       fail([...where, key], `expected a string, got ${describe(value)}`);
     }
-    capabilities[key] = value as string;
+    capabilities[key] = value;
   }
   if (given.memory !== undefined) {
     capabilities.memory = nonNegative(given.memory, [...where, "memory"], "MB", fail);
@@ -135,7 +135,7 @@ function parseCapabilities(
   if (flops !== undefined) {
     if (!isObject(flops)) fail([...where, "flops"], `expected an object, got ${describe(flops)}`);
     for (const key of ["fp32", "fp16", "int8"] as const) {
-      const value = (flops as Record<string, Json>)[key];
+      const value = flops[key];
       if (value !== undefined) {
         capabilities.flops[key] = nonNegative(value, [...where, "flops", key], "TFLOPS", fail);
       }
