@@ -9,7 +9,7 @@ import {
   shardSignature,
   TOTAL_SEQUENCE_LENGTH,
 } from "./shard_signature.ts";
-import { bytesOf, stackRows } from "./weight_layout.ts";
+import { bytesOf, stackRows, transpose } from "./weight_layout.ts";
 
 /** Where checkpoint tensors come from (a CheckpointReader fits): PyTorch layout, float32. */
 export interface WeightSource {
@@ -29,10 +29,11 @@ export interface ShardGraphOptions {
 }
 
 /** Version of the graph layout; bump it whenever built graphs would differ. */
-export const SHARD_GRAPH_VERSION = 1;
+export const SHARD_GRAPH_VERSION = 2;
 
 const int = (value: number) => ({ kind: "int", value }) as const;
 const float = (value: number) => ({ kind: "float", value }) as const;
+const ints = (value: number[]) => ({ kind: "ints", value }) as const;
 
 /**
  * Builds the ONNX graph of one pipeline shard into `modelPath`, its weights streamed into
@@ -86,18 +87,36 @@ async function emitShard(
   const linear = new LinearEmitter(b, options.dtype);
   const eps = config.rmsNormEps;
 
-  let embedName: string | null = null;
+  // A tied head on a shard that also embeds stores the matrix once, transposed for the
+  // head's MatMul (faster than Gemm with transB here); the embedding gathers its columns.
+  const sharedEmbedding = config.tieWordEmbeddings && signature.isFirst && signature.isLast &&
+    options.dtype === "float32";
+  let sharedEmbeddingName = "";
   let x: string; // [batch, seq, hidden]
   if (signature.isFirst) {
     b.input(signature.input, "int64", ["batch", "seq"]);
     const embed = await weights.readFloat32("model.embed_tokens.weight"); // [vocab, hidden]
-    embedName = b.initializer(
-      "model.embed_tokens.weight",
-      "float32",
-      [config.vocabSize, hidden],
-      bytesOf(embed),
-    );
-    x = b.node1("Gather", [embedName, signature.input], { attributes: { axis: int(0) } });
+    checkSize("model.embed_tokens.weight", embed, config.vocabSize * hidden);
+    if (sharedEmbedding) {
+      sharedEmbeddingName = b.initializer(
+        "model.embed_tokens.weight_t",
+        "float32",
+        [hidden, config.vocabSize],
+        bytesOf(transpose(embed, config.vocabSize, hidden)),
+      );
+      const columns = b.node1("Gather", [sharedEmbeddingName, signature.input], {
+        attributes: { axis: int(1) },
+      }); // [hidden, batch, seq]
+      x = b.node1("Transpose", [columns], { attributes: { perm: ints([1, 2, 0]) } });
+    } else {
+      const table = b.initializer(
+        "model.embed_tokens.weight",
+        "float32",
+        [config.vocabSize, hidden],
+        bytesOf(embed),
+      );
+      x = b.node1("Gather", [table, signature.input], { attributes: { axis: int(0) } });
+    }
   } else {
     x = b.input(signature.input, "float32", ["batch", "seq", hidden]);
   }
@@ -222,25 +241,15 @@ async function emitShard(
     bytesOf(new BigInt64Array([-1n])),
   );
   const last = b.node1("Gather", [normed, lastIndex], { attributes: { axis: int(1) } }); // [batch, hidden]
-  let lmHead: Float32Array | null = null;
-  let lmHeadName = "lm_head";
-  if (config.tieWordEmbeddings) {
-    lmHeadName = "model.embed_tokens";
-    if (embedName === null || options.dtype !== "float32") {
-      lmHead = await weights.readFloat32("model.embed_tokens.weight");
-    }
+  if (sharedEmbedding) {
+    b.node("MatMul", [last, sharedEmbeddingName], { outputs: [signature.output] });
   } else {
-    lmHead = await weights.readFloat32("lm_head.weight");
+    const name = config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
+    const head = await weights.readFloat32(name); // [vocab, hidden]
+    linear.emit(last, name.replace(/\.weight$/, ""), head, config.vocabSize, hidden, {
+      outName: signature.output,
+    });
   }
-  linear.emitLmHead(
-    last,
-    lmHeadName,
-    lmHead,
-    embedName,
-    config.vocabSize,
-    hidden,
-    signature.output,
-  );
   b.output(signature.output, "float32", ["batch", config.vocabSize]);
 }
 
@@ -319,6 +328,14 @@ async function emitQkv(
 async function norm(b: GraphBuilder, weights: WeightSource, name: string): Promise<string> {
   const gamma = await weights.readFloat32(name);
   return b.initializer(name, "float32", [gamma.length], bytesOf(gamma));
+}
+
+function checkSize(name: string, data: Float32Array, expected: number): void {
+  if (data.length !== expected) {
+    throw new RangeError(
+      `Cannot build shard graph: ${name} has ${data.length} values, expected ${expected}`,
+    );
+  }
 }
 
 function skipNorm(eps: number) {
