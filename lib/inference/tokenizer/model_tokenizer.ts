@@ -80,25 +80,9 @@ export class ModelTokenizer {
     for (const id of vocab.values()) maxId = Math.max(maxId, id);
     this.vocabSize = maxId + 1;
 
-    this.#templateVariables = {};
-    const specialIds = new Set<number>();
-    for (const [id, token] of this.#tokenizer.get_added_tokens_decoder()) {
-      if (token.special) specialIds.add(id);
-    }
-    for (const key of SPECIAL_TOKEN_KEYS) {
-      const content = tokenContent(config[key]);
-      if (content === undefined) continue;
-      this.#templateVariables[key] = content;
-      const id = this.#tokenizer.token_to_id(content);
-      if (id !== undefined) specialIds.add(id);
-    }
-    const additional = additionalTokenContents(config.additional_special_tokens);
-    this.#templateVariables.additional_special_tokens = additional;
-    for (const content of additional) {
-      const id = this.#tokenizer.token_to_id(content);
-      if (id !== undefined) specialIds.add(id);
-    }
-    this.specialTokenIds = specialIds;
+    const special = collectSpecialTokens(this.#tokenizer, config);
+    this.specialTokenIds = special.ids;
+    this.#templateVariables = special.templateVariables;
 
     const bos = tokenContent(config.bos_token);
     this.bosTokenId = bos === undefined ? undefined : this.#tokenizer.token_to_id(bos);
@@ -203,6 +187,35 @@ export class ModelTokenizer {
     if (this.#addBosToken && ids[0] !== this.bosTokenId) ids.unshift(this.bosTokenId!);
     return ids;
   }
+}
+
+/**
+ * Special token ids (added tokens marked special, plus the config's named and additional
+ * special tokens) and the variables a chat template sees (`bos_token`, `eos_token`, ...).
+ */
+function collectSpecialTokens(
+  tokenizer: Tokenizer,
+  config: Record<string, unknown>,
+): { ids: Set<number>; templateVariables: Record<string, unknown> } {
+  const ids = new Set<number>();
+  for (const [id, token] of tokenizer.get_added_tokens_decoder()) {
+    if (token.special) ids.add(id);
+  }
+  const templateVariables: Record<string, unknown> = {};
+  const contents: string[] = [];
+  for (const key of SPECIAL_TOKEN_KEYS) {
+    const content = tokenContent(config[key]);
+    if (content === undefined) continue;
+    templateVariables[key] = content;
+    contents.push(content);
+  }
+  const additional = additionalTokenContents(config.additional_special_tokens);
+  templateVariables.additional_special_tokens = additional;
+  for (const content of [...contents, ...additional]) {
+    const id = tokenizer.token_to_id(content);
+    if (id !== undefined) ids.add(id);
+  }
+  return { ids, templateVariables };
 }
 
 function templateFromConfig(value: unknown): string | undefined {

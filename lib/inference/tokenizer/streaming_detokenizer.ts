@@ -40,11 +40,21 @@ export class StreamingDetokenizer {
     this.#decoder = decoder;
   }
 
-  /** Adds one generated token and returns the text it completes (often "", never partial). */
+  /**
+   * Adds one generated token and returns the text it completes (often "", never partial).
+   *
+   * @throws {RangeError} When the id is not in the vocabulary; the stream is left as it was.
+   */
   push(id: number): string {
     if (this.#decoder.specialTokenIds.has(id)) return "";
     this.#window.push(id);
-    const text = this.#decodeRaw(this.#window);
+    let text: string;
+    try {
+      text = this.#decodeRaw(this.#window);
+    } catch (error) {
+      this.#window.pop();
+      throw error;
+    }
     if (
       text.length <= this.#prefixText.length || text.endsWith(REPLACEMENT_CHARACTER) ||
       !text.startsWith(this.#prefixText)

@@ -115,3 +115,12 @@ Deno.test("StreamingDetokenizer and StopStringMatcher end at a stop string spann
     assert.ok(stoppedAt > 0 && stoppedAt < ids.length - 1, `stopped at token ${stoppedAt}`);
   }
 });
+
+Deno.test("StreamingDetokenizer rejects an unknown id and keeps streaming", () => {
+  const tokenizer = new ModelTokenizer(tinyTokenizerFiles());
+  const detokenizer = new StreamingDetokenizer(tokenizer);
+  assert.equal(detokenizer.push(104), "h");
+  assert.throws(() => detokenizer.push(9999), RangeError);
+  assert.equal(detokenizer.push(105), "i");
+  assert.equal(detokenizer.flush(), "");
+});
