@@ -36,20 +36,41 @@ function wordsOf(bytes: Uint8Array): Uint16Array {
   return new Uint16Array(aligned.buffer, aligned.byteOffset, aligned.byteLength / 2);
 }
 
+function checkRoom(words: number, out: Float32Array, offset: number): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset + words > out.length) {
+    throw new RangeError(
+      `Cannot convert 16-bit floats: ${words} values do not fit at offset ${offset} of ${out.length}`,
+    );
+  }
+}
+
+/** Decodes IEEE 754 half-precision values (little-endian bytes) into `out` from `offset`. */
+export function decodeFloat16Into(bytes: Uint8Array, out: Float32Array, offset = 0): void {
+  const words = wordsOf(bytes);
+  checkRoom(words.length, out, offset);
+  const table = float16ToFloat32Table();
+  for (let i = 0; i < words.length; i++) out[offset + i] = table[words[i]];
+}
+
+/** Decodes bfloat16 values (little-endian bytes) into `out` from `offset`. */
+export function decodeBfloat16Into(bytes: Uint8Array, out: Float32Array, offset = 0): void {
+  const words = wordsOf(bytes);
+  checkRoom(words.length, out, offset);
+  // bfloat16 is the top half of a float32, so widening is a shift.
+  const outBits = new Int32Array(out.buffer, out.byteOffset, out.length);
+  for (let i = 0; i < words.length; i++) outBits[offset + i] = words[i] << 16;
+}
+
 /** Decodes IEEE 754 half-precision values (little-endian bytes) to float32, exactly. */
 export function float16BytesToFloat32(bytes: Uint8Array): Float32Array {
-  const words = wordsOf(bytes);
-  const table = float16ToFloat32Table();
-  const out = new Float32Array(words.length);
-  for (let i = 0; i < words.length; i++) out[i] = table[words[i]];
+  const out = new Float32Array(bytes.byteLength >> 1);
+  decodeFloat16Into(bytes, out);
   return out;
 }
 
-/** Decodes bfloat16 values (little-endian bytes) to float32, exactly: bfloat16 is float32's top half. */
+/** Decodes bfloat16 values (little-endian bytes) to float32, exactly. */
 export function bfloat16BytesToFloat32(bytes: Uint8Array): Float32Array {
-  const words = wordsOf(bytes);
-  const out = new Float32Array(words.length);
-  const outBits = new Uint32Array(out.buffer);
-  for (let i = 0; i < words.length; i++) outBits[i] = words[i] << 16;
+  const out = new Float32Array(bytes.byteLength >> 1);
+  decodeBfloat16Into(bytes, out);
   return out;
 }

@@ -35,7 +35,12 @@ export {
   SAFETENSORS_SINGLE_FILE,
 } from "./safetensors_index.ts";
 export { CheckpointReader } from "./checkpoint_reader.ts";
-export { bfloat16BytesToFloat32, float16BytesToFloat32 } from "./float_conversion.ts";
+export {
+  bfloat16BytesToFloat32,
+  decodeBfloat16Into,
+  decodeFloat16Into,
+  float16BytesToFloat32,
+} from "./float_conversion.ts";
 export {
   type ShardRange,
   shardTensorNames,

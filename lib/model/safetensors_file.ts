@@ -1,5 +1,5 @@
 import { CheckpointError } from "./checkpoint_error.ts";
-import { bfloat16BytesToFloat32, float16BytesToFloat32 } from "./float_conversion.ts";
+import { decodeBfloat16Into, decodeFloat16Into } from "./float_conversion.ts";
 import {
   parseSafetensorsHeader,
   readSafetensorsHeaderLength,
@@ -96,17 +96,58 @@ export class SafetensorsFile {
   /** Reads tensor `name`'s raw little-endian bytes into a buffer of their own. */
   async readRaw(name: string): Promise<Uint8Array> {
     const info = this.info(name);
+    const out = new Uint8Array(info.end - info.begin);
+    await this.#read(info, async (file) => await fill(file, out, 0, out.length));
+    return out;
+  }
+
+  /**
+   * Reads tensor `name` as float32, widening F16 and BF16 chunk by chunk so that no second
+   * full-size buffer is needed; other dtypes are refused.
+   */
+  async readFloat32(name: string): Promise<Float32Array> {
+    const info = this.info(name);
+    const { dtype } = info;
+    const size = info.end - info.begin;
+    if (dtype === "F32") {
+      const out = new Float32Array(size / 4);
+      // Every platform onnxruntime ships for is little-endian, like the file.
+      const bytes = new Uint8Array(out.buffer);
+      await this.#read(info, async (file) => await fill(file, bytes, 0, size));
+      return out;
+    }
+    if (dtype !== "F16" && dtype !== "BF16") {
+      throw new CheckpointError(
+        `Cannot read safetensors file ${this.#path}: tensor ${name} has dtype ${dtype}, which does not convert to float32`,
+      );
+    }
+    const decode = dtype === "F16" ? decodeFloat16Into : decodeBfloat16Into;
+    const out = new Float32Array(size / 2);
+    await this.#read(info, async (file) => {
+      const chunk = new Uint8Array(Math.min(CHUNK_BYTES, size));
+      for (let done = 0; done < size; done += chunk.length) {
+        const part = chunk.subarray(0, Math.min(chunk.length, size - done));
+        await fill(file, part, done, size);
+        decode(part, out, done / 2);
+      }
+    });
+    return out;
+  }
+
+  /** Runs `work` with the file positioned at the tensor, after every earlier read. */
+  async #read(info: TensorInfo, work: (file: Deno.FsFile) => Promise<void>): Promise<void> {
     if (this.#closed) {
       throw new TypeError(`Cannot read safetensors file ${this.#path}: file is closed`);
     }
     this.#inFlight++;
     const read = this.#pending.then(async () => {
       try {
-        return await readExactly(this.#file, this.#dataStart + info.begin, info.end - info.begin);
+        await this.#file.seek(this.#dataStart + info.begin, Deno.SeekMode.Start);
+        await work(this.#file);
       } catch (error) {
         if (!(error instanceof UnexpectedEndError)) throw error;
         throw new CheckpointError(
-          `Cannot read safetensors file ${this.#path}: tensor ${name} is cut short: ${error.message}`,
+          `Cannot read safetensors file ${this.#path}: tensor ${info.name} is cut short: ${error.message}`,
           { cause: error },
         );
       } finally {
@@ -115,28 +156,7 @@ export class SafetensorsFile {
       }
     });
     this.#pending = read.catch(() => {});
-    return await read;
-  }
-
-  /** Reads tensor `name` as float32, widening F16 and BF16; other dtypes are refused. */
-  async readFloat32(name: string): Promise<Float32Array> {
-    const { dtype } = this.info(name);
-    if (dtype !== "F32" && dtype !== "F16" && dtype !== "BF16") {
-      throw new CheckpointError(
-        `Cannot read safetensors file ${this.#path}: tensor ${name} has dtype ${dtype}, which does not convert to float32`,
-      );
-    }
-    const bytes = await this.readRaw(name);
-    switch (dtype) {
-      case "F32":
-        // readRaw's buffer is fresh and starts at offset 0, so the view is aligned. Every
-        // platform onnxruntime ships for is little-endian, like the file.
-        return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-      case "F16":
-        return float16BytesToFloat32(bytes);
-      case "BF16":
-        return bfloat16BytesToFloat32(bytes);
-    }
+    await read;
   }
 
   /** Closes the file; reads already started still finish, then the handle closes. */
@@ -149,18 +169,32 @@ export class SafetensorsFile {
 
 class UnexpectedEndError extends Error {}
 
-async function readExactly(file: Deno.FsFile, position: number, size: number): Promise<Uint8Array> {
-  const buffer = new Uint8Array(size);
-  await file.seek(position, Deno.SeekMode.Start);
+/** Half-precision tensors are widened through a buffer of this size. */
+const CHUNK_BYTES = 1 << 22;
+
+/**
+ * Fills `target` from the file's current position; `before` and `total` (bytes of the
+ * whole read) only make an early end of file say where it happened.
+ */
+async function fill(
+  file: Deno.FsFile,
+  target: Uint8Array,
+  before: number,
+  total: number,
+): Promise<void> {
   let filled = 0;
-  while (filled < size) {
-    const count = await file.read(buffer.subarray(filled));
+  while (filled < target.length) {
+    const count = await file.read(target.subarray(filled));
     if (count === null) {
-      throw new UnexpectedEndError(
-        `file ended after ${filled} of ${size} bytes at offset ${position}`,
-      );
+      throw new UnexpectedEndError(`file ended after ${before + filled} of ${total} bytes`);
     }
     filled += count;
   }
+}
+
+async function readExactly(file: Deno.FsFile, position: number, size: number): Promise<Uint8Array> {
+  const buffer = new Uint8Array(size);
+  await file.seek(position, Deno.SeekMode.Start);
+  await fill(file, buffer, 0, size);
   return buffer;
 }

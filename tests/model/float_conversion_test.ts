@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { bfloat16BytesToFloat32, float16BytesToFloat32 } from "../../lib/model/float_conversion.ts";
+import {
+  bfloat16BytesToFloat32,
+  decodeBfloat16Into,
+  decodeFloat16Into,
+  float16BytesToFloat32,
+} from "../../lib/model/float_conversion.ts";
 
 function bytesOf(words: number[]): Uint8Array {
   return new Uint8Array(Uint16Array.from(words).buffer);
@@ -62,4 +67,14 @@ Deno.test("half-precision conversion reads a misaligned slice", () => {
 Deno.test("half-precision conversion refuses an odd byte length", () => {
   assert.throws(() => float16BytesToFloat32(new Uint8Array(3)), RangeError);
   assert.throws(() => bfloat16BytesToFloat32(new Uint8Array(3)), RangeError);
+});
+
+Deno.test("decoding into a buffer writes at the offset and refuses to overflow it", () => {
+  const out = new Float32Array(4).fill(9);
+  decodeFloat16Into(bytesOf([0x3c00, 0xc000]), out, 1);
+  assert.deepEqual([...out], [9, 1, -2, 9]);
+  decodeBfloat16Into(bytesOf([0x4049]), out, 3);
+  assert.deepEqual([...out], [9, 1, -2, 3.140625]);
+  assert.throws(() => decodeFloat16Into(bytesOf([0, 0]), out, 3), RangeError);
+  assert.throws(() => decodeBfloat16Into(bytesOf([0]), out, -1), RangeError);
 });

@@ -251,3 +251,21 @@ Deno.test("SafetensorsFile.open passes on a missing file's NotFound", async () =
     await assert.rejects(SafetensorsFile.open(`${dir}/absent.safetensors`), Deno.errors.NotFound);
   });
 });
+
+Deno.test("SafetensorsFile widens half-precision tensors larger than one read chunk", async () => {
+  await withTempDir(async (dir) => {
+    const values = randomValues(2_500_001, 3); // 5 MB as 16-bit floats: two 4 MiB chunks
+    const path = `${dir}/model.safetensors`;
+    await writeSafetensorsFile(path, [
+      tensorOf("half", "F16", values, [values.length]),
+      tensorOf("brain", "BF16", values, [values.length]),
+    ]);
+    const file = await SafetensorsFile.open(path);
+    try {
+      assert.deepEqual(await file.readFloat32("half"), roundTripped(values, "F16"));
+      assert.deepEqual(await file.readFloat32("brain"), roundTripped(values, "BF16"));
+    } finally {
+      file.close();
+    }
+  });
+});
