@@ -1,7 +1,12 @@
 import type { RopeTables } from "./onnx/rope_tables.ts";
 
+/** Element type of cached keys and values (the shard's compute type). */
+export type KvElementType = "float32" | "float16";
+
 /** Dimensions of one request's cache on one shard. */
 export interface KvCacheShape {
+  /** Default float32; float16 buffers hold IEEE half bits in Uint16Arrays, as ORT takes them. */
+  elementType?: KvElementType;
   /** Layers the shard holds. */
   numLayers: number;
   numKvHeads: number;
@@ -13,10 +18,21 @@ export interface KvCacheShape {
   maxLength: number;
 }
 
+/** Cached values as handed to ORT: float32, or float16 bits. */
+export type KvBuffer = Float32Array | Uint16Array;
+
 /** One layer's past keys and values, each [1, kvHeads, capacity, headDim]. */
 export interface LayerKv {
-  key: Float32Array;
-  value: Float32Array;
+  key: KvBuffer;
+  value: KvBuffer;
+}
+
+type FloatView = Float32Array | Float16Array;
+
+function floatView(buffer: KvBuffer): FloatView {
+  return buffer instanceof Float32Array
+    ? buffer
+    : new Float16Array(buffer.buffer, buffer.byteOffset, buffer.length);
 }
 
 /**
@@ -31,6 +47,7 @@ export interface LayerKv {
 export class KvCache {
   #shape: KvCacheShape;
   #layers: LayerKv[] = [];
+  #views: { key: FloatView; value: FloatView }[] = [];
   #capacity = 0;
   #length = 0;
 
@@ -78,9 +95,10 @@ export class KvCache {
     const capacity = Math.min(maxLength, Math.ceil(total / chunk) * chunk);
     const rowsToKeep = this.#length * headDim;
     const grown: LayerKv[] = [];
+    const Buffer = this.#shape.elementType === "float16" ? Uint16Array : Float32Array;
     for (let l = 0; l < numLayers; l++) {
-      const key = new Float32Array(numKvHeads * capacity * headDim); // [1, kvHeads, capacity, headDim]
-      const value = new Float32Array(numKvHeads * capacity * headDim);
+      const key = new Buffer(numKvHeads * capacity * headDim); // [1, kvHeads, capacity, headDim]
+      const value = new Buffer(numKvHeads * capacity * headDim);
       const old = this.#layers[l];
       if (old !== undefined) {
         for (let h = 0; h < numKvHeads; h++) {
@@ -93,6 +111,7 @@ export class KvCache {
       grown.push({ key, value });
     }
     this.#layers = grown;
+    this.#views = grown.map((l) => ({ key: floatView(l.key), value: floatView(l.value) }));
     this.#capacity = capacity;
   }
 
@@ -101,7 +120,8 @@ export class KvCache {
    * q|k|v the graph returned ([1, seq, (heads + 2 kvHeads) × headDim]), after the valid rows.
    * Call `reserve` first and `commit` once every layer is appended.
    */
-  append(index: number, qkv: Float32Array, seq: number, rope: RopeTables): void {
+  append(index: number, packed: KvBuffer, seq: number, rope: RopeTables): void {
+    const qkv = floatView(packed);
     const { numHeads, numKvHeads, headDim } = this.#shape;
     const width = (numHeads + 2 * numKvHeads) * headDim;
     if (qkv.length !== seq * width) {
@@ -115,7 +135,9 @@ export class KvCache {
         `Cannot append to KV cache: ${start + seq} rows exceed capacity ${this.#capacity}`,
       );
     }
-    const { key, value } = this.layer(index);
+    this.layer(index);
+    // Writes through a Float16Array view round once, from the float64 result.
+    const { key, value } = this.#views[index];
     const half = headDim / 2;
     const kOffset = numHeads * headDim;
     const vOffset = kOffset + numKvHeads * headDim;

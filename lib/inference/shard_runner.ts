@@ -1,7 +1,7 @@
 import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ModelConfig } from "../model/model_config.ts";
 import { CheckpointReader } from "../model/checkpoint_reader.ts";
-import { KvCache } from "./kv_cache.ts";
+import { type KvBuffer, KvCache, type KvElementType } from "./kv_cache.ts";
 import { ort } from "./onnx/ort_runtime.ts";
 import { type ExecutionProvider, openSession } from "./onnx/ort_session.ts";
 import { buildRopeTables, type RopeTables } from "./onnx/rope_tables.ts";
@@ -61,6 +61,7 @@ export class ShardRunner {
   #rope: RopeTables;
   #caches = new Map<string, KvCache>();
   #cacheChunk: number;
+  #kvType: KvElementType;
   #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
   #cacheHit: boolean;
@@ -73,6 +74,7 @@ export class ShardRunner {
     signature: ShardSignature,
     rope: RopeTables,
     cacheChunk: number,
+    kvType: KvElementType,
     loaded: {
       cacheHit: boolean;
       executionProvider: ExecutionProvider;
@@ -84,6 +86,7 @@ export class ShardRunner {
     this.#signature = signature;
     this.#rope = rope;
     this.#cacheChunk = cacheChunk;
+    this.#kvType = kvType;
     this.#cacheHit = loaded.cacheHit;
     this.#executionProvider = loaded.executionProvider;
     this.#fallbackReason = loaded.fallbackReason;
@@ -136,6 +139,7 @@ export class ShardRunner {
       signature,
       buildRopeTables(config, maxContext),
       cacheChunk,
+      options.dtype === "float16" ? "float16" : "float32",
       {
         cacheHit: cached.hit,
         executionProvider: opened.executionProvider,
@@ -245,6 +249,7 @@ export class ShardRunner {
     let cache = this.#caches.get(requestId);
     const fresh = cache === undefined;
     cache ??= new KvCache({
+      elementType: this.#kvType,
       numLayers: signature.layers.length,
       numHeads: config.numHeads,
       numKvHeads: config.numKvHeads,
@@ -260,14 +265,14 @@ export class ShardRunner {
     const fetches: Record<string, null> = { [signature.output]: null };
     signature.layers.forEach((layer, i) => {
       const { key, value } = cache.layer(i);
-      feeds[layer.pastKey] = new ort.Tensor("float32", key, kvDims);
-      feeds[layer.pastValue] = new ort.Tensor("float32", value, kvDims);
+      feeds[layer.pastKey] = new ort.Tensor(this.#kvType, key, kvDims);
+      feeds[layer.pastValue] = new ort.Tensor(this.#kvType, value, kvDims);
       fetches[layer.qkv] = null;
     });
 
     const results = await this.#session.run(feeds, fetches);
     signature.layers.forEach((layer, i) => {
-      cache.append(i, results[layer.qkv].data as Float32Array, seq, this.#rope);
+      cache.append(i, results[layer.qkv].data as KvBuffer, seq, this.#rope);
     });
     cache.commit(seq);
     if (fresh) this.#caches.set(requestId, cache);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { KvCache } from "../../lib/inference/kv_cache.ts";
 import type { RopeTables } from "../../lib/inference/onnx/rope_tables.ts";
+import { fromFloat16Bits, toFloat16Bits } from "../../lib/inference/onnx/float16.ts";
 
 const shape = { numLayers: 1, numHeads: 2, numKvHeads: 1, headDim: 4, chunk: 2, maxLength: 8 };
 const width = (shape.numHeads + 2 * shape.numKvHeads) * shape.headDim; // q|k|v per token
@@ -67,4 +68,18 @@ Deno.test("KvCache refuses to pass its maximum length or capacity", () => {
   assert.throws(() => cache.commit(2), RangeError);
   assert.equal(cache.length, 7);
   assert.throws(() => new KvCache({ ...shape, chunk: 0 }), RangeError);
+});
+
+Deno.test("KvCache in float16 stores half-precision bits of the rotated rows", () => {
+  const cache = new KvCache({ ...shape, elementType: "float16" });
+  cache.reserve(2);
+  const qkv = new Float32Array(2 * width);
+  qkv.set(token([1, 2, 3, 4], [0.1, 6, 7, 8]), 0);
+  qkv.set(token([1, 2, 3, 4], [9, 9, 9, 9]), width);
+  cache.append(0, toFloat16Bits(qkv), 2, quarterTurns());
+  cache.commit(2);
+  const { key, value } = cache.layer(0);
+  assert.ok(key instanceof Uint16Array && value instanceof Uint16Array);
+  assert.deepEqual([...fromFloat16Bits(key.subarray(4, 8))], [-3, -4, 1, 2]);
+  assert.equal(fromFloat16Bits(value.subarray(0, 1))[0], Math.fround(Math.f16round(0.1)));
 });

@@ -2,6 +2,7 @@ import { type GraphBuilder, MS_DOMAIN } from "./graph_builder.ts";
 import { Q4_BLOCK_SIZE, quantizeQ4 } from "./quantize_q4.ts";
 import type { ShardDType } from "./shard_signature.ts";
 import { bytesOf, transpose } from "./weight_layout.ts";
+import { toFloat16Bits } from "./float16.ts";
 
 /** Options of one emitted projection. */
 export interface LinearOptions {
@@ -78,8 +79,15 @@ export class LinearEmitter {
           },
         })[0];
       }
-      case "float16":
-        throw new TypeError(`Cannot build shard graph: dtype ${this.#dtype} is not supported yet`);
+      case "float16": {
+        const w = this.#b.initializer(
+          `${name}.weight_t`,
+          "float16",
+          [inDim, outDim],
+          bytesOf(toFloat16Bits(transpose(weight, outDim, inDim))),
+        );
+        return this.#b.node("MatMul", [x, w], { outputs })[0];
+      }
     }
   }
 }

@@ -2,6 +2,8 @@ import type { ModelConfig } from "../../model/model_config.ts";
 import { GraphBuilder, MS_DOMAIN } from "./graph_builder.ts";
 import { LinearEmitter } from "./linear_emitter.ts";
 import { buildRopeTables } from "./rope_tables.ts";
+import { toFloat16Bits } from "./float16.ts";
+import { ONNX_DATA_TYPES } from "./onnx_model.ts";
 import {
   SEQLENS_K,
   type ShardDType,
@@ -10,6 +12,9 @@ import {
   TOTAL_SEQUENCE_LENGTH,
 } from "./shard_signature.ts";
 import { bytesOf, stackRows, transpose } from "./weight_layout.ts";
+
+/** Element type of a shard's activations, KV cache and float weights. */
+export type FloatType = "float32" | "float16";
 
 /** Where checkpoint tensors come from (a CheckpointReader fits): PyTorch layout, float32. */
 export interface WeightSource {
@@ -29,7 +34,7 @@ export interface ShardGraphOptions {
 }
 
 /** Version of the graph layout; bump it whenever built graphs would differ. */
-export const SHARD_GRAPH_VERSION = 2;
+export const SHARD_GRAPH_VERSION = 3;
 
 const int = (value: number) => ({ kind: "int", value }) as const;
 const float = (value: number) => ({ kind: "float", value }) as const;
@@ -90,7 +95,9 @@ async function emitShard(
   // A tied head on a shard that also embeds stores the matrix once, transposed for the
   // head's MatMul (faster than Gemm with transB here); the embedding gathers its columns.
   const sharedEmbedding = config.tieWordEmbeddings && signature.isFirst && signature.isLast &&
-    options.dtype === "float32";
+    options.dtype !== "q4";
+  // float16 shards compute in half precision end to end; their I/O stays float32.
+  const ft: FloatType = options.dtype === "float16" ? "float16" : "float32";
   let sharedEmbeddingName = "";
   let x: string; // [batch, seq, hidden]
   if (signature.isFirst) {
@@ -98,50 +105,45 @@ async function emitShard(
     const embed = await weights.readFloat32("model.embed_tokens.weight"); // [vocab, hidden]
     checkSize("model.embed_tokens.weight", embed, config.vocabSize * hidden);
     if (sharedEmbedding) {
-      sharedEmbeddingName = b.initializer(
+      sharedEmbeddingName = floatInitializer(
+        b,
         "model.embed_tokens.weight_t",
-        "float32",
+        ft,
         [hidden, config.vocabSize],
-        bytesOf(transpose(embed, config.vocabSize, hidden)),
+        transpose(embed, config.vocabSize, hidden),
       );
       const columns = b.node1("Gather", [sharedEmbeddingName, signature.input], {
         attributes: { axis: int(1) },
       }); // [hidden, batch, seq]
       x = b.node1("Transpose", [columns], { attributes: { perm: ints([1, 2, 0]) } });
     } else {
-      const table = b.initializer(
+      const table = floatInitializer(
+        b,
         "model.embed_tokens.weight",
-        "float32",
+        ft,
         [config.vocabSize, hidden],
-        bytesOf(embed),
+        embed,
       );
       x = b.node1("Gather", [table, signature.input], { attributes: { axis: int(0) } });
     }
   } else {
     x = b.input(signature.input, "float32", ["batch", "seq", hidden]);
+    if (ft === "float16") {
+      x = b.node1("Cast", [x], { attributes: { to: int(ONNX_DATA_TYPES.float16) } });
+    }
   }
   b.input(SEQLENS_K, "int32", ["batch"]);
   b.input(TOTAL_SEQUENCE_LENGTH, "int32", []);
 
   const rope = buildRopeTables(config, options.maxPositions);
-  const cos = b.initializer(
-    "rope.cos",
-    "float32",
-    [rope.maxPositions, rope.halfDim],
-    bytesOf(rope.cos),
-  );
-  const sin = b.initializer(
-    "rope.sin",
-    "float32",
-    [rope.maxPositions, rope.halfDim],
-    bytesOf(rope.sin),
-  );
+  const cos = floatInitializer(b, "rope.cos", ft, [rope.maxPositions, rope.halfDim], rope.cos);
+  const sin = floatInitializer(b, "rope.sin", ft, [rope.maxPositions, rope.halfDim], rope.sin);
 
   let residual = x; // [batch, seq, hidden]
   let pending: string | null = null; // previous layer's MLP output, not yet added to residual
   for (const { layer, pastKey, pastValue, qkv } of signature.layers) {
     const p = `model.layers.${layer}.`;
-    const inputNorm = await norm(b, weights, `${p}input_layernorm.weight`);
+    const inputNorm = await norm(b, weights, `${p}input_layernorm.weight`, ft);
     let normed: string;
     if (pending === null) {
       normed = b.node1("SimplifiedLayerNormalization", [residual, inputNorm], {
@@ -155,9 +157,9 @@ async function emitShard(
       ], { outputs: [b.fresh(`${p}normed`), "", "", b.fresh(`${p}residual`)], ...skipNorm(eps) });
     }
 
-    await emitQkv(b, weights, linear, config, p, normed, qkv);
-    b.input(pastKey, "float32", ["batch", config.numKvHeads, "capacity", headDim]);
-    b.input(pastValue, "float32", ["batch", config.numKvHeads, "capacity", headDim]);
+    await emitQkv(b, weights, linear, config, ft, p, normed, qkv);
+    b.input(pastKey, ft, ["batch", config.numKvHeads, "capacity", headDim]);
+    b.input(pastValue, ft, ["batch", config.numKvHeads, "capacity", headDim]);
     const [attention] = b.node("GroupQueryAttention", [
       qkv,
       "",
@@ -178,7 +180,7 @@ async function emitShard(
         rotary_interleaved: int(0),
       },
     }); // [batch, seq, numHeads * headDim]
-    b.output(qkv, "float32", [
+    b.output(qkv, ft, [
       "batch",
       "seq",
       (config.numHeads + 2 * config.numKvHeads) * headDim,
@@ -193,7 +195,7 @@ async function emitShard(
       config.numHeads * headDim,
     );
 
-    const postNorm = await norm(b, weights, `${p}post_attention_layernorm.weight`);
+    const postNorm = await norm(b, weights, `${p}post_attention_layernorm.weight`, ft);
     let mlpIn: string;
     [mlpIn, , , residual] = b.node("SkipSimplifiedLayerNormalization", [
       attnOut,
@@ -225,11 +227,13 @@ async function emitShard(
   if (pending === null) throw new RangeError("Cannot build shard graph: the shard holds no layer");
 
   if (!signature.isLast) {
-    b.node("Add", [pending, residual], { outputs: [signature.output] });
+    const sum = ft === "float32" ? signature.output : b.fresh("hidden_half");
+    b.node("Add", [pending, residual], { outputs: [sum] }); // [batch, seq, hidden]
+    if (sum !== signature.output) castToFloat32(b, sum, signature.output);
     b.output(signature.output, "float32", ["batch", "seq", hidden]);
     return;
   }
-  const finalNorm = await norm(b, weights, "model.norm.weight");
+  const finalNorm = await norm(b, weights, "model.norm.weight", ft);
   const [normed] = b.node("SkipSimplifiedLayerNormalization", [pending, residual, finalNorm], {
     outputs: [b.fresh("final_normed"), "", "", ""],
     ...skipNorm(eps),
@@ -241,15 +245,17 @@ async function emitShard(
     bytesOf(new BigInt64Array([-1n])),
   );
   const last = b.node1("Gather", [normed, lastIndex], { attributes: { axis: int(1) } }); // [batch, hidden]
+  const logits = ft === "float32" ? signature.output : b.fresh("logits_half");
   if (sharedEmbedding) {
-    b.node("MatMul", [last, sharedEmbeddingName], { outputs: [signature.output] });
+    b.node("MatMul", [last, sharedEmbeddingName], { outputs: [logits] });
   } else {
     const name = config.tieWordEmbeddings ? "model.embed_tokens.weight" : "lm_head.weight";
     const head = await weights.readFloat32(name); // [vocab, hidden]
     linear.emit(last, name.replace(/\.weight$/, ""), head, config.vocabSize, hidden, {
-      outName: signature.output,
+      outName: logits,
     });
   }
+  if (logits !== signature.output) castToFloat32(b, logits, signature.output);
   b.output(signature.output, "float32", ["batch", config.vocabSize]);
 }
 
@@ -258,6 +264,7 @@ async function emitQkv(
   weights: WeightSource,
   linear: LinearEmitter,
   config: ModelConfig,
+  ft: FloatType,
   p: string,
   normed: string,
   outName: string,
@@ -281,12 +288,7 @@ async function emitQkv(
       await weights.readFloat32(`${p}self_attn.k_proj.bias`),
       await weights.readFloat32(`${p}self_attn.v_proj.bias`),
     ], 1);
-    const biasName = b.initializer(
-      `${p}self_attn.qkv_proj.bias`,
-      "float32",
-      [width],
-      bytesOf(bias),
-    );
+    const biasName = floatInitializer(b, `${p}self_attn.qkv_proj.bias`, ft, [width], bias);
     const outputs = config.qkNorm ? 1 : [outName];
     [qkv] = b.node("Add", [qkv, biasName], { outputs });
   }
@@ -299,11 +301,12 @@ async function emitQkv(
   const [qk, v] = b.node("Split", [qkv, sizes], { outputs: 2, attributes: { axis: int(-1) } });
   const byHead = b.int64(`${p}self_attn.qk_head_shape`, [0, 0, heads, config.headDim]);
   const flat = b.int64(`${p}self_attn.qk_flat_shape`, [0, 0, qkWidth]);
-  const ones = b.initializer(
+  const ones = floatInitializer(
+    b,
     `${p}self_attn.qk_norm_unit`,
-    "float32",
+    ft,
     [config.headDim],
-    bytesOf(new Float32Array(config.headDim).fill(1)),
+    new Float32Array(config.headDim).fill(1),
   );
   const normedHeads = b.node1("SimplifiedLayerNormalization", [
     b.node1("Reshape", [qk, byHead]),
@@ -315,19 +318,34 @@ async function emitQkv(
   for (let h = 0; h < heads; h++) {
     gamma.set(h < config.numHeads ? qNorm : kNorm, h * config.headDim);
   }
-  const gammaName = b.initializer(
-    `${p}self_attn.qk_norm.weight`,
-    "float32",
-    [qkWidth],
-    bytesOf(gamma),
-  );
+  const gammaName = floatInitializer(b, `${p}self_attn.qk_norm.weight`, ft, [qkWidth], gamma);
   const scaled = b.node1("Mul", [b.node1("Reshape", [normedHeads, flat]), gammaName]);
   b.node("Concat", [scaled, v], { outputs: [outName], attributes: { axis: int(-1) } });
 }
 
-async function norm(b: GraphBuilder, weights: WeightSource, name: string): Promise<string> {
+async function norm(
+  b: GraphBuilder,
+  weights: WeightSource,
+  name: string,
+  ft: FloatType,
+): Promise<string> {
   const gamma = await weights.readFloat32(name);
-  return b.initializer(name, "float32", [gamma.length], bytesOf(gamma));
+  return floatInitializer(b, name, ft, [gamma.length], gamma);
+}
+
+/** Adds float data as a float32 or float16 initializer. */
+function floatInitializer(
+  b: GraphBuilder,
+  name: string,
+  type: FloatType,
+  dims: number[],
+  data: Float32Array,
+): string {
+  return b.initializer(name, type, dims, bytesOf(type === "float16" ? toFloat16Bits(data) : data));
+}
+
+function castToFloat32(b: GraphBuilder, value: string, outName: string): void {
+  b.node("Cast", [value], { outputs: [outName], attributes: { to: int(ONNX_DATA_TYPES.float32) } });
 }
 
 function checkSize(name: string, data: Float32Array, expected: number): void {
