@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import type { ModelConfig } from "../../lib/model/model_config.ts";
+import { Logger } from "../../lib/log/logger.ts";
 import { type ShardOutput, ShardRunner } from "../../lib/inference/shard_runner.ts";
 import type { ShardDType } from "../../lib/inference/onnx/shard_signature.ts";
 import { type CheckpointSpec, writeRandomCheckpoint } from "../fixtures/make_checkpoint.ts";
@@ -334,6 +335,37 @@ Deno.test("ShardRunner second load of the same shard hits the disk cache", async
       assert.equal(otherRange.cacheHit, false);
     } finally {
       await otherRange.dispose();
+    }
+  });
+});
+
+Deno.test("ShardRunner asked for CoreML where the build lacks it runs on CPU and says why", {
+  ignore: Deno.build.os === "darwin",
+}, async () => {
+  await withCheckpoint({ architecture: "llama", seed: 2 }, async (f) => {
+    const runner = await ShardRunner.load({
+      modelDir: f.dir,
+      config: f.config,
+      startLayer: 0,
+      endLayer: f.config.numLayers - 1,
+      cacheDir: `${f.root}/cache`,
+      dtype: "float32",
+      executionProvider: "coreml",
+      threads: 1,
+      maxContext: 16,
+      logger: new Logger("error", () => {}),
+    });
+    try {
+      assert.equal(runner.executionProvider, "cpu");
+      assert.match(runner.fallbackReason ?? "", /CoreML/);
+      assertClose(
+        logitsOf(await runner.step("r", { tokenIds: PROMPT })),
+        lastLogits(f, PROMPT),
+        FLOAT32_TOLERANCE,
+        "cpu",
+      );
+    } finally {
+      await runner.dispose();
     }
   });
 });

@@ -1,4 +1,5 @@
 import type { Logger } from "../../log/logger.ts";
+import { listSupportedBackends } from "onnxruntime-node";
 import { ort } from "./ort_runtime.ts";
 
 /** Execution providers a shard can ask for. */
@@ -40,6 +41,17 @@ export async function openSession(request: SessionRequest, logger: Logger): Prom
     extra: { session: { intra_op: { allow_spinning: "1" } } },
   });
   if (request.executionProvider === "coreml") {
+    // onnxruntime-common silently drops a provider the binding lacks, so ask first.
+    const backends = listSupportedBackends().map((b) => b.name);
+    if (!backends.includes("coreml")) {
+      const reason =
+        `CoreML is not in this onnxruntime-node build for ${Deno.build.os}/${Deno.build.arch} (has ${
+          backends.join(", ")
+        })`;
+      logger.warn(`${reason}; using CPU`);
+      const session = await ort.InferenceSession.create(request.modelPath, options(["cpu"]));
+      return { session, executionProvider: "cpu", fallbackReason: reason };
+    }
     try {
       const session = await ort.InferenceSession.create(
         request.modelPath,
