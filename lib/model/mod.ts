@@ -16,6 +16,7 @@
 
 export type { Architecture, Llama3RopeScaling, ModelConfig } from "./model_config.ts";
 export { loadModelConfig, mergeGenerationConfig, parseModelConfig } from "./hf_config.ts";
+export { findModelCard, MODEL_CARDS, type ModelCard } from "./registry.ts";
 export { UnsupportedModelError } from "./unsupported_model_error.ts";
 export { CheckpointError } from "./checkpoint_error.ts";
 export {
