@@ -162,6 +162,14 @@ export class KvCache {
     }
   }
 
+  /** Forgets every row from `length` on (to undo a failed step); capacity is kept. */
+  truncate(length: number): void {
+    if (!Number.isInteger(length) || length < 0 || length > this.#length) {
+      throw new RangeError(`Cannot truncate KV cache of ${this.#length} rows to ${length}`);
+    }
+    this.#length = length;
+  }
+
   /** Marks `seq` appended rows as valid. */
   commit(seq: number): void {
     if (this.#length + seq > this.#capacity) {

@@ -33,6 +33,8 @@ export interface ShardRunnerOptions {
   maxContext?: number;
   /** KV cache growth step in tokens (default 256). */
   cacheChunk?: number;
+  /** Longest slice of a prompt run at once (default 512); bounds attention scratch memory. */
+  prefillChunk?: number;
   logger?: Logger;
 }
 
@@ -48,6 +50,7 @@ export type ShardOutput =
 
 const DEFAULT_MAX_CONTEXT = 8192;
 const DEFAULT_CHUNK = 256;
+const DEFAULT_PREFILL_CHUNK = 512;
 
 /**
  * Runs one pipeline shard (a contiguous range of layers) in one ORT session, keeping a
@@ -61,6 +64,7 @@ export class ShardRunner {
   #rope: RopeTables;
   #caches = new Map<string, KvCache>();
   #cacheChunk: number;
+  #prefillChunk: number;
   #kvType: KvElementType;
   #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
@@ -74,6 +78,7 @@ export class ShardRunner {
     signature: ShardSignature,
     rope: RopeTables,
     cacheChunk: number,
+    prefillChunk: number,
     kvType: KvElementType,
     loaded: {
       cacheHit: boolean;
@@ -86,6 +91,7 @@ export class ShardRunner {
     this.#signature = signature;
     this.#rope = rope;
     this.#cacheChunk = cacheChunk;
+    this.#prefillChunk = prefillChunk;
     this.#kvType = kvType;
     this.#cacheHit = loaded.cacheHit;
     this.#executionProvider = loaded.executionProvider;
@@ -111,6 +117,12 @@ export class ShardRunner {
     if (!Number.isInteger(cacheChunk) || cacheChunk < 1) {
       throw new RangeError(
         `Cannot load shard: cacheChunk must be a positive integer, got ${cacheChunk}`,
+      );
+    }
+    const prefillChunk = options.prefillChunk ?? DEFAULT_PREFILL_CHUNK;
+    if (!Number.isInteger(prefillChunk) || prefillChunk < 1) {
+      throw new RangeError(
+        `Cannot load shard: prefillChunk must be a positive integer, got ${prefillChunk}`,
       );
     }
     const started = performance.now();
@@ -139,6 +151,7 @@ export class ShardRunner {
       signature,
       buildRopeTables(config, maxContext),
       cacheChunk,
+      prefillChunk,
       options.dtype === "float16" ? "float16" : "float32",
       {
         cacheHit: cached.hit,
@@ -161,6 +174,11 @@ export class ShardRunner {
   /** Why the requested provider was not used, or null. */
   get fallbackReason(): string | null {
     return this.#fallbackReason;
+  }
+
+  /** The model config this shard was built from. */
+  get config(): ModelConfig {
+    return this.#config;
   }
 
   /** Names and layer range of the graph. */
@@ -209,9 +227,57 @@ export class ShardRunner {
 
   async #step(requestId: string, input: ShardInput): Promise<ShardOutput> {
     if (this.#disposed) throw new TypeError("Cannot run shard step: the runner is disposed");
+    const { config } = this;
+    const signature = this.#signature;
+    const seq = this.#checkInput(input);
+    let cache = this.#caches.get(requestId);
+    const fresh = cache === undefined;
+    cache ??= new KvCache({
+      elementType: this.#kvType,
+      numLayers: signature.layers.length,
+      numHeads: config.numHeads,
+      numKvHeads: config.numKvHeads,
+      headDim: config.headDim,
+      chunk: this.#cacheChunk,
+      maxLength: this.#rope.maxPositions,
+    });
+    cache.reserve(cache.length + seq);
+
+    // Long prompts run in slices: GQA's score buffer is heads × slice × context floats.
+    const startLength = cache.length;
+    const outputs: Float32Array[] = [];
+    try {
+      for (let from = 0; from < seq; from += this.#prefillChunk) {
+        const to = Math.min(seq, from + this.#prefillChunk);
+        const slice: ShardInput = "tokenIds" in input
+          ? { tokenIds: input.tokenIds.slice(from, to) }
+          : {
+            hidden: input.hidden.subarray(from * config.hiddenSize, to * config.hiddenSize),
+            seq: to - from,
+          };
+        outputs.push(await this.#run(cache, slice, to - from));
+      }
+    } catch (error) {
+      cache.truncate(startLength);
+      throw error;
+    }
+    if (fresh) this.#caches.set(requestId, cache);
+
+    if (signature.isLast) return { kind: "logits", logits: outputs[outputs.length - 1] };
+    if (outputs.length === 1) return { kind: "hidden", hidden: outputs[0], seq };
+    const hidden = new Float32Array(seq * config.hiddenSize); // [1, seq, hidden]
+    let offset = 0;
+    for (const part of outputs) {
+      hidden.set(part, offset);
+      offset += part.length;
+    }
+    return { kind: "hidden", hidden, seq };
+  }
+
+  /** Validates a step's input against the shard and returns its token count. */
+  #checkInput(input: ShardInput): number {
     const config = this.#config;
     const signature = this.#signature;
-    const feeds: Record<string, ort.Tensor> = {};
     let seq: number;
     if ("tokenIds" in input) {
       if (!signature.isFirst) {
@@ -220,16 +286,13 @@ export class ShardRunner {
         );
       }
       seq = input.tokenIds.length;
-      const ids = new BigInt64Array(seq);
-      input.tokenIds.forEach((id, i) => {
+      for (const id of input.tokenIds) {
         if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) {
           throw new RangeError(
             `Cannot run shard step: token id ${id} is outside 0..${config.vocabSize - 1}`,
           );
         }
-        ids[i] = BigInt(id);
-      });
-      feeds[signature.input] = new ort.Tensor("int64", ids, [1, seq]);
+      }
     } else {
       if (signature.isFirst) {
         throw new TypeError(
@@ -242,26 +305,23 @@ export class ShardRunner {
           `Cannot run shard step: hidden has ${input.hidden.length} values, expected ${seq}x${config.hiddenSize}`,
         );
       }
-      feeds[signature.input] = new ort.Tensor("float32", input.hidden, [1, seq, config.hiddenSize]);
     }
     if (seq < 1) throw new RangeError("Cannot run shard step: the input holds no token");
+    return seq;
+  }
 
-    let cache = this.#caches.get(requestId);
-    const fresh = cache === undefined;
-    cache ??= new KvCache({
-      elementType: this.#kvType,
-      numLayers: signature.layers.length,
-      numHeads: config.numHeads,
-      numKvHeads: config.numKvHeads,
-      headDim: config.headDim,
-      chunk: this.#cacheChunk,
-      maxLength: this.#rope.maxPositions,
-    });
+  /** Runs the session once over `seq` new tokens and appends their K/V to `cache`. */
+  async #run(cache: KvCache, input: ShardInput, seq: number): Promise<Float32Array> {
+    const config = this.#config;
+    const signature = this.#signature;
+    const feeds: Record<string, ort.Tensor> = {};
+    feeds[signature.input] = "tokenIds" in input
+      ? new ort.Tensor("int64", BigInt64Array.from(input.tokenIds, BigInt), [1, seq])
+      : new ort.Tensor("float32", input.hidden, [1, seq, config.hiddenSize]);
     const total = cache.length + seq;
-    cache.reserve(total);
     feeds[SEQLENS_K] = new ort.Tensor("int32", Int32Array.of(total - 1), [1]);
     feeds[TOTAL_SEQUENCE_LENGTH] = new ort.Tensor("int32", Int32Array.of(total), []);
-    const kvDims = [1, config.numKvHeads, cache.capacity, config.headDim];
+    const kvDims = [1, config.numKvHeads, cache.capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
     const fetches: Record<string, null> = { [signature.output]: null };
     signature.layers.forEach((layer, i) => {
       const { key, value } = cache.layer(i);
@@ -275,11 +335,6 @@ export class ShardRunner {
       cache.append(i, results[layer.qkv].data as KvBuffer, seq, this.#rope);
     });
     cache.commit(seq);
-    if (fresh) this.#caches.set(requestId, cache);
-
-    const output = results[signature.output].data as Float32Array;
-    return signature.isLast
-      ? { kind: "logits", logits: output }
-      : { kind: "hidden", hidden: output, seq };
+    return results[signature.output].data as Float32Array; // [1, seq, hidden] or [1, vocab]
   }
 }

@@ -68,6 +68,10 @@ Deno.test("KvCache refuses to pass its maximum length or capacity", () => {
   assert.throws(() => cache.commit(2), RangeError);
   assert.equal(cache.length, 7);
   assert.throws(() => new KvCache({ ...shape, chunk: 0 }), RangeError);
+  cache.truncate(3);
+  assert.equal(cache.length, 3);
+  assert.equal(cache.capacity, 8);
+  assert.throws(() => cache.truncate(4), RangeError);
 });
 
 Deno.test("KvCache in float16 stores half-precision bits of the rotated rows", () => {

@@ -43,7 +43,12 @@ function load(
   f: Fixture,
   startLayer: number,
   endLayer: number,
-  options: { dtype?: ShardDType; cacheChunk?: number; maxContext?: number } = {},
+  options: {
+    dtype?: ShardDType;
+    cacheChunk?: number;
+    maxContext?: number;
+    prefillChunk?: number;
+  } = {},
 ): Promise<ShardRunner> {
   return ShardRunner.load({
     modelDir: f.dir,
@@ -56,6 +61,7 @@ function load(
     threads: 1,
     cacheChunk: options.cacheChunk ?? 4,
     maxContext: options.maxContext ?? 64,
+    prefillChunk: options.prefillChunk,
   });
 }
 
@@ -192,6 +198,27 @@ Deno.test("ShardRunner chunked prefill after a cached prefix matches the referen
       );
     } finally {
       await runner.dispose();
+    }
+  });
+});
+
+Deno.test("ShardRunner runs a long prompt in prefill slices with the same result", async () => {
+  await withCheckpoint({ architecture: "mistral", seed: 21 }, async (f) => {
+    const whole = await load(f, 0, 1);
+    let want: Float32Array;
+    try {
+      want = hiddenOf(await whole.step("r", { tokenIds: PROMPT })).hidden;
+    } finally {
+      await whole.dispose();
+    }
+    const sliced = await load(f, 0, 1, { prefillChunk: 4 });
+    try {
+      const got = hiddenOf(await sliced.step("r", { tokenIds: PROMPT }));
+      assert.equal(got.seq, PROMPT.length);
+      assertClose(got.hidden, want, 1e-5, "hidden states");
+      assert.equal(sliced.cachedLength("r"), PROMPT.length);
+    } finally {
+      await sliced.dispose();
     }
   });
 });
