@@ -34,7 +34,7 @@ export interface ShardGraphOptions {
 }
 
 /** Version of the graph layout; bump it whenever built graphs would differ. */
-export const SHARD_GRAPH_VERSION = 3;
+export const SHARD_GRAPH_VERSION = 4;
 
 const int = (value: number) => ({ kind: "int", value }) as const;
 const float = (value: number) => ({ kind: "float", value }) as const;
@@ -117,14 +117,19 @@ async function emitShard(
       }); // [hidden, batch, seq]
       x = b.node1("Transpose", [columns], { attributes: { perm: ints([1, 2, 0]) } });
     } else {
+      // q4 keeps the table in half precision: a gather needs no fast matmul layout.
+      const tableType = options.dtype === "q4" ? "float16" : ft;
       const table = floatInitializer(
         b,
         "model.embed_tokens.weight",
-        ft,
+        tableType,
         [config.vocabSize, hidden],
         embed,
       );
       x = b.node1("Gather", [table, signature.input], { attributes: { axis: int(0) } });
+      if (tableType !== ft) {
+        x = b.node1("Cast", [x], { attributes: { to: int(ONNX_DATA_TYPES[ft]) } });
+      }
     }
   } else {
     x = b.input(signature.input, "float32", ["batch", "seq", hidden]);
