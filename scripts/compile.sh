@@ -75,17 +75,19 @@ cd "$root"
 
 # The npm cache location depends on DENO_DIR, the registry and the locked version, so ask
 # Deno where it keeps onnxruntime-node instead of guessing (`deno info` also fetches it).
-ort_dir="$(
+ort_info="$(
   deno info --json --config "$root/deno.json" "$entry" | deno eval --no-config '
     const info = JSON.parse(await new Response(Deno.stdin.readable).text());
     const ort = Object.values(info.npmPackages ?? {}).find((p) => p.name === "onnxruntime-node");
-    console.log(ort?.localPath ?? "");
+    console.log(ort ? ort.version + "\t" + ort.localPath : "");
   '
 )"
+ort_version="${ort_info%%$'\t'*}"
+ort_dir="${ort_info#*$'\t'}"
 
 exclude_args=()
 if [[ -z "$ort_dir" ]]; then
-  echo "Note: $entry does not import onnxruntime-node; no native binaries to select" >&2
+  echo "Warning: the lockfile has no onnxruntime-node; this build cannot run inference" >&2
 else
   ort_bins=("$ort_dir"/bin/napi-v*/*/*)
   kept=""
@@ -99,9 +101,10 @@ else
   if [[ -z "$kept" ]]; then
     echo "Warning: onnxruntime-node has no binaries for $ort_platform; this build cannot run inference" >&2
   elif [[ "$ort_platform" == darwin/* ]]; then
-    # The package ships the dylib twice (libonnxruntime.1.dylib and libonnxruntime.<version>.dylib,
-    # a symlink flattened by npm). The addon loads only the one named in its load commands, so
-    # drop the other copy (~45 MB) when that name can be read from the addon.
+    # The package ships the dylib twice, as identical libonnxruntime.1.dylib and
+    # libonnxruntime.<version>.dylib. The addon loads only the one named in its load
+    # commands (@rpath/libonnxruntime.1.dylib in 1.30), so drop the other copy (~45 MB)
+    # when that name can be read from the addon.
     needed="$(LC_ALL=C grep -aoE '@rpath/libonnxruntime[.0-9]*dylib' "$kept"/*.node | sed 's|.*@rpath/||' | sort -u || true)"
     if [[ -n "$needed" ]]; then
       for lib in "$kept"/libonnxruntime*.dylib; do
@@ -112,6 +115,11 @@ else
 fi
 
 include_args=()
+if [[ -n "$ort_dir" ]]; then
+  # --exclude-unused-npm embeds only packages the entry reaches statically; the inference
+  # runtime must be in the binary however the program imports it.
+  include_args+=(--include "npm:onnxruntime-node@$ort_version")
+fi
 if [[ -d "$root/web" ]]; then
   include_args+=(--include "$root/web")
 fi
@@ -120,8 +128,9 @@ if [[ "$dry_run" == true && -z "${DENORT_BIN:-}" ]]; then
   # Any file of the target's executable format will do: the output is never executed.
   case "$target" in
     *-apple-darwin)
-      DENORT_BIN="$ort_dir/bin/napi-v6/darwin/arm64/onnxruntime_binding.node"
-      [[ -n "$ort_dir" && -f "$DENORT_BIN" ]] || fail "Cannot dry-run: no Mach-O stand-in found (set DENORT_BIN)"
+      stand_ins=("$ort_dir"/bin/napi-v*/darwin/arm64/onnxruntime_binding.node)
+      DENORT_BIN="${stand_ins[0]}"
+      [[ -n "$ort_dir" && -f "$DENORT_BIN" ]] || fail "Cannot dry-run: no Mach-O file to stand in for denort (set DENORT_BIN)"
       ;;
     *) DENORT_BIN="$(realpath "$(command -v deno)")" ;;
   esac
@@ -136,7 +145,9 @@ echo "  entry:    $entry" >&2
 for ((i = 1; i < ${#exclude_args[@]}; i += 2)); do
   echo "  excluded: ${exclude_args[i]#"$ort_dir"/}" >&2
 done
-[[ ${#include_args[@]} -eq 0 ]] || echo "  included: $root/web" >&2
+for ((i = 1; i < ${#include_args[@]}; i += 2)); do
+  echo "  included: ${include_args[i]}" >&2
+done
 [[ "$dry_run" == false ]] || echo "  DRY RUN:  runtime is $DENORT_BIN; the output is not runnable" >&2
 
 deno compile \
