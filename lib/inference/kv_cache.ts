@@ -162,6 +162,27 @@ export class KvCache {
     }
   }
 
+  /**
+   * Copies layer `index`'s valid rows into row `slot` of batch buffers
+   * [batch, kvHeads, capacity, headDim] (for a batched decode step).
+   */
+  copyInto(index: number, target: LayerKv, slot: number, capacity: number): void {
+    const { numKvHeads, headDim } = this.#shape;
+    if (capacity < this.#length) {
+      throw new RangeError(
+        `Cannot copy KV cache: ${this.#length} rows do not fit a capacity of ${capacity}`,
+      );
+    }
+    const { key, value } = this.layer(index);
+    const rows = this.#length * headDim;
+    for (let h = 0; h < numKvHeads; h++) {
+      const from = h * this.#capacity * headDim;
+      const to = (slot * numKvHeads + h) * capacity * headDim;
+      target.key.set(key.subarray(from, from + rows), to);
+      target.value.set(value.subarray(from, from + rows), to);
+    }
+  }
+
   /** Forgets every row from `length` on (to undo a failed step); capacity is kept. */
   truncate(length: number): void {
     if (!Number.isInteger(length) || length < 0 || length > this.#length) {

@@ -2,6 +2,10 @@ import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ModelConfig } from "../model/model_config.ts";
 import { CheckpointReader } from "../model/checkpoint_reader.ts";
 import { type KvBuffer, KvCache, type KvElementType } from "./kv_cache.ts";
+import { runDecodeBatch } from "./decode_batch.ts";
+import { checkShardInput, type ShardInput, type ShardOutput } from "./shard_input.ts";
+
+export type { ShardInput, ShardOutput } from "./shard_input.ts";
 import { ort } from "./onnx/ort_runtime.ts";
 import { type ExecutionProvider, openSession } from "./onnx/ort_session.ts";
 import { buildRopeTables, type RopeTables } from "./onnx/rope_tables.ts";
@@ -37,16 +41,6 @@ export interface ShardRunnerOptions {
   prefillChunk?: number;
   logger?: Logger;
 }
-
-/** A step's input: token ids on the first shard, hidden states on the others. */
-export type ShardInput =
-  | { tokenIds: number[] }
-  | { hidden: Float32Array; seq: number }; // hidden: [1, seq, hiddenSize]
-
-/** A step's output: hidden states for the next shard, or the last position's logits. */
-export type ShardOutput =
-  | { kind: "hidden"; hidden: Float32Array; seq: number } // [1, seq, hiddenSize]
-  | { kind: "logits"; logits: Float32Array }; // [vocabSize]
 
 const DEFAULT_MAX_CONTEXT = 8192;
 const DEFAULT_CHUNK = 256;
@@ -216,6 +210,17 @@ export class ShardRunner {
     return run;
   }
 
+  /**
+   * Runs one decode token for each of several requests together (weights read once).
+   * Every input must hold exactly one token; outputs come back in input order. A failed
+   * batch leaves every cache as it was.
+   */
+  stepBatch(items: { requestId: string; input: ShardInput }[]): Promise<ShardOutput[]> {
+    const run = this.#queue.then(() => this.#stepBatch(items));
+    this.#queue = run.catch(() => undefined);
+    return run;
+  }
+
   /** Frees every cache and the session; waits for a running step first. */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
@@ -229,18 +234,10 @@ export class ShardRunner {
     if (this.#disposed) throw new TypeError("Cannot run shard step: the runner is disposed");
     const { config } = this;
     const signature = this.#signature;
-    const seq = this.#checkInput(input);
+    const seq = checkShardInput(this.#config, this.#signature, input);
     let cache = this.#caches.get(requestId);
     const fresh = cache === undefined;
-    cache ??= new KvCache({
-      elementType: this.#kvType,
-      numLayers: signature.layers.length,
-      numHeads: config.numHeads,
-      numKvHeads: config.numKvHeads,
-      headDim: config.headDim,
-      chunk: this.#cacheChunk,
-      maxLength: this.#rope.maxPositions,
-    });
+    cache ??= this.#newCache();
     cache.reserve(cache.length + seq);
 
     // Long prompts run in slices: GQA's score buffer is heads × slice × context floats.
@@ -274,40 +271,61 @@ export class ShardRunner {
     return { kind: "hidden", hidden, seq };
   }
 
-  /** Validates a step's input against the shard and returns its token count. */
-  #checkInput(input: ShardInput): number {
-    const config = this.#config;
-    const signature = this.#signature;
-    let seq: number;
-    if ("tokenIds" in input) {
-      if (!signature.isFirst) {
-        throw new TypeError(
-          `Cannot run shard step: layers ${signature.startLayer}..${signature.endLayer} take hidden states, not token ids`,
-        );
-      }
-      seq = input.tokenIds.length;
-      for (const id of input.tokenIds) {
-        if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) {
-          throw new RangeError(
-            `Cannot run shard step: token id ${id} is outside 0..${config.vocabSize - 1}`,
-          );
-        }
-      }
-    } else {
-      if (signature.isFirst) {
-        throw new TypeError(
-          "Cannot run shard step: the first shard takes token ids, not hidden states",
-        );
-      }
-      seq = input.seq;
-      if (!Number.isInteger(seq) || input.hidden.length !== seq * config.hiddenSize) {
-        throw new RangeError(
-          `Cannot run shard step: hidden has ${input.hidden.length} values, expected ${seq}x${config.hiddenSize}`,
-        );
-      }
+  async #stepBatch(items: { requestId: string; input: ShardInput }[]): Promise<ShardOutput[]> {
+    if (this.#disposed) throw new TypeError("Cannot run shard step: the runner is disposed");
+    const ids = new Set(items.map((item) => item.requestId));
+    if (items.length === 0 || ids.size !== items.length) {
+      throw new RangeError("Cannot run batched step: give each request once, and at least one");
     }
-    if (seq < 1) throw new RangeError("Cannot run shard step: the input holds no token");
-    return seq;
+    const hiddenSize = this.#config.hiddenSize;
+    const tokenIds: number[] = [];
+    const hidden = new Float32Array(this.#signature.isFirst ? 0 : items.length * hiddenSize);
+    items.forEach(({ input }, b) => {
+      if (checkShardInput(this.#config, this.#signature, input) !== 1) {
+        throw new RangeError("Cannot run batched step: each request must bring exactly one token");
+      }
+      if ("tokenIds" in input) tokenIds.push(input.tokenIds[0]);
+      else hidden.set(input.hidden, b * hiddenSize);
+    });
+    const caches = items.map(({ requestId }) => this.#caches.get(requestId) ?? this.#newCache());
+    const lengths = caches.map((cache) => cache.length);
+    let outputs: Float32Array[];
+    try {
+      for (const cache of caches) cache.reserve(cache.length + 1);
+      outputs = await runDecodeBatch(
+        {
+          session: this.#session,
+          signature: this.#signature,
+          config: this.#config,
+          kvType: this.#kvType,
+          rope: this.#rope,
+        },
+        caches,
+        this.#signature.isFirst ? { tokenIds } : { hidden },
+      );
+    } catch (error) {
+      caches.forEach((cache, b) => cache.truncate(lengths[b]));
+      throw error;
+    }
+    items.forEach(({ requestId }, b) => this.#caches.set(requestId, caches[b]));
+    return outputs.map((output): ShardOutput =>
+      this.#signature.isLast
+        ? { kind: "logits", logits: output }
+        : { kind: "hidden", hidden: output, seq: 1 }
+    );
+  }
+
+  #newCache(): KvCache {
+    const config = this.#config;
+    return new KvCache({
+      elementType: this.#kvType,
+      numLayers: this.#signature.layers.length,
+      numHeads: config.numHeads,
+      numKvHeads: config.numKvHeads,
+      headDim: config.headDim,
+      chunk: this.#cacheChunk,
+      maxLength: this.#rope.maxPositions,
+    });
   }
 
   /** Runs the session once over `seq` new tokens and appends their K/V to `cache`. */

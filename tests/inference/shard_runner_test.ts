@@ -299,6 +299,69 @@ Deno.test("ShardRunner float16 shards chained by hand stay near the reference", 
   );
 });
 
+Deno.test("ShardRunner batched decode of requests at different lengths matches the reference", async () => {
+  await withCheckpoint({ architecture: "qwen2", numLayers: 4, seed: 17 }, async (f) => {
+    const prompts: Record<string, number[]> = { a: [1, 2], b: [3, 4, 5, 6, 7], c: [8, 9, 10] };
+    const ids = ["a", "b", "c", "d"]; // "d" has no cache: its batch row is a fresh prefill
+    const rounds = [[11, 12, 13, 14], [15, 16, 17, 18]];
+    const sequences: Record<string, number[]> = {
+      a: [...prompts.a],
+      b: [...prompts.b],
+      c: [...prompts.c],
+      d: [],
+    };
+    for (const round of rounds) ids.forEach((id, b) => sequences[id].push(round[b]));
+
+    // Shard 0..1 first, then 2..3 on its hidden states: one session alive at a time.
+    const carried: ShardOutput[][] = [];
+    const first = await load(f, 0, 1);
+    try {
+      for (const id of ["a", "b", "c"]) {
+        carried.push([await first.step(id, { tokenIds: prompts[id] })]);
+      }
+      for (const round of rounds) {
+        carried.push(
+          await first.stepBatch(
+            ids.map((id, b) => ({ requestId: id, input: { tokenIds: [round[b]] } })),
+          ),
+        );
+      }
+    } finally {
+      await first.dispose();
+    }
+    const last = await load(f, 2, 3);
+    try {
+      for (const [i, id] of ["a", "b", "c"].entries()) {
+        const { hidden, seq } = hiddenOf(carried[i][0]);
+        await last.step(id, { hidden, seq });
+      }
+      for (let r = 0; r < rounds.length; r++) {
+        const outputs = await last.stepBatch(
+          ids.map((id, b) => ({ requestId: id, input: hiddenOf(carried[3 + r][b]) })),
+        );
+        ids.forEach((id, b) => {
+          const length = id === "d" ? r + 1 : prompts[id].length + r + 1;
+          assertClose(
+            logitsOf(outputs[b]),
+            lastLogits(f, sequences[id].slice(0, length)),
+            FLOAT32_TOLERANCE,
+            `round ${r}, request ${id}`,
+          );
+        });
+      }
+      // After the batch, single steps carry on from the same caches.
+      assert.equal(last.cachedLength("b"), sequences.b.length);
+      await assert.rejects(
+        last.stepBatch([{ requestId: "a", input: { hidden: new Float32Array(128), seq: 2 } }]),
+        RangeError,
+      );
+      assert.equal(last.cachedLength("a"), sequences.a.length);
+    } finally {
+      await last.dispose();
+    }
+  });
+});
+
 Deno.test("ShardRunner keeps each request's cache apart and frees it on release", async () => {
   await withCheckpoint({ architecture: "llama", seed: 5 }, async (f) => {
     const runner = await load(f, 0, f.config.numLayers - 1);
