@@ -81,6 +81,7 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     defaultModel,
     logger,
     connectTimeoutMs: options.discoveryTimeout * 1000,
+    handshakeTimeoutMs: options.discoveryTimeout * 1000,
   });
 
   const app = createApp({

@@ -152,7 +152,7 @@ export const FLAGS: readonly Flag[] = [
     key: "discoveryTimeout",
     group: "Discovery",
     placeholder: "SECONDS",
-    help: "Seconds without contact before a peer counts as gone",
+    help: "Seconds to wait for a peer to accept a connection and finish the handshake",
     default: 30,
     parse: parseSeconds,
   }),

@@ -25,6 +25,7 @@ export interface ExoNodeConfig {
   defaultModel: { id: string; numLayers: number } | null;
   logger: Logger;
   connectTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
   liveness?: Partial<LivenessOptions>;
   /** How often peers are asked for their view of the cluster. */
   topologyIntervalMs?: number;
@@ -77,6 +78,7 @@ export class ExoNode {
         validateNodeId: isValidNodeId,
         logger: config.logger.child("transport"),
         connectTimeoutMs: config.connectTimeoutMs,
+        handshakeTimeoutMs: config.handshakeTimeoutMs,
         liveness: config.liveness,
         events: {
           onPeerUp: (peer) => node.#track(node.#refreshPeer(peer)),

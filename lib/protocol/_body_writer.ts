@@ -134,15 +134,23 @@ export class BodyWriter implements BodySink {
   #nextString = 0;
   /** Write position in `frame`. */
   #at = FRAME_PREFIX_BYTES;
+  #deferred: Uint8Array | null;
+  #deferredSeen = false;
 
-  /** Allocates a frame for a body measured by `sizer`. */
-  constructor(sizer: BodySizer) {
+  /**
+   * Allocates a frame for a body measured by `sizer`. A `deferred` buffer, which must be
+   * the body's last raw field, is left out of the frame: the caller sends it after the frame.
+   */
+  constructor(sizer: BodySizer, deferred: Uint8Array | null = null) {
     if (sizer.byteLength > MAX_U32) {
       throw new RangeError(
         `Cannot encode frame: body of ${sizer.byteLength} bytes exceeds the limit of ${MAX_U32}`,
       );
     }
-    this.frame = new Uint8Array(FRAME_PREFIX_BYTES + sizer.byteLength);
+    this.#deferred = deferred;
+    this.frame = new Uint8Array(
+      FRAME_PREFIX_BYTES + sizer.byteLength - (deferred?.byteLength ?? 0),
+    );
     this.#view = new DataView(this.frame.buffer);
     this.#view.setUint32(0, sizer.byteLength, true);
     this.#strings = sizer.strings;
@@ -150,7 +158,8 @@ export class BodyWriter implements BodySink {
 
   /** True once exactly the measured number of bytes has been written. */
   get complete(): boolean {
-    return this.#at === this.frame.byteLength && this.#nextString === this.#strings.length;
+    return this.#at === this.frame.byteLength && this.#nextString === this.#strings.length &&
+      (this.#deferred === null || this.#deferredSeen);
   }
 
   u8(value: number): void {
@@ -199,6 +208,10 @@ export class BodyWriter implements BodySink {
   }
 
   raw(value: Uint8Array): void {
+    if (value === this.#deferred) {
+      this.#deferredSeen = true;
+      return;
+    }
     this.frame.set(value, this.#at);
     this.#at += value.byteLength;
   }

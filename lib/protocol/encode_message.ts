@@ -31,6 +31,33 @@ export function encodeMessage(message: Message): Uint8Array {
   return writer.frame;
 }
 
+/** Tensors at least this large are sent from the caller's buffer instead of being copied. */
+export const ZERO_COPY_MIN_BYTES = 64 * 1024;
+
+/**
+ * Encodes a message as the parts of one frame, to be written in order. A tensor of at
+ * least {@linkcode ZERO_COPY_MIN_BYTES} comes as two parts, the frame up to its data and
+ * the caller's data itself, so large hidden states are never copied on the way out; every
+ * other message is one part, identical to {@linkcode encodeMessage}.
+ *
+ * @throws {TypeError} If a field has the wrong type or the message type is unknown.
+ * @throws {RangeError} If a number, string, list or tensor does not fit its wire encoding.
+ */
+export function encodeMessageParts(message: Message): Uint8Array[] {
+  if (message.type !== "tensor" || !(message.tensor?.data?.byteLength >= ZERO_COPY_MIN_BYTES)) {
+    return [encodeMessage(message)];
+  }
+  const sizer = new BodySizer();
+  writeMessage(sizer, message);
+  const data = message.tensor.data;
+  const writer = new BodyWriter(sizer, data);
+  writeMessage(writer, message);
+  if (!writer.complete) {
+    throw new RangeError(`Cannot encode ${message.type}: the message changed while encoding`);
+  }
+  return [writer.frame, data];
+}
+
 function writeMessage(sink: BodySink, message: Message): void {
   const code = MESSAGE_TYPE_CODES[message.type];
   if (code === undefined) {

@@ -90,6 +90,44 @@ export class FrameDecoder {
     }
   }
 
+  /**
+   * While a frame body is being filled, the part of it still missing, so a transport can
+   * read large bodies straight into place and then call {@linkcode advance}; null while a
+   * length prefix is awaited.
+   */
+  pendingBody(): Uint8Array | null {
+    if (this.#error !== null || this.#body === null) return null;
+    return this.#body.subarray(this.#bodyFilled);
+  }
+
+  /**
+   * Counts `byteCount` bytes written into {@linkcode pendingBody} and returns the message
+   * they complete, if any.
+   *
+   * @throws {RangeError} If no body is pending or `byteCount` exceeds what it misses.
+   * @throws {ProtocolError} If the completed body is invalid, now or in an earlier push.
+   */
+  advance(byteCount: number): Message[] {
+    if (this.#error !== null) throw this.#error;
+    const body = this.#body;
+    if (
+      body === null || !Number.isInteger(byteCount) || byteCount < 0 ||
+      byteCount > body.byteLength - this.#bodyFilled
+    ) {
+      throw new RangeError(`Cannot advance frame body by ${byteCount} bytes`);
+    }
+    this.#bodyFilled += byteCount;
+    if (this.#bodyFilled < body.byteLength) return [];
+    this.#body = null;
+    this.#bodyFilled = 0;
+    try {
+      return [decodeMessageBody(body)];
+    } catch (error) {
+      if (error instanceof ProtocolError) this.#error = error;
+      throw error;
+    }
+  }
+
   #consume(chunk: Uint8Array): Message[] {
     const messages: Message[] = [];
     let at = 0;

@@ -1,7 +1,9 @@
-import { encodeMessage, FrameDecoder } from "../protocol/mod.ts";
+import { encodeMessageParts, FrameDecoder } from "../protocol/mod.ts";
 import type { Message } from "../protocol/mod.ts";
 
-const READ_BUFFER_BYTES = 256 * 1024;
+const READ_BUFFER_BYTES = 64 * 1024;
+/** A frame body missing at least this much is read straight into place, not copied. */
+const DIRECT_READ_MIN_BYTES = 64 * 1024;
 
 /**
  * A byte stream carrying protocol frames: serialized writes, and reads decoded into
@@ -14,6 +16,8 @@ export class FrameChannel {
   #pending: Message[] = [];
   #pendingHead = 0;
   #writeChain: Promise<void> = Promise.resolve();
+  /** Sends queued or being written; when 0 a send may start writing at once. */
+  #writesPending = 0;
   #closed = false;
 
   /** Wraps an open connection; frames above `maxFrameBytes` are a protocol error. */
@@ -45,8 +49,12 @@ export class FrameChannel {
    * the connection fails; later sends then reject too.
    */
   send(message: Message): Promise<void> {
-    const frame = encodeMessage(message);
-    const write = this.#writeChain.then(() => this.#writeAll(frame));
+    const parts = encodeMessageParts(message);
+    // Counted before it is queued, so a later send can never overtake a queued one.
+    const queued = this.#writesPending++ > 0;
+    const write =
+      (queued ? this.#writeChain.then(() => this.#writeParts(parts)) : this.#writeParts(parts))
+        .finally(() => this.#writesPending--);
     this.#writeChain = write.catch(() => {});
     return write;
   }
@@ -59,6 +67,13 @@ export class FrameChannel {
     while (this.#pendingHead >= this.#pending.length) {
       this.#pending.length = 0;
       this.#pendingHead = 0;
+      const body = this.#decoder.pendingBody();
+      if (body !== null && body.byteLength >= DIRECT_READ_MIN_BYTES) {
+        const n = await this.#conn.read(body);
+        if (n === null) return null;
+        for (const message of this.#decoder.advance(n)) this.#pending.push(message);
+        continue;
+      }
       const n = await this.#conn.read(this.#readBuffer);
       if (n === null) return null;
       const messages = this.#decoder.push(this.#readBuffer.subarray(0, n));
@@ -78,11 +93,11 @@ export class FrameChannel {
     }
   }
 
-  async #writeAll(frame: Uint8Array): Promise<void> {
+  async #writeParts(parts: Uint8Array[]): Promise<void> {
     if (this.#closed) throw new Deno.errors.BrokenPipe("Cannot send frame: connection closed");
-    let offset = 0;
-    while (offset < frame.length) {
-      offset += await this.#conn.write(frame.subarray(offset));
+    for (const part of parts) {
+      let offset = 0;
+      while (offset < part.length) offset += await this.#conn.write(part.subarray(offset));
     }
   }
 }

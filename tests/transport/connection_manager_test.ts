@@ -278,3 +278,44 @@ Deno.test("ConnectionManager closes a connection that sends garbage and keeps se
     await b.manager.close();
   }
 });
+
+Deno.test("ConnectionManager keeps frame order when large and small sends overlap", async () => {
+  const a = await startNode("a");
+  const b = await startNode("b");
+  try {
+    a.manager.setDialTargets([target(b)]);
+    await waitUntil(() => a.manager.peer("b") !== undefined, "connected");
+    const peer = a.manager.peer("b")!;
+    const large = tensorFromTypedArray("float32", [1, 64, 2048], new Float32Array(64 * 2048));
+    const sends: Promise<void>[] = [];
+    // Interleave zero-copy (two-part) tensor frames with small frames sent while they queue.
+    for (let step = 0; step < 40; step++) {
+      sends.push(
+        peer.send({
+          type: "tensor",
+          requestId: "big",
+          step,
+          shardIndex: 0,
+          meta: "",
+          tensor: large,
+        }),
+      );
+      sends.push(peer.send({ type: "cancel", requestId: `small-${step}`, reason: "" }));
+      if (step % 3 === 0) await sends[sends.length - 2];
+    }
+    await Promise.all(sends);
+    await waitUntil(() => b.events.messages.length === 80, "all 80 frames arrive");
+    const order = b.events.messages.map(({ message }) =>
+      message.type === "tensor"
+        ? `t${message.step}`
+        : message.type === "cancel"
+        ? message.requestId
+        : "?"
+    );
+    const expected = Array.from({ length: 40 }, (_, i) => [`t${i}`, `small-${i}`]).flat();
+    deepStrictEqual(order, expected);
+  } finally {
+    await a.manager.close();
+    await b.manager.close();
+  }
+});

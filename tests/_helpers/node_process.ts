@@ -1,0 +1,159 @@
+import { waitUntil } from "./wait_until.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** Options of a node process started for a test. */
+export interface NodeProcessOptions {
+  id: string;
+  nodePort: number;
+  apiPort: number;
+  peersPath: string;
+  stateDir: string;
+  args?: string[];
+  env?: Record<string, string>;
+}
+
+/**
+ * A real exo-node process on loopback, its log lines collected. `stop` ends it (also when
+ * a test fails) and waits for its output to be read.
+ */
+export class NodeProcess {
+  readonly id: string;
+  readonly apiPort: number;
+  readonly nodePort: number;
+  readonly logs: string[] = [];
+  #child: Deno.ChildProcess;
+  #reading: Promise<void>;
+  #status: Promise<Deno.CommandStatus>;
+
+  private constructor(options: NodeProcessOptions, child: Deno.ChildProcess) {
+    this.id = options.id;
+    this.apiPort = options.apiPort;
+    this.nodePort = options.nodePort;
+    this.#child = child;
+    this.#status = child.status;
+    this.#reading = Promise.all([
+      this.#collect(child.stdout),
+      this.#collect(child.stderr),
+    ]).then(() => {});
+  }
+
+  /** Spawns `deno run main.ts` with exo's flags on loopback. */
+  static spawn(options: NodeProcessOptions): NodeProcess {
+    const args = [
+      "run",
+      "--allow-all",
+      MAIN,
+      "--node-id",
+      options.id,
+      "--node-host",
+      "127.0.0.1",
+      "--node-port",
+      String(options.nodePort),
+      "--chatgpt-api-port",
+      String(options.apiPort),
+      "--discovery-module",
+      "manual",
+      "--discovery-config-path",
+      options.peersPath,
+      "--disable-tui",
+      "--state-dir",
+      options.stateDir,
+      ...(options.args ?? []),
+    ];
+    const child = new Deno.Command(Deno.execPath(), {
+      args,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1", ...options.env },
+    }).spawn();
+    return new NodeProcess(options, child);
+  }
+
+  /** The base URL of the node's HTTP API. */
+  get url(): string {
+    return `http://127.0.0.1:${this.apiPort}`;
+  }
+
+  /** Resolves when /healthcheck answers, rejects if the process exits first. */
+  async ready(timeoutMs = 30_000): Promise<void> {
+    let exited = false;
+    this.#status.then(() => exited = true);
+    let healthy = false;
+    const probe = async () => {
+      try {
+        const response = await fetch(`${this.url}/healthcheck`);
+        await response.body?.cancel();
+        healthy = response.ok;
+      } catch {
+        healthy = false;
+      }
+    };
+    const started = performance.now();
+    while (!healthy) {
+      if (exited) throw new Error(`Node ${this.id} exited before it was ready:\n${this.logs.join("\n")}`);
+      if (performance.now() - started > timeoutMs) {
+        throw new Error(`Node ${this.id} not ready after ${timeoutMs} ms:\n${this.logs.join("\n")}`);
+      }
+      await probe();
+      if (!healthy) await waitUntil(() => exited, "a retry interval", 100).catch(() => {});
+    }
+  }
+
+  /** GETs a JSON route of the node's API. */
+  async getJson<T>(path: string): Promise<T> {
+    const response = await fetch(`${this.url}${path}`);
+    const body = await response.json();
+    if (!response.ok) throw new Error(`GET ${path} failed: ${JSON.stringify(body)}`);
+    return body as T;
+  }
+
+  /** POSTs JSON and returns the status and parsed body. */
+  async postJson(path: string, body: unknown): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${this.url}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: await response.json() };
+  }
+
+  /** Whether any log line contains `text`. */
+  logged(text: string): boolean {
+    return this.logs.some((line) => line.includes(text));
+  }
+
+  /** Sends a signal (SIGKILL simulates a crash) and waits for the process to end. */
+  async kill(signal: Deno.Signal = "SIGTERM"): Promise<Deno.CommandStatus> {
+    try {
+      this.#child.kill(signal);
+    } catch (error) {
+      if (!(error instanceof TypeError)) throw error; // already exited
+    }
+    const status = await this.#status;
+    await this.#reading;
+    return status;
+  }
+
+  /** Ends the process if still running; safe to call twice. */
+  async stop(): Promise<void> {
+    await this.kill("SIGTERM");
+  }
+
+  async #collect(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const lines = stream.pipeThrough(new TextDecoderStream());
+    let partial = "";
+    for await (const chunk of lines) {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop()!;
+      this.logs.push(...parts);
+    }
+    if (partial) this.logs.push(partial);
+  }
+}
+
+/** Stops every process, even if some stops fail. */
+export async function stopAll(nodes: Iterable<NodeProcess | undefined>): Promise<void> {
+  await Promise.allSettled([...nodes].filter((n) => n !== undefined).map((n) => n!.stop()));
+}
