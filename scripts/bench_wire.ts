@@ -1,3 +1,4 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its figures
 /**
  * Wire benchmark: two nodes on loopback (this process and a child process). Prints the
  * round trip of a hidden-state tensor [1,1,2048] float32 and the throughput of a

@@ -1,5 +1,5 @@
 import { deepStrictEqual, equal, ok } from "node:assert/strict";
-import { NodeProcess, stopAll } from "../_helpers/node_process.ts";
+import { type NodeProcess, stopAll } from "../_helpers/node_process.ts";
 import { TcpForwarder } from "../_helpers/tcp_forwarder.ts";
 import { freePort } from "../_helpers/free_port.ts";
 import { aliveIds, endpoints, spawnNode, writePeers } from "./_cluster.ts";
