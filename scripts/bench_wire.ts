@@ -142,14 +142,24 @@ function quantile(sorted: number[], q: number): number {
 
 async function measure(rounds: number): Promise<Figures> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read", new URL(import.meta.url).pathname, "--serve"],
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      new URL(import.meta.url).pathname,
+      "--serve",
+    ],
     stdin: "piped",
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   const first = await lines.read();
-  const ports = JSON.parse(String(first.value).split("\n")[0]) as { nodePort: number; rawPort: number };
+  const ports = JSON.parse(String(first.value).split("\n")[0]) as {
+    nodePort: number;
+    rawPort: number;
+  };
 
   let waiting: ((message: PeerMessage) => void) | null = null;
   let connected: (peer: PeerConnection) => void = () => {};
@@ -283,7 +293,9 @@ async function main(): Promise<void> {
   console.log(
     `                              raw TCP  median ${figures.small_raw_median_us} us, p99 ${figures.small_raw_p99_us} us`,
   );
-  console.log(`                              ratio ${figures.small_latency_ratio} (target <= 1.15)`);
+  console.log(
+    `                              ratio ${figures.small_latency_ratio} (target <= 1.15)`,
+  );
   console.log(
     `  [1,512,2048] f32 stream     protocol ${figures.large_protocol_gb_per_s} GB/s, raw TCP ${figures.large_raw_gb_per_s} GB/s, ratio ${figures.large_throughput_ratio} (target >= 1 GB/s)`,
   );

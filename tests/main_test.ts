@@ -50,7 +50,10 @@ Deno.test("exo-node exits 1 with a clear message when the peers file is missing"
 Deno.test("exo-node exits 1 naming the position when the peers file is not valid JSON", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    await Deno.writeTextFile(`${dir}/peers.json`, '{"peers": {\n  "b": {"address": "127.0.0.1:1"\n}');
+    await Deno.writeTextFile(
+      `${dir}/peers.json`,
+      '{"peers": {\n  "b": {"address": "127.0.0.1:1"\n}',
+    );
     const { code, stderr } = await runMain([
       "--node-id",
       "x",

@@ -92,9 +92,13 @@ export class NodeProcess {
     };
     const started = performance.now();
     while (!healthy) {
-      if (exited) throw new Error(`Node ${this.id} exited before it was ready:\n${this.logs.join("\n")}`);
+      if (exited) {
+        throw new Error(`Node ${this.id} exited before it was ready:\n${this.logs.join("\n")}`);
+      }
       if (performance.now() - started > timeoutMs) {
-        throw new Error(`Node ${this.id} not ready after ${timeoutMs} ms:\n${this.logs.join("\n")}`);
+        throw new Error(
+          `Node ${this.id} not ready after ${timeoutMs} ms:\n${this.logs.join("\n")}`,
+        );
       }
       await probe();
       if (!healthy) await waitUntil(() => exited, "a retry interval", 100).catch(() => {});
