@@ -1,5 +1,5 @@
 import type { ModelConfig } from "../model/model_config.ts";
-import type { KvBuffer, KvCache, KvElementType } from "./kv_cache.ts";
+import type { KvBuffer, KvCache, KvElementType, LayerKv } from "./kv_cache.ts";
 import { ort } from "./onnx/ort_runtime.ts";
 import type { RopeTables } from "./onnx/rope_tables.ts";
 import { SEQLENS_K, type ShardSignature, TOTAL_SEQUENCE_LENGTH } from "./onnx/shard_signature.ts";
@@ -11,6 +11,45 @@ export interface BatchContext {
   config: ModelConfig;
   kvType: KvElementType;
   rope: RopeTables;
+  /** Reused batch buffers, so steady decoding allocates nothing. */
+  pool: BatchKvPool;
+}
+
+/**
+ * Per-layer batch K/V buffers kept between batched steps of the same shape. Stale rows
+ * need no clearing: GroupQueryAttention reads only each request's valid prefix.
+ */
+export class BatchKvPool {
+  #shape = "";
+  #layers: LayerKv[] = [];
+
+  /** Buffers [batch, kvHeads, capacity, headDim] for each of `layers` layers. */
+  take(
+    type: KvElementType,
+    layers: number,
+    batch: number,
+    kvHeads: number,
+    capacity: number,
+    headDim: number,
+  ): LayerKv[] {
+    const shape = [type, layers, batch, kvHeads, capacity, headDim].join();
+    if (shape !== this.#shape) {
+      const Buffer = type === "float16" ? Uint16Array : Float32Array;
+      const size = batch * kvHeads * capacity * headDim;
+      this.#layers = Array.from({ length: layers }, () => ({
+        key: new Buffer(size),
+        value: new Buffer(size),
+      }));
+      this.#shape = shape;
+    }
+    return this.#layers;
+  }
+
+  /** Drops the buffers. */
+  clear(): void {
+    this.#shape = "";
+    this.#layers = [];
+  }
 }
 
 /** One token per request: ids on the first shard, hidden rows on the others. */
@@ -31,7 +70,7 @@ export async function runDecodeBatch(
   caches: KvCache[],
   input: BatchInput,
 ): Promise<Float32Array[]> {
-  const { session, signature, config, kvType, rope } = context;
+  const { session, signature, config, kvType, rope, pool } = context;
   const batch = caches.length;
   const feeds: Record<string, ort.Tensor> = {};
   feeds[signature.input] = "tokenIds" in input
@@ -42,13 +81,17 @@ export async function runDecodeBatch(
   feeds[TOTAL_SEQUENCE_LENGTH] = new ort.Tensor("int32", Int32Array.of(Math.max(...totals)), []);
   const capacity = Math.max(...caches.map((cache) => cache.capacity));
   const kvDims = [batch, config.numKvHeads, capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
-  const Buffer = kvType === "float16" ? Uint16Array : Float32Array;
+  const buffers = pool.take(
+    kvType,
+    signature.layers.length,
+    batch,
+    config.numKvHeads,
+    capacity,
+    config.headDim,
+  );
   const fetches: Record<string, null> = { [signature.output]: null };
   signature.layers.forEach((layer, i) => {
-    const target = {
-      key: new Buffer(batch * config.numKvHeads * capacity * config.headDim),
-      value: new Buffer(batch * config.numKvHeads * capacity * config.headDim),
-    };
+    const target = buffers[i];
     caches.forEach((cache, slot) => cache.copyInto(i, target, slot, capacity));
     feeds[layer.pastKey] = new ort.Tensor(kvType, target.key, kvDims);
     feeds[layer.pastValue] = new ort.Tensor(kvType, target.value, kvDims);

@@ -2,7 +2,7 @@ import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ModelConfig } from "../model/model_config.ts";
 import { CheckpointReader } from "../model/checkpoint_reader.ts";
 import { type KvBuffer, KvCache, type KvElementType } from "./kv_cache.ts";
-import { runDecodeBatch } from "./decode_batch.ts";
+import { BatchKvPool, runDecodeBatch } from "./decode_batch.ts";
 import { checkShardInput, type ShardInput, type ShardOutput } from "./shard_input.ts";
 
 export type { ShardInput, ShardOutput } from "./shard_input.ts";
@@ -57,6 +57,7 @@ export class ShardRunner {
   #signature: ShardSignature;
   #rope: RopeTables;
   #caches = new Map<string, KvCache>();
+  #batchPool = new BatchKvPool();
   #cacheChunk: number;
   #prefillChunk: number;
   #kvType: KvElementType;
@@ -227,6 +228,7 @@ export class ShardRunner {
     this.#disposed = true;
     await this.#queue;
     this.#caches.clear();
+    this.#batchPool.clear();
     await this.#session.release();
   }
 
@@ -299,6 +301,7 @@ export class ShardRunner {
           config: this.#config,
           kvType: this.#kvType,
           rope: this.#rope,
+          pool: this.#batchPool,
         },
         caches,
         this.#signature.isFirst ? { tokenIds } : { hidden },
