@@ -144,7 +144,7 @@ export class ShardRunner {
       config,
       opened.session,
       signature,
-      buildRopeTables(config, maxContext),
+      ropeForCache(buildRopeTables(config, maxContext), options.dtype),
       cacheChunk,
       prefillChunk,
       options.dtype === "float16" ? "float16" : "float32",
@@ -358,4 +358,17 @@ export class ShardRunner {
     cache.commit(seq);
     return results[signature.output].data as Float32Array; // [1, seq, hidden] or [1, vocab]
   }
+}
+
+/**
+ * The rotary tables the cache rotates K with: the graph's own, so a float16 graph's
+ * half-precision tables are rounded the same way here and cached K matches the op's.
+ */
+function ropeForCache(tables: RopeTables, dtype: ShardDType): RopeTables {
+  if (dtype !== "float16") return tables;
+  return {
+    ...tables,
+    cos: Float32Array.from(new Float16Array(tables.cos)),
+    sin: Float32Array.from(new Float16Array(tables.sin)),
+  };
 }
