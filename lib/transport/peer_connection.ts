@@ -1,3 +1,4 @@
+import { ProtocolError } from "../protocol/mod.ts";
 import type { Message, TopologyReplyMessage } from "../protocol/mod.ts";
 import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
 import type { Logger } from "../log/logger.ts";
@@ -132,6 +133,9 @@ export class PeerConnection {
         this.#dispatch(message);
       }
     } catch (error) {
+      if (error instanceof ProtocolError) {
+        this.#logger.warn(`Closing connection to ${this.id}: ${error.message}`);
+      }
       this.close(this.#closeReason ?? describeError(error));
     } finally {
       clearInterval(heartbeat);
