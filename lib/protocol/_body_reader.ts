@@ -135,6 +135,14 @@ export class BodyReader {
 
   #utf8(length: number, field: string): string {
     const bytes = this.raw(length, field);
+    // Short ASCII (ids) decodes faster by hand than through TextDecoder; anything else,
+    // including every byte above 0x7f, goes through the strict decoder.
+    if (length <= 64) {
+      let ascii = "";
+      let i = 0;
+      for (; i < length && bytes[i] < 0x80; i++) ascii += String.fromCharCode(bytes[i]);
+      if (i === length) return ascii;
+    }
     try {
       return decoder.decode(bytes);
     } catch {

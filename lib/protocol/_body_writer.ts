@@ -38,7 +38,8 @@ function checkInteger(value: number, max: number, type: string, field: string): 
 export class BodySizer implements BodySink {
   #length = 0;
   /** UTF-8 of every string field, in the order they were written. */
-  readonly strings: Uint8Array[] = [];
+  /** Each string field, as UTF-8 bytes or, when short and ASCII, as itself (its own bytes). */
+  readonly strings: (Uint8Array | string)[] = [];
 
   /** Body length so far. */
   get byteLength(): number {
@@ -114,6 +115,13 @@ export class BodySizer implements BodySink {
     if (typeof value !== "string") {
       throw new TypeError(`Cannot encode ${field}: ${typeof value} is not a string`);
     }
+    // Request ids and node ids are short ASCII: writing their char codes directly spares an
+    // allocation per field, which dominates encoding small frames.
+    if (value.length <= ASCII_FAST_PATH_MAX && value.length <= maxBytes && isAscii(value)) {
+      this.strings.push(value);
+      this.#length += value.length;
+      return;
+    }
     const utf8 = encoder.encode(value);
     if (utf8.byteLength > maxBytes) {
       throw new RangeError(
@@ -130,7 +138,7 @@ export class BodyWriter implements BodySink {
   /** The whole frame: u32 body length, then the body. */
   readonly frame: Uint8Array;
   #view: DataView;
-  #strings: Uint8Array[];
+  #strings: (Uint8Array | string)[];
   #nextString = 0;
   /** Write position in `frame`. */
   #at = FRAME_PREFIX_BYTES;
@@ -141,17 +149,24 @@ export class BodyWriter implements BodySink {
    * Allocates a frame for a body measured by `sizer`. A `deferred` buffer, which must be
    * the body's last raw field, is left out of the frame: the caller sends it after the frame.
    */
-  constructor(sizer: BodySizer, deferred: Uint8Array | null = null) {
+  constructor(
+    sizer: BodySizer,
+    deferred: Uint8Array | null = null,
+    scratch: Uint8Array | null = null,
+  ) {
     if (sizer.byteLength > MAX_U32) {
       throw new RangeError(
         `Cannot encode frame: body of ${sizer.byteLength} bytes exceeds the limit of ${MAX_U32}`,
       );
     }
     this.#deferred = deferred;
-    this.frame = new Uint8Array(
-      FRAME_PREFIX_BYTES + sizer.byteLength - (deferred?.byteLength ?? 0),
-    );
-    this.#view = new DataView(this.frame.buffer);
+    const frameBytes = FRAME_PREFIX_BYTES + sizer.byteLength - (deferred?.byteLength ?? 0);
+    // Reusing the caller's scratch buffer spares an allocation per frame, which costs more
+    // than encoding a small frame.
+    this.frame = scratch !== null && scratch.byteLength >= frameBytes
+      ? scratch.subarray(0, frameBytes)
+      : new Uint8Array(frameBytes);
+    this.#view = new DataView(this.frame.buffer, this.frame.byteOffset, this.frame.byteLength);
     this.#view.setUint32(0, sizer.byteLength, true);
     this.#strings = sizer.strings;
   }
@@ -191,15 +206,21 @@ export class BodyWriter implements BodySink {
   }
 
   str16(): void {
-    const utf8 = this.#strings[this.#nextString++];
-    this.u16(utf8.byteLength);
-    this.raw(utf8);
+    const value = this.#strings[this.#nextString++];
+    this.u16(value.length);
+    this.#text(value);
   }
 
   str32(): void {
-    const utf8 = this.#strings[this.#nextString++];
-    this.u32(utf8.byteLength);
-    this.raw(utf8);
+    const value = this.#strings[this.#nextString++];
+    this.u32(value.length);
+    this.#text(value);
+  }
+
+  #text(value: Uint8Array | string): void {
+    if (typeof value !== "string") return this.raw(value);
+    for (let i = 0; i < value.length; i++) this.frame[this.#at + i] = value.charCodeAt(i);
+    this.#at += value.length;
   }
 
   bytes32(value: Uint8Array): void {
@@ -217,9 +238,17 @@ export class BodyWriter implements BodySink {
   }
 
   align(alignment: number): void {
-    // The frame is freshly zeroed, so padding is skipping.
-    this.#at += padding(this.#at - FRAME_PREFIX_BYTES, alignment);
+    const end = this.#at + padding(this.#at - FRAME_PREFIX_BYTES, alignment);
+    this.frame.fill(0, this.#at, end);
+    this.#at = end;
   }
+}
+
+const ASCII_FAST_PATH_MAX = 256;
+
+function isAscii(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /** Bytes needed after `offset` to reach a multiple of `alignment`. */

@@ -38,24 +38,28 @@ export const ZERO_COPY_MIN_BYTES = 64 * 1024;
  * Encodes a message as the parts of one frame, to be written in order. A tensor of at
  * least {@linkcode ZERO_COPY_MIN_BYTES} comes as two parts, the frame up to its data and
  * the caller's data itself, so large hidden states are never copied on the way out; every
- * other message is one part, identical to {@linkcode encodeMessage}.
+ * other message is one part, identical to {@linkcode encodeMessage}. With `scratch`, the
+ * frame is written into it when it fits (the result then aliases `scratch` and is valid until
+ * the caller reuses it); otherwise into a fresh buffer.
  *
  * @throws {TypeError} If a field has the wrong type or the message type is unknown.
  * @throws {RangeError} If a number, string, list or tensor does not fit its wire encoding.
  */
-export function encodeMessageParts(message: Message): Uint8Array[] {
-  if (message.type !== "tensor" || !(message.tensor?.data?.byteLength >= ZERO_COPY_MIN_BYTES)) {
-    return [encodeMessage(message)];
-  }
+export function encodeMessageParts(
+  message: Message,
+  scratch: Uint8Array | null = null,
+): Uint8Array[] {
+  const large = message.type === "tensor" &&
+    message.tensor?.data?.byteLength >= ZERO_COPY_MIN_BYTES;
   const sizer = new BodySizer();
   writeMessage(sizer, message);
-  const data = message.tensor.data;
-  const writer = new BodyWriter(sizer, data);
+  const data = large ? message.tensor.data : null;
+  const writer = new BodyWriter(sizer, data, scratch);
   writeMessage(writer, message);
   if (!writer.complete) {
     throw new RangeError(`Cannot encode ${message.type}: the message changed while encoding`);
   }
-  return [writer.frame, data];
+  return data === null ? [writer.frame] : [writer.frame, data];
 }
 
 function writeMessage(sink: BodySink, message: Message): void {

@@ -6,6 +6,12 @@ import {
   MAX_U32,
 } from "./limits.ts";
 import type { Message } from "./messages.ts";
+import { TENSOR_ALIGNMENT } from "./limits.ts";
+
+/** Bodies up to this size come from a slab. */
+const SLAB_BODY_MAX_BYTES = 16 * 1024;
+/** Size of one slab of small bodies. */
+const SLAB_BYTES = 256 * 1024;
 import { ProtocolError } from "./protocol_error.ts";
 
 /** Options for {@linkcode FrameDecoder}. */
@@ -39,6 +45,9 @@ export class FrameDecoder {
   #body: Uint8Array | null = null;
   #bodyFilled = 0;
   #error: ProtocolError | null = null;
+  /** Small bodies are carved from a shared slab: one allocation per slab, not per frame. */
+  #slab: Uint8Array | null = null;
+  #slabUsed = 0;
 
   /**
    * Creates a decoder.
@@ -150,6 +159,23 @@ export class FrameDecoder {
     return messages;
   }
 
+  /**
+   * A zeroed buffer for a body at an 8-aligned offset. Bodies of small frames share a slab
+   * that is never reused: decoded messages may keep views into it, and the slab is freed
+   * once none does.
+   */
+  #allocateBody(length: number): Uint8Array {
+    if (length > SLAB_BODY_MAX_BYTES) return new Uint8Array(length);
+    if (this.#slab === null || this.#slabUsed + length > this.#slab.byteLength) {
+      this.#slab = new Uint8Array(SLAB_BYTES);
+      this.#slabUsed = 0;
+    }
+    const body = this.#slab.subarray(this.#slabUsed, this.#slabUsed + length);
+    this.#slabUsed += length +
+      ((TENSOR_ALIGNMENT - (length % TENSOR_ALIGNMENT)) % TENSOR_ALIGNMENT);
+    return body;
+  }
+
   /** Reads length-prefix bytes from `chunk` at `at`; returns the new position. */
   #readPrefix(chunk: Uint8Array, at: number): number {
     let length: number;
@@ -176,7 +202,7 @@ export class FrameDecoder {
       );
     }
     try {
-      this.#body = new Uint8Array(length);
+      this.#body = this.#allocateBody(length);
     } catch (error) {
       // A frame within the limit can still exceed free memory; that ends this stream only.
       if (!(error instanceof RangeError)) throw error;

@@ -2,6 +2,8 @@ import { encodeMessageParts, FrameDecoder } from "../protocol/mod.ts";
 import type { Message } from "../protocol/mod.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
+/** Frames up to this size are encoded into one reused buffer when written at once. */
+const SCRATCH_BYTES = 64 * 1024;
 /** A frame body missing at least this much is read straight into place, not copied. */
 const DIRECT_READ_MIN_BYTES = 64 * 1024;
 
@@ -16,6 +18,7 @@ export class FrameChannel {
   #pending: Message[] = [];
   #pendingHead = 0;
   #writeChain: Promise<void> = Promise.resolve();
+  #scratch = new Uint8Array(SCRATCH_BYTES);
   /** Sends queued or being written; when 0 a send may start writing at once. */
   #writesPending = 0;
   #closed = false;
@@ -49,9 +52,17 @@ export class FrameChannel {
    * the connection fails; later sends then reject too.
    */
   send(message: Message): Promise<void> {
-    const parts = encodeMessageParts(message);
     // Counted before it is queued, so a later send can never overtake a queued one.
     const queued = this.#writesPending++ > 0;
+    let parts: Uint8Array[];
+    try {
+      // Only a frame written at once may use the scratch buffer: the next send waits for this
+      // write to finish before it can reuse it.
+      parts = encodeMessageParts(message, queued ? null : this.#scratch);
+    } catch (error) {
+      this.#writesPending--;
+      throw error;
+    }
     const write =
       (queued ? this.#writeChain.then(() => this.#writeParts(parts)) : this.#writeParts(parts))
         .finally(() => this.#writesPending--);
