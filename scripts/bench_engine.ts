@@ -1,0 +1,507 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its figures
+/**
+ * Engine benchmark: one node, all layers in one shard, CPU. For each (shape, dtype) it
+ * prints prefill and decode tokens/s beside llama.cpp's figures for the same shape, time to
+ * first token, cold load (graph conversion into a fresh shard cache), warm load (cache
+ * hit), the shard's weight bytes and peak RSS against "peak RSS <= 1.2 x weights + 300 MB".
+ *
+ *   deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b]
+ *     [--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--threads 2] [--runs 1]
+ *     [--cache-dir ~/.cache/exo-node-bench] [--json out.json] [--baseline old.json]
+ *
+ * Random-weight checkpoints in the real shapes are written once under the cache dir.
+ * Each configuration runs in two fresh child processes (this script in worker mode): one
+ * converts into an empty shard cache (cold load, conversion peak RSS), the next loads from
+ * that cache and runs (warm load, speed, serving peak RSS). Peak RSS is VmHWM from
+ * /proc/self/status on Linux, else the largest sampled `Deno.memoryUsage().rss`.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { ShardRunner } from "../lib/inference/shard_runner.ts";
+import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
+import { argmax } from "../lib/inference/sampler/mod.ts";
+import { loadModelConfig } from "../lib/model/mod.ts";
+import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
+
+type Shape = keyof typeof realShapeSpecs;
+const SHAPES = Object.keys(realShapeSpecs) as Shape[];
+const DTYPES: ShardDType[] = ["float32", "float16", "q4"];
+const MB = 1e6;
+const RSS_SLACK_BYTES = 300 * MB;
+const RSS_WEIGHT_FACTOR = 1.2;
+
+/**
+ * llama.cpp reference, measured by llama-bench (pp512 / tg128 tokens/s, 2 threads, CPU) on
+ * this machine kind with random weights in the same shapes. Keyed by llama.cpp precision.
+ */
+const REFERENCE: Record<Shape, Record<string, { prefill512: number; decode128: number }>> = {
+  "smollm2-135m-like": {
+    F32: { prefill512: 762, decode128: 53.8 },
+    F16: { prefill512: 882, decode128: 76.6 },
+    Q8_0: { prefill512: 666, decode128: 93.8 },
+    Q4_0: { prefill512: 982, decode128: 158 },
+  },
+  "llama-3.2-1b": {
+    F16: { prefill512: 133, decode128: 10.7 },
+    Q8_0: { prefill512: 108, decode128: 20.7 },
+    Q4_0: { prefill512: 195, decode128: 42.6 },
+  },
+};
+const REFERENCE_PRECISION: Record<ShardDType, string> = {
+  float32: "F32",
+  float16: "F16",
+  q4: "Q4_0",
+};
+
+/** What the converting child reports. */
+interface ConvertResult {
+  coldLoadMs: number;
+  cacheHit: boolean;
+  weightBytes: number;
+  peakRssBytes: number;
+}
+
+/** What the running child reports. */
+interface RunResult {
+  warmLoadMs: number;
+  cacheHit: boolean;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  timeToFirstTokenMs: number;
+  peakRssBytes: number;
+}
+
+/** One configuration's figures, as written to --json. */
+interface BenchResult {
+  shape: Shape;
+  dtype: ShardDType;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  timeToFirstTokenMs: number;
+  coldLoadMs: number;
+  warmLoadMs: number;
+  weightBytes: number;
+  peakRssBytes: number;
+  conversionPeakRssBytes: number;
+  rssLimitBytes: number;
+  rssPass: boolean;
+}
+
+// ---- measuring helpers ----
+
+class PeakRss {
+  #max = 0;
+  #timer: ReturnType<typeof setInterval>;
+  constructor() {
+    this.#timer = setInterval(() => this.sample(), 50);
+  }
+  sample(): void {
+    this.#max = Math.max(this.#max, Deno.memoryUsage().rss);
+  }
+  /** VmHWM on Linux (the kernel's own high-water mark), else the largest sample. */
+  stop(): number {
+    clearInterval(this.#timer);
+    this.sample();
+    try {
+      const status = Deno.readTextFileSync("/proc/self/status");
+      const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+      if (match) return Number(match[1]) * 1024;
+    } catch {
+      // Not Linux: fall back to sampling.
+    }
+    return this.#max;
+  }
+}
+
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) total += await directoryBytes(path);
+    else if (entry.isFile) total += (await Deno.stat(path)).size;
+  }
+  return total;
+}
+
+/** Deterministic prompt ids (xorshift), avoiding the special tokens at the top of the vocab. */
+function promptTokens(count: number, vocab: number): number[] {
+  let x = 0x9e3779b9;
+  const ids: number[] = [];
+  const range = Math.min(vocab, 128000);
+  for (let i = 0; i < count; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    ids.push((x >>> 0) % range);
+  }
+  return ids;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+// ---- worker mode (child processes) ----
+
+interface WorkerArgs {
+  modelDir: string;
+  shardCache: string;
+  dtype: ShardDType;
+  threads: number;
+  prompt: number;
+  decode: number;
+  runs: number;
+}
+
+async function loadShard(args: WorkerArgs): Promise<{ runner: ShardRunner; ms: number }> {
+  const config = await loadModelConfig(args.modelDir);
+  const started = performance.now();
+  const runner = await ShardRunner.load({
+    modelDir: args.modelDir,
+    config,
+    startLayer: 0,
+    endLayer: config.numLayers - 1,
+    cacheDir: args.shardCache,
+    dtype: args.dtype,
+    executionProvider: "cpu",
+    threads: args.threads,
+  });
+  return { runner, ms: performance.now() - started };
+}
+
+async function convertWorker(args: WorkerArgs): Promise<ConvertResult> {
+  const rss = new PeakRss();
+  const { runner, ms } = await loadShard(args);
+  const cacheHit = runner.cacheHit;
+  await runner.dispose();
+  return {
+    coldLoadMs: ms,
+    cacheHit,
+    weightBytes: await directoryBytes(args.shardCache),
+    peakRssBytes: rss.stop(),
+  };
+}
+
+function logitsOf(output: Awaited<ReturnType<ShardRunner["step"]>>): Float32Array {
+  if (output.kind !== "logits") throw new TypeError("Cannot benchmark: the shard returned hidden");
+  return output.logits;
+}
+
+async function runWorker(args: WorkerArgs): Promise<RunResult> {
+  const rss = new PeakRss();
+  const { runner, ms } = await loadShard(args);
+  const vocab = runner.config.vocabSize;
+  // A short throwaway request first, so one-time allocations are not charged to the runs.
+  let token = argmax(logitsOf(await runner.step("warmup", { tokenIds: promptTokens(8, vocab) })));
+  for (let i = 0; i < 2; i++) {
+    token = argmax(logitsOf(await runner.step("warmup", { tokenIds: [token] })));
+  }
+  runner.release("warmup");
+
+  const prefill: number[] = [];
+  const decode: number[] = [];
+  const ttft: number[] = [];
+  for (let run = 0; run < args.runs; run++) {
+    const id = `run-${run}`;
+    const tokens = promptTokens(args.prompt, vocab);
+    const started = performance.now();
+    token = argmax(logitsOf(await runner.step(id, { tokenIds: tokens })));
+    const firstToken = performance.now() - started;
+    ttft.push(firstToken);
+    prefill.push(args.prompt / (firstToken / 1000));
+    const decodeStarted = performance.now();
+    for (let i = 0; i < args.decode; i++) {
+      token = argmax(logitsOf(await runner.step(id, { tokenIds: [token] })));
+    }
+    decode.push(args.decode / ((performance.now() - decodeStarted) / 1000));
+    runner.release(id);
+  }
+  const cacheHit = runner.cacheHit;
+  await runner.dispose();
+  return {
+    warmLoadMs: ms,
+    cacheHit,
+    prefillTokensPerSecond: median(prefill),
+    decodeTokensPerSecond: median(decode),
+    timeToFirstTokenMs: median(ttft),
+    peakRssBytes: rss.stop(),
+  };
+}
+
+// ---- parent ----
+
+async function spawnWorker(mode: "convert" | "run", args: WorkerArgs): Promise<unknown> {
+  const resultFile = await Deno.makeTempFile({ prefix: "bench-engine-", suffix: ".json" });
+  const root = new URL("..", import.meta.url).pathname;
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        "--config",
+        `${root}deno.json`,
+        new URL(import.meta.url).pathname,
+        "--worker",
+        mode,
+        "--result",
+        resultFile,
+        "--model-dir",
+        args.modelDir,
+        "--shard-cache",
+        args.shardCache,
+        "--dtypes",
+        args.dtype,
+        "--threads",
+        String(args.threads),
+        "--prompt",
+        String(args.prompt),
+        "--decode",
+        String(args.decode),
+        "--runs",
+        String(args.runs),
+      ],
+      cwd: root,
+      stdout: "inherit",
+      stderr: "inherit",
+    });
+    const status = await child.output();
+    if (!status.success) throw new Error(`Cannot benchmark: ${mode} worker exited ${status.code}`);
+    return JSON.parse(await Deno.readTextFile(resultFile));
+  } finally {
+    await Deno.remove(resultFile).catch(() => {});
+  }
+}
+
+async function benchOne(
+  shape: Shape,
+  dtype: ShardDType,
+  modelDir: string,
+  cacheDir: string,
+  opts: Omit<WorkerArgs, "modelDir" | "shardCache" | "dtype">,
+): Promise<BenchResult> {
+  // A fresh shard cache per configuration, so the first load is a guaranteed miss.
+  await Deno.mkdir(`${cacheDir}/shards`, { recursive: true });
+  const shardCache = await Deno.makeTempDir({
+    dir: `${cacheDir}/shards`,
+    prefix: `${shape}-${dtype}-`,
+  });
+  const args: WorkerArgs = { ...opts, modelDir, shardCache, dtype };
+  try {
+    const converted = await spawnWorker("convert", args) as ConvertResult;
+    if (converted.cacheHit) throw new Error("Cannot benchmark: cold load hit the cache");
+    const ran = await spawnWorker("run", args) as RunResult;
+    if (!ran.cacheHit) throw new Error("Cannot benchmark: warm load missed the cache");
+    const rssLimitBytes = RSS_WEIGHT_FACTOR * converted.weightBytes + RSS_SLACK_BYTES;
+    return {
+      shape,
+      dtype,
+      prefillTokensPerSecond: ran.prefillTokensPerSecond,
+      decodeTokensPerSecond: ran.decodeTokensPerSecond,
+      timeToFirstTokenMs: ran.timeToFirstTokenMs,
+      coldLoadMs: converted.coldLoadMs,
+      warmLoadMs: ran.warmLoadMs,
+      weightBytes: converted.weightBytes,
+      peakRssBytes: ran.peakRssBytes,
+      conversionPeakRssBytes: converted.peakRssBytes,
+      rssLimitBytes,
+      rssPass: ran.peakRssBytes <= rssLimitBytes,
+    };
+  } finally {
+    // Converted shards are big (a 1B float32 shard is ~5 GB): keep only the checkpoints.
+    await Deno.remove(shardCache, { recursive: true });
+  }
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function fixed(value: number, digits = 1): string {
+  return value.toFixed(digits);
+}
+
+function change(now: number, before: number | undefined): string {
+  if (before === undefined || before === 0) return "n/a";
+  const pct = (now / before - 1) * 100;
+  return `${pct >= 0 ? "+" : ""}${pct.toFixed(1)}%`;
+}
+
+function printResults(results: BenchResult[], baseline: BenchResult[] | null): void {
+  console.log(
+    "\nSpeed (llama.cpp: llama-bench pp512/tg128 on this machine kind, hard-coded REFERENCE;" +
+      " ratio = ours / llama.cpp)",
+  );
+  console.log(table(
+    ["shape", "dtype", "prefill tok/s", "llama.cpp", "ratio", "decode tok/s", "llama.cpp", "ratio"],
+    results.map((r) => {
+      const ref = REFERENCE[r.shape][REFERENCE_PRECISION[r.dtype]];
+      return [
+        r.shape,
+        `${r.dtype} (${REFERENCE_PRECISION[r.dtype]})`,
+        fixed(r.prefillTokensPerSecond),
+        ref ? fixed(ref.prefill512) : "n/a",
+        ref ? fixed(r.prefillTokensPerSecond / ref.prefill512, 2) : "n/a",
+        fixed(r.decodeTokensPerSecond),
+        ref ? fixed(ref.decode128) : "n/a",
+        ref ? fixed(r.decodeTokensPerSecond / ref.decode128, 2) : "n/a",
+      ];
+    }),
+  ));
+  console.log("\nLoad and memory (MB = 10^6 bytes; target: peak RSS <= 1.2 x weights + 300 MB)");
+  console.log(table(
+    [
+      "shape",
+      "dtype",
+      "TTFT ms",
+      "cold load s",
+      "warm load s",
+      "weights MB",
+      "peak RSS MB",
+      "limit MB",
+      "RSS",
+      "convert RSS MB",
+    ],
+    results.map((r) => [
+      r.shape,
+      r.dtype,
+      fixed(r.timeToFirstTokenMs, 0),
+      fixed(r.coldLoadMs / 1000, 2),
+      fixed(r.warmLoadMs / 1000, 2),
+      fixed(r.weightBytes / MB, 0),
+      fixed(r.peakRssBytes / MB, 0),
+      fixed(r.rssLimitBytes / MB, 0),
+      r.rssPass ? "pass" : "FAIL",
+      fixed(r.conversionPeakRssBytes / MB, 0),
+    ]),
+  ));
+  if (!baseline) return;
+  console.log("\nChange vs baseline (+ is higher; higher is better for tok/s, worse for the rest)");
+  console.log(table(
+    ["shape", "dtype", "prefill", "decode", "TTFT", "cold load", "warm load", "peak RSS"],
+    results.map((r) => {
+      const b = baseline.find((x) => x.shape === r.shape && x.dtype === r.dtype);
+      return [
+        r.shape,
+        r.dtype,
+        change(r.prefillTokensPerSecond, b?.prefillTokensPerSecond),
+        change(r.decodeTokensPerSecond, b?.decodeTokensPerSecond),
+        change(r.timeToFirstTokenMs, b?.timeToFirstTokenMs),
+        change(r.coldLoadMs, b?.coldLoadMs),
+        change(r.warmLoadMs, b?.warmLoadMs),
+        change(r.peakRssBytes, b?.peakRssBytes),
+      ];
+    }),
+  ));
+}
+
+function listOf<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
+  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      throw new RangeError(`Cannot benchmark: unknown ${what} "${item}", use ${allowed.join(",")}`);
+    }
+  }
+  return items as T[];
+}
+
+function positive(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Cannot benchmark: --${name} must be a positive integer, got ${value}`);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      shapes: { type: "string", default: SHAPES.join(",") },
+      dtypes: { type: "string", default: DTYPES.join(",") },
+      prompt: { type: "string", default: "512" },
+      decode: { type: "string", default: "128" },
+      threads: { type: "string", default: "2" },
+      runs: { type: "string", default: "1" },
+      "cache-dir": { type: "string" },
+      json: { type: "string" },
+      baseline: { type: "string" },
+      worker: { type: "string" },
+      result: { type: "string" },
+      "model-dir": { type: "string" },
+      "shard-cache": { type: "string" },
+    },
+  });
+  const dtypes = listOf(values.dtypes, DTYPES, "dtype");
+  const opts = {
+    threads: positive(values.threads, "threads"),
+    prompt: positive(values.prompt, "prompt"),
+    decode: positive(values.decode, "decode"),
+    runs: positive(values.runs, "runs"),
+  };
+
+  if (values.worker !== undefined) {
+    const args: WorkerArgs = {
+      ...opts,
+      modelDir: values["model-dir"]!,
+      shardCache: values["shard-cache"]!,
+      dtype: dtypes[0],
+    };
+    const result = values.worker === "convert" ? await convertWorker(args) : await runWorker(args);
+    await Deno.writeTextFile(values.result!, JSON.stringify(result));
+    return;
+  }
+
+  const shapes = listOf(values.shapes, SHAPES, "shape");
+  const cacheDir = values["cache-dir"] ?? `${Deno.env.get("HOME")}/.cache/exo-node-bench`;
+  const baseline = values.baseline
+    ? (JSON.parse(await Deno.readTextFile(values.baseline)).results as BenchResult[])
+    : null;
+  console.log(
+    `bench:engine: ${shapes.join(",")} x ${dtypes.join(",")}, prompt ${opts.prompt}, ` +
+      `decode ${opts.decode}, ${opts.threads} threads, ${opts.runs} run(s), cache ${cacheDir}`,
+  );
+  console.log(
+    `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus; ` +
+      "figures are noisy on a shared machine, compare back to back",
+  );
+
+  const results: BenchResult[] = [];
+  for (const shape of shapes) {
+    const started = performance.now();
+    const checkpoint = await ensureRandomCheckpoint(
+      `${cacheDir}/checkpoints/${shape}`,
+      realShapeSpecs[shape],
+    );
+    console.log(`${shape}: checkpoint ready in ${fixed((performance.now() - started) / 1000)} s`);
+    for (const dtype of dtypes) {
+      const result = await benchOne(shape, dtype, checkpoint.dir, cacheDir, opts);
+      console.log(
+        `${shape} ${dtype}: prefill ${fixed(result.prefillTokensPerSecond)} tok/s, decode ` +
+          `${fixed(result.decodeTokensPerSecond)} tok/s, cold ${fixed(result.coldLoadMs / 1000)} s`,
+      );
+      results.push(result);
+      if (values.json) await writeJson(values.json, opts, results);
+    }
+  }
+  printResults(results, baseline);
+  if (values.json) console.log(`\nWrote ${values.json}`);
+}
+
+async function writeJson(path: string, opts: object, results: BenchResult[]): Promise<void> {
+  const report = {
+    date: new Date().toISOString(),
+    target: Deno.build.target,
+    cpus: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    options: opts,
+    reference: { source: "llama-bench pp512/tg128 on this machine kind", figures: REFERENCE },
+    results,
+  };
+  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
+}
+
+if (import.meta.main) await main();
