@@ -1,0 +1,304 @@
+import { type Logger, silentLogger } from "../log/logger.ts";
+import { loadModelConfig } from "../model/hf_config.ts";
+import type { ModelConfig } from "../model/model_config.ts";
+import type { ExecutionProvider } from "./onnx/ort_session.ts";
+import type { ShardDType } from "./onnx/shard_signature.ts";
+import { sample } from "./sampler/sample.ts";
+import type { SamplingParams } from "./sampler/sampling_params.ts";
+import type { Rng } from "./sampler/seeded_rng.ts";
+import type { ShardInput, ShardOutput } from "./shard_input.ts";
+import { ShardRunner } from "./shard_runner.ts";
+
+export type { ExecutionProvider } from "./onnx/ort_session.ts";
+export type { ShardDType } from "./onnx/shard_signature.ts";
+
+/** Which shard to load: a model directory's layers `startLayer..endLayer` (inclusive). */
+export interface ShardRequest {
+  /** Hugging Face model directory (config.json, safetensors, tokenizer files). */
+  modelDir: string;
+  /** First layer held (inclusive). */
+  startLayer: number;
+  /** Last layer held (inclusive), as in the topology's ShardRange. */
+  endLayer: number;
+  dtype: ShardDType;
+  /** The provider asked for; CoreML falls back to CPU when unavailable. */
+  executionProvider: ExecutionProvider;
+}
+
+/** A loaded shard, as the engine reports it. */
+export interface LoadedShard extends ShardRequest {
+  config: ModelConfig;
+  /** The provider the session runs on (CPU after a CoreML fallback). */
+  activeProvider: ExecutionProvider;
+  /** Why the requested provider was not used, or null. */
+  fallbackReason: string | null;
+  /** Whether the built graph came from the disk cache. */
+  cacheHit: boolean;
+  /** Longest context (prompt plus generated tokens) a request may reach. */
+  maxContext: number;
+}
+
+/**
+ * What cluster orchestration needs from an inference engine: hold one shard, run a request's
+ * next tokens through it (token ids or hidden states in, hidden states or logits out),
+ * sample from logits, and free a request's KV cache.
+ */
+export interface InferenceEngine {
+  /** The loaded shard, or null before the first load. */
+  readonly shard: LoadedShard | null;
+  /** Loads a shard, replacing (and disposing) any other; loading the same shard again is a no-op. */
+  loadShard(request: ShardRequest): Promise<LoadedShard>;
+  /**
+   * Runs the request's next tokens through the shard, extending its KV cache.
+   * @throws {ContextLengthError} when the request would outgrow the context.
+   */
+  step(requestId: string, input: ShardInput): Promise<ShardOutput>;
+  /** Draws the next token id from a logits vector ([vocab]). */
+  sample(logits: Float32Array, params: SamplingParams, rng: Rng): number;
+  /** Tokens cached for the request (0 when it holds no cache). */
+  cachedLength(requestId: string): number;
+  /** Frees the request's KV cache; returns whether it had one. */
+  release(requestId: string): boolean;
+  /** Frees every cache and the session. */
+  dispose(): Promise<void>;
+}
+
+/** A request would hold more tokens than the shard's context; callers report it to the user. */
+export class ContextLengthError extends RangeError {
+  /** Tokens the request would hold. */
+  readonly length: number;
+  /** The context the shard serves. */
+  readonly maxContext: number;
+
+  /** Builds the error; `what` names the thing that is too long, e.g. "prompt". */
+  constructor(what: string, length: number, maxContext: number) {
+    super(
+      `Cannot run ${what}: ${length} tokens exceed the model context of ${maxContext} tokens`,
+    );
+    this.name = "ContextLengthError";
+    this.length = length;
+    this.maxContext = maxContext;
+  }
+}
+
+/**
+ * The default weight precision for a provider. On CPU, q4 decodes fastest (the engine
+ * benchmark measures decode as memory-bound, and q4 reads a quarter of float16's bytes);
+ * CoreML runs float16 natively and has no 4-bit MatMulNBits kernel, so it gets float16.
+ */
+export function defaultDType(executionProvider: ExecutionProvider): ShardDType {
+  switch (executionProvider) {
+    case "cpu":
+      return "q4";
+    case "coreml":
+      return "float16";
+  }
+}
+
+/** How {@linkcode OnnxEngine} runs its shards. */
+export interface OnnxEngineOptions {
+  /** Where built shard graphs are cached. */
+  cacheDir: string;
+  /** Intra-op threads (default: ShardRunner's default). */
+  threads?: number;
+  /** Longest context served (default: ShardRunner's default). */
+  maxContext?: number;
+  /** A request's cache is freed after this long without a step (default 5 minutes). */
+  idleTimeoutMs?: number;
+  /** Called after an idle request's cache was freed, e.g. to tell the cluster. */
+  onIdleRelease?: (requestId: string) => void;
+  logger?: Logger;
+}
+
+const DEFAULT_IDLE_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * An {@linkcode InferenceEngine} over ONNX Runtime. It keeps at most one shard session per
+ * process, since idle sessions' spinning thread pools steal each other's cores: loading
+ * another shard disposes the current one (and every cache with it) first.
+ *
+ * @example Usage
+ * ```ts
+ * const engine = new OnnxEngine({ cacheDir: "/tmp/shards" });
+ * await engine.loadShard({ modelDir, startLayer: 0, endLayer: 15, dtype: "q4", executionProvider: "cpu" });
+ * const out = await engine.step("req-1", { tokenIds: [128000, 9906] });
+ * engine.release("req-1");
+ * await engine.dispose();
+ * ```
+ */
+export class OnnxEngine implements InferenceEngine {
+  #options: OnnxEngineOptions;
+  #idleTimeoutMs: number;
+  #logger: Logger;
+  #runner: ShardRunner | null = null;
+  #shard: LoadedShard | null = null;
+  /** Loads and disposals run one at a time; steps wait for the one in progress. */
+  #lifecycle: Promise<unknown> = Promise.resolve();
+  /** When each request's cache expires (ms, performance.now clock). */
+  #deadlines = new Map<string, number>();
+  /** Steps in flight per request; a request with one never expires. */
+  #busy = new Map<string, number>();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #disposed = false;
+
+  /** Creates an engine with no shard loaded. */
+  constructor(options: OnnxEngineOptions) {
+    const idle = options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (!(idle > 0)) {
+      throw new RangeError(`Cannot create engine: idleTimeoutMs must be positive, got ${idle}`);
+    }
+    this.#options = options;
+    this.#idleTimeoutMs = idle;
+    this.#logger = options.logger ?? silentLogger;
+  }
+
+  /** The loaded shard, or null. */
+  get shard(): LoadedShard | null {
+    return this.#shard;
+  }
+
+  /**
+   * Loads a shard (building its graph into the cache dir when missing), after disposing the
+   * current one unless it is the same shard.
+   * @throws {RangeError} for a bad layer range; model errors name the model directory.
+   */
+  loadShard(request: ShardRequest): Promise<LoadedShard> {
+    const run = this.#lifecycle.then(() => this.#load(request));
+    this.#lifecycle = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Runs the request's next tokens (prefill when several, decode when one).
+   * @throws {ContextLengthError} when the request would outgrow the context.
+   * @throws {TypeError} when no shard is loaded.
+   */
+  async step(requestId: string, input: ShardInput): Promise<ShardOutput> {
+    await this.#lifecycle;
+    const runner = this.#runner;
+    if (runner === null) {
+      throw new TypeError(`Cannot run request ${requestId}: no shard is loaded`);
+    }
+    const seq = "tokenIds" in input ? input.tokenIds.length : input.seq;
+    const length = runner.cachedLength(requestId) + seq;
+    if (length > runner.maxContext) {
+      throw new ContextLengthError(`request ${requestId}`, length, runner.maxContext);
+    }
+    this.#busy.set(requestId, (this.#busy.get(requestId) ?? 0) + 1);
+    try {
+      return await runner.step(requestId, input);
+    } finally {
+      const left = this.#busy.get(requestId)! - 1;
+      if (left === 0) this.#busy.delete(requestId);
+      else this.#busy.set(requestId, left);
+      if (runner === this.#runner && runner.cachedLength(requestId) > 0) this.#touch(requestId);
+    }
+  }
+
+  /** Draws the next token id; see {@linkcode sample}. */
+  sample(logits: Float32Array, params: SamplingParams, rng: Rng): number {
+    return sample(logits, params, rng);
+  }
+
+  /** Tokens cached for the request (0 when it holds no cache). */
+  cachedLength(requestId: string): number {
+    return this.#runner?.cachedLength(requestId) ?? 0;
+  }
+
+  /** Frees the request's KV cache; returns whether it had one. */
+  release(requestId: string): boolean {
+    this.#deadlines.delete(requestId);
+    if (this.#deadlines.size === 0) this.#clearTimer();
+    return this.#runner?.release(requestId) ?? false;
+  }
+
+  /** Frees every cache, the session and the idle timer; the engine cannot be used after. */
+  dispose(): Promise<void> {
+    this.#disposed = true;
+    const run = this.#lifecycle.then(() => this.#unload());
+    this.#lifecycle = run.catch(() => undefined);
+    return run;
+  }
+
+  async #load(request: ShardRequest): Promise<LoadedShard> {
+    if (this.#disposed) throw new TypeError("Cannot load shard: the engine is disposed");
+    const current = this.#shard;
+    if (current !== null && sameShard(current, request)) return current;
+    await this.#unload();
+    const config = await loadModelConfig(request.modelDir);
+    const runner = await ShardRunner.load({
+      ...request,
+      config,
+      cacheDir: this.#options.cacheDir,
+      threads: this.#options.threads,
+      maxContext: this.#options.maxContext,
+      logger: this.#logger,
+    });
+    this.#runner = runner;
+    this.#shard = {
+      modelDir: request.modelDir,
+      startLayer: request.startLayer,
+      endLayer: request.endLayer,
+      dtype: request.dtype,
+      executionProvider: request.executionProvider,
+      config,
+      activeProvider: runner.executionProvider,
+      fallbackReason: runner.fallbackReason,
+      cacheHit: runner.cacheHit,
+      maxContext: runner.maxContext,
+    };
+    return this.#shard;
+  }
+
+  async #unload(): Promise<void> {
+    this.#clearTimer();
+    this.#deadlines.clear();
+    const runner = this.#runner;
+    this.#runner = null;
+    this.#shard = null;
+    await runner?.dispose();
+  }
+
+  #touch(requestId: string): void {
+    this.#deadlines.set(requestId, performance.now() + this.#idleTimeoutMs);
+    if (this.#timer === undefined) this.#schedule();
+  }
+
+  #schedule(): void {
+    this.#clearTimer();
+    if (this.#deadlines.size === 0) return;
+    const next = Math.min(...this.#deadlines.values());
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#expire();
+    }, Math.max(0, next - performance.now()));
+  }
+
+  #expire(): void {
+    const now = performance.now();
+    for (const [requestId, deadline] of this.#deadlines) {
+      if (deadline > now) continue;
+      if (this.#busy.has(requestId)) {
+        this.#deadlines.set(requestId, now + this.#idleTimeoutMs);
+        continue;
+      }
+      this.#deadlines.delete(requestId);
+      if (this.#runner?.release(requestId)) {
+        this.#logger.debug(`Released the cache of idle request ${requestId}`);
+        this.#options.onIdleRelease?.(requestId);
+      }
+    }
+    this.#schedule();
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}
+
+function sameShard(a: ShardRequest, b: ShardRequest): boolean {
+  return a.modelDir === b.modelDir && a.startLayer === b.startLayer &&
+    a.endLayer === b.endLayer && a.dtype === b.dtype &&
+    a.executionProvider === b.executionProvider;
+}
