@@ -242,6 +242,36 @@ export const FLAGS: readonly Flag[] = [
     parse: parseText,
   }),
   value({
+    name: "--execution-provider",
+    key: "executionProvider",
+    group: "Model and inference",
+    placeholder: "PROVIDER",
+    help:
+      "Where ONNX Runtime runs the model: coreml or cpu (CoreML falls back to CPU with a reason)",
+    // CoreML is macOS-only; onnxruntime-node builds elsewhere have only the CPU provider.
+    default: Deno.build.os === "darwin" ? "coreml" : "cpu",
+    parse: choiceOf("an execution provider", ["coreml", "cpu"] as const),
+  }),
+  value({
+    name: "--dtype",
+    key: "dtype",
+    group: "Model and inference",
+    placeholder: "DTYPE",
+    help: "Weight precision: float32, float16 or q4 (4-bit weights)",
+    // q4 decodes fastest on CPU (decode is memory-bound); CoreML has no 4-bit kernel.
+    defaultText: "q4 on cpu, float16 on coreml",
+    parse: choiceOf("a dtype", ["float32", "float16", "q4"] as const),
+  }),
+  value({
+    name: "--cache-dir",
+    key: "cacheDir",
+    group: "Model and inference",
+    placeholder: "DIR",
+    help: "Folder for converted model graphs",
+    defaultText: "<state dir>/shards",
+    parse: parseText,
+  }),
+  value({
     name: "--device-memory",
     key: "deviceMemoryMb",
     group: "Device (overrides detection)",

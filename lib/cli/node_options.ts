@@ -36,6 +36,12 @@ export interface NodeOptions {
   inferenceEngine: "onnx";
   /** `--models-seed-dir`, a folder of models to use before downloading. */
   modelsSeedDir?: string;
+  /** `--execution-provider`; defaults to coreml on macOS, cpu elsewhere. */
+  executionProvider: "coreml" | "cpu";
+  /** `--dtype`, the weight precision; when absent q4 on cpu, float16 on coreml. */
+  dtype?: "float32" | "float16" | "q4";
+  /** `--cache-dir`, where converted shard graphs are kept; else `<stateDir>/shards`. */
+  cacheDir?: string;
   /** `--node-id-filter`, the only node ids this node will talk to. */
   nodeIdFilter?: string[];
   /** `--cluster-secret`, else the `EXO_CLUSTER_SECRET` environment variable. */

@@ -21,6 +21,9 @@ const DOCUMENTED = [
   "--inference-engine",
   "--models-seed-dir",
   "--prompt",
+  "--execution-provider",
+  "--dtype",
+  "--cache-dir",
   "--device-memory",
   "--device-chip",
   "--device-tflops",
@@ -54,6 +57,8 @@ Deno.test("helpText shows each default beside its flag", () => {
   ok(text.includes("(default: 900)"));
   ok(text.includes("(default: $EXO_NODE_HOME, else $HOME/.exo-node)"));
   ok(text.includes("(default: $EXO_CLUSTER_SECRET, else none)"));
+  ok(text.includes("(default: q4 on cpu, float16 on coreml)"));
+  ok(text.includes("(default: <state dir>/shards)"));
 });
 
 Deno.test("helpText shows usage lines and the environment variables", () => {

@@ -173,6 +173,19 @@ const REJECTED: {
     flag: "--inference-engine",
   },
   {
+    name: "an unknown dtype",
+    args: ["--dtype", "int8"],
+    message: "Invalid value for --dtype: int8 is not a dtype (expected float32, float16 or q4)",
+    flag: "--dtype",
+  },
+  {
+    name: "an unknown execution provider",
+    args: ["--execution-provider", "cuda"],
+    message:
+      "Invalid value for --execution-provider: cuda is not an execution provider (expected coreml or cpu)",
+    flag: "--execution-provider",
+  },
+  {
     name: "an empty entry in the node id filter",
     args: ["--node-id-filter", "mac1,,mac2"],
     message: 'Invalid value for --node-id-filter: "mac1,,mac2" has an empty entry',
