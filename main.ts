@@ -40,8 +40,13 @@ export async function main(args: string[]): Promise<number> {
   }
   const logger = new Logger(parsed.logLevel);
   if (parsed.command === "run") {
-    logger.error("exo-node run: this build has no inference engine yet");
-    return 1;
+    // Imported here so that serving does not load ONNX Runtime until it needs it.
+    const { runCommand } = await import("./lib/cli/run_command.ts");
+    return await runCommand(parsed, {
+      logger,
+      write: (text) => Deno.stdout.writeSync(encoder.encode(text)),
+      terminal: Deno.stdout.isTerminal(),
+    });
   }
   try {
     return await serve(parsed, logger);

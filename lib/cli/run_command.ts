@@ -1,0 +1,123 @@
+import { join } from "node:path";
+import type { Logger } from "../log/logger.ts";
+import { loadModelConfig } from "../model/hf_config.ts";
+import { findModelCard } from "../model/registry.ts";
+import { defaultDType, OnnxEngine } from "../inference/engine.ts";
+import { generate, type GenerateResult } from "../inference/generate.ts";
+import { ModelTokenizer } from "../inference/tokenizer/model_tokenizer.ts";
+import type { NodeOptions } from "./node_options.ts";
+
+/** Where `run` sends its output. */
+export interface RunCommandIo {
+  /** Progress, the execution provider and speed go here (stderr). */
+  logger: Logger;
+  /** Each piece of the completion, as it is generated (stdout). */
+  write(text: string): void;
+  /** Stdout is a terminal: end the completion with a newline so the shell prompt starts afresh. */
+  terminal?: boolean;
+}
+
+/**
+ * `exo-node run <model-dir> --prompt ...`: loads every layer of a local model directory
+ * into one shard, answers the prompt as a user chat message with greedy decoding (exo's
+ * default temperature 0) and streams the completion to `io.write`. Resolves to the exit
+ * status: 0, or 1 after logging one line for any error.
+ */
+export async function runCommand(options: NodeOptions, io: RunCommandIo): Promise<number> {
+  const engine = new OnnxEngine({
+    cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
+    logger: io.logger.child("engine"),
+  });
+  try {
+    const result = await answer(options, engine, io);
+    if (io.terminal) io.write("\n");
+    const seconds = result.decodeMs / 1000;
+    const decoded = result.completionTokens - 1;
+    io.logger.info(
+      `Generated ${result.completionTokens} tokens (finish reason ${result.finishReason}); ` +
+        `prompt ${result.promptTokens} tokens and first token in ${
+          result.prefillMs.toFixed(0)
+        } ms; ` +
+        `${decoded > 0 && seconds > 0 ? (decoded / seconds).toFixed(1) : "-"} tokens/s`,
+    );
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const line = message.startsWith("Cannot ")
+      ? message
+      : `Cannot run model ${options.model}: ${message}`;
+    io.logger.error(line.replace(/\s*\n\s*/g, " "));
+    return 1;
+  } finally {
+    await engine.dispose();
+  }
+}
+
+async function answer(
+  options: NodeOptions,
+  engine: OnnxEngine,
+  io: RunCommandIo,
+): Promise<GenerateResult> {
+  const modelDir = await localModelDir(options.model ?? "");
+  if (options.prompt === undefined) {
+    throw new TypeError("Cannot run: give the prompt with --prompt TEXT");
+  }
+  const config = await loadModelConfig(modelDir);
+  const tokenizer = await ModelTokenizer.load(modelDir);
+  const executionProvider = options.executionProvider;
+  const dtype = options.dtype ?? defaultDType(executionProvider);
+  const started = performance.now();
+  const shard = await engine.loadShard({
+    modelDir,
+    startLayer: 0,
+    endLayer: config.numLayers - 1,
+    dtype,
+    executionProvider,
+  });
+  const fallback = shard.fallbackReason === null
+    ? ""
+    : ` (asked for ${executionProvider}: ${shard.fallbackReason})`;
+  io.logger.info(
+    `Loaded ${modelDir}: ${config.numLayers} layers, ${dtype}, in ${
+      (performance.now() - started).toFixed(0)
+    } ms; execution provider ${shard.activeProvider}${fallback}`,
+  );
+  const completion = generate({
+    engine,
+    tokenizer,
+    input: { messages: [{ role: "user", content: options.prompt }] },
+    maxTokens: options.maxGenerateTokens,
+    sampling: { temperature: 0, topP: 1, topK: 0 },
+  });
+  while (true) {
+    const next = await completion.next();
+    if (next.done) return next.value;
+    io.write(next.value);
+  }
+}
+
+/**
+ * The model's directory. Registry ids and downloads are a later feature, so anything that
+ * is not an existing directory is refused with that said.
+ */
+async function localModelDir(model: string): Promise<string> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(model);
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    const card = findModelCard(model);
+    const reason = card === undefined
+      ? "no such directory"
+      : `not a local directory (it is the registry id of ${card.repo}, and downloads are not supported yet)`;
+    throw new Deno.errors.NotFound(
+      `Cannot load model ${model}: ${reason}; run loads models from local directories only for now`,
+    );
+  }
+  if (!info.isDirectory) {
+    throw new TypeError(
+      `Cannot load model ${model}: not a directory; run loads models from local directories only for now`,
+    );
+  }
+  return model;
+}
