@@ -122,6 +122,15 @@ export async function* generate(options: GenerateOptions): AsyncGenerator<string
       // The context must hold the token fed next.
       if (completionIds.length >= maxTokens || length >= shard.maxContext) break;
       signal?.throwIfAborted();
+      // A consumer slower than the engine's idle timeout loses the cache; going on would
+      // restart the request at position 0 and produce garbage.
+      if (engine.cachedLength(requestId) !== length) {
+        throw new RangeError(
+          `Cannot continue request ${requestId}: its KV cache holds ${
+            engine.cachedLength(requestId)
+          } of ${length} tokens (released while idle?)`,
+        );
+      }
       output = await engine.step(requestId, { tokenIds: [token] });
       length++;
     }

@@ -204,6 +204,41 @@ Deno.test("generate releases the request when the caller stops early", async () 
   assert.deepEqual(engine.released, ["early"]);
 });
 
+Deno.test("generate stops with the abort reason when its signal fires and releases", async () => {
+  const engine = new ScriptedEngine(bytes("abcdefgh"));
+  const controller = new AbortController();
+  const completion = generate({
+    engine,
+    tokenizer: tinyTokenizer(),
+    input: { prompt: "x" },
+    maxTokens: 50,
+    requestId: "aborted",
+    signal: controller.signal,
+  });
+  assert.equal((await completion.next()).value, "a");
+  controller.abort(new Error("client went away"));
+  await assert.rejects(completion.next(), /client went away/);
+  assert.deepEqual(engine.released, ["aborted"]);
+  assert.equal(engine.steps.length, 1);
+});
+
+Deno.test("generate fails rather than restart when the request's cache was released", async () => {
+  const engine = new ScriptedEngine(bytes("abcdefgh"));
+  const completion = generate({
+    engine,
+    tokenizer: tinyTokenizer(),
+    input: { prompt: "xy" },
+    maxTokens: 50,
+    requestId: "evicted",
+  });
+  assert.equal((await completion.next()).value, "a");
+  engine.release("evicted");
+  await assert.rejects(
+    completion.next(),
+    /^RangeError: Cannot continue request evicted: its KV cache holds 0 of 2 tokens/,
+  );
+});
+
 // --- On a real ONNX shard, against the float64 reference ---
 
 async function withEngine(
@@ -287,6 +322,11 @@ Deno.test("generate with the same seed samples the same text", async () => {
     const second = await run(42);
     assert.equal(second.text, first.text);
     assert.deepEqual(second.deltas, first.deltas);
-    assert.equal(second.result.completionTokens, first.result.completionTokens);
+    assert.deepEqual(second.result.completionIds, first.result.completionIds);
+    // The seed does steer sampling: some other seed draws other tokens.
+    const others = await Promise.all([1, 2, 3].map(async (seed) => (await run(seed)).result));
+    assert.ok(
+      others.some((other) => other.completionIds.join() !== first.result.completionIds.join()),
+    );
   });
 });
