@@ -159,7 +159,7 @@ export class OnnxEngine implements InferenceEngine {
 
   /**
    * Loads a shard (building its graph into the cache dir when missing), after disposing the
-   * current one unless it is the same shard.
+   * current one unless it is the same shard. A failed load leaves no shard loaded.
    * @throws {RangeError} for a bad layer range; model errors name the model directory.
    */
   loadShard(request: ShardRequest): Promise<LoadedShard> {
