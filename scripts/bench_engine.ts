@@ -17,6 +17,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parseOrExit } from "./_usage.ts";
 import { ShardRunner } from "../lib/inference/shard_runner.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { argmax } from "../lib/inference/sampler/mod.ts";
@@ -416,7 +417,11 @@ function positive(value: string, name: string): number {
   return n;
 }
 
-async function main(): Promise<void> {
+const USAGE = "usage: deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b] " +
+  "[--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--threads 2] [--runs 1] " +
+  "[--cache-dir DIR] [--json out.json] [--baseline old.json]";
+
+function parseOptions() {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
@@ -436,12 +441,18 @@ async function main(): Promise<void> {
     },
   });
   const dtypes = listOf(values.dtypes, DTYPES, "dtype");
+  const shapes = listOf(values.shapes, SHAPES, "shape");
   const opts = {
     threads: positive(values.threads, "threads"),
     prompt: positive(values.prompt, "prompt"),
     decode: positive(values.decode, "decode"),
     runs: positive(values.runs, "runs"),
   };
+  return { values, dtypes, shapes, opts };
+}
+
+async function main(): Promise<void> {
+  const { values, dtypes, opts, shapes } = parseOrExit("bench:engine", USAGE, parseOptions);
 
   if (values.worker !== undefined) {
     const args: WorkerArgs = {
@@ -455,7 +466,6 @@ async function main(): Promise<void> {
     return;
   }
 
-  const shapes = listOf(values.shapes, SHAPES, "shape");
   const cacheDir = values["cache-dir"] ?? `${Deno.env.get("HOME")}/.cache/exo-node-bench`;
   const baseline = values.baseline
     ? (JSON.parse(await Deno.readTextFile(values.baseline)).results as BenchResult[])

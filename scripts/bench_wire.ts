@@ -11,6 +11,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { parseOrExit } from "./_usage.ts";
 import { ConnectionManager } from "../lib/transport/mod.ts";
 import type { ConnectionEvents, PeerConnection, PeerMessage } from "../lib/transport/mod.ts";
 import { encodeMessage, tensorFromTypedArray } from "../lib/protocol/mod.ts";
@@ -269,7 +270,9 @@ async function measure(rounds: number): Promise<Figures> {
   };
 }
 
-async function main(): Promise<void> {
+const USAGE = "usage: deno task bench:wire [--rounds 2000] [--json out.json] [--baseline old.json]";
+
+function parseOptions() {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
@@ -279,12 +282,16 @@ async function main(): Promise<void> {
       baseline: { type: "string" },
     },
   });
-  if (values.serve) return await serve();
   const rounds = Number(values.rounds);
   if (!Number.isSafeInteger(rounds) || rounds < 10) {
-    console.error(`bench:wire: --rounds must be an integer >= 10, got ${values.rounds}`);
-    Deno.exit(2);
+    throw new RangeError(`--rounds must be an integer >= 10, got ${values.rounds}`);
   }
+  return { values, rounds };
+}
+
+async function main(): Promise<void> {
+  const { values, rounds } = parseOrExit("bench:wire", USAGE, parseOptions);
+  if (values.serve) return await serve();
   const figures = await measure(rounds);
   console.log(`wire benchmark, ${rounds} round trips, loopback, two processes`);
   console.log(
