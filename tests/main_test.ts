@@ -1,20 +1,16 @@
 import { equal, match, ok } from "node:assert/strict";
+import { runMain } from "./_helpers/run_main.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-async function runMain(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, ...args],
-    stdin: "null",
-    env: { NO_COLOR: "1", EXO_NODE_HOME: Deno.makeTempDirSync() },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+/** Serve on free ports; the peers file path follows. */
+const SERVE_ANY_PORT = [
+  "--node-id",
+  "x",
+  "--node-port",
+  "0",
+  "--chatgpt-api-port",
+  "0",
+  "--discovery-config-path",
+];
 
 Deno.test("exo-node exits 2 with one line naming the flag for an unknown flag", async () => {
   const { code, stderr } = await runMain(["--nod-port", "5"]);
@@ -33,16 +29,7 @@ Deno.test("exo-node exits 2 for a port out of range and for manual discovery wit
 });
 
 Deno.test("exo-node exits 1 with a clear message when the peers file is missing", async () => {
-  const { code, stderr } = await runMain([
-    "--node-id",
-    "x",
-    "--node-port",
-    "0",
-    "--chatgpt-api-port",
-    "0",
-    "--discovery-config-path",
-    "/nonexistent/peers.json",
-  ]);
+  const { code, stderr } = await runMain([...SERVE_ANY_PORT, "/nonexistent/peers.json"]);
   equal(code, 1);
   match(stderr, /Cannot read peers file \/nonexistent\/peers\.json: no such file/);
 });
@@ -54,16 +41,7 @@ Deno.test("exo-node exits 1 naming the position when the peers file is not valid
       `${dir}/peers.json`,
       '{"peers": {\n  "b": {"address": "127.0.0.1:1"\n}',
     );
-    const { code, stderr } = await runMain([
-      "--node-id",
-      "x",
-      "--node-port",
-      "0",
-      "--chatgpt-api-port",
-      "0",
-      "--discovery-config-path",
-      `${dir}/peers.json`,
-    ]);
+    const { code, stderr } = await runMain([...SERVE_ANY_PORT, `${dir}/peers.json`]);
     equal(code, 1);
     match(stderr, /Cannot parse peers file .*peers\.json at line 3/);
   } finally {

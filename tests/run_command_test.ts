@@ -2,25 +2,7 @@ import assert from "node:assert/strict";
 import { ModelTokenizer } from "../lib/inference/tokenizer/mod.ts";
 import { writeRandomCheckpoint } from "./fixtures/make_checkpoint.ts";
 import { loadReferenceWeights, referenceForward } from "./reference/llama_reference.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
-
-async function runMain(
-  args: string[],
-  home: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, ...args],
-    stdin: "null",
-    env: { NO_COLOR: "1", EXO_NODE_HOME: home },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
-}
+import { runMain } from "./_helpers/run_main.ts";
 
 function argmax64(logits: Float64Array): number {
   let best = 0;

@@ -1,0 +1,31 @@
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+/** What a finished `main.ts` process printed and returned. */
+export interface MainOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `main.ts` as its own process with `args` and waits for it. The node's state lives in
+ * `home`, or in a temporary folder removed afterwards.
+ */
+export async function runMain(args: string[], home?: string): Promise<MainOutput> {
+  const stateDir = home ?? await Deno.makeTempDir({ prefix: "exo_home_" });
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", MAIN, ...args],
+      stdin: "null",
+      env: { NO_COLOR: "1", EXO_NODE_HOME: stateDir },
+    }).output();
+    const decoder = new TextDecoder();
+    return {
+      code: output.code,
+      stdout: decoder.decode(output.stdout),
+      stderr: decoder.decode(output.stderr),
+    };
+  } finally {
+    if (home === undefined) await Deno.remove(stateDir, { recursive: true });
+  }
+}
