@@ -319,3 +319,28 @@ Deno.test("ConnectionManager keeps frame order when large and small sends overla
     await b.manager.close();
   }
 });
+
+Deno.test("ConnectionManager warns when it listens beyond loopback without a secret", async () => {
+  const cases = [
+    { hostname: "0.0.0.0", secret: undefined, warns: true },
+    { hostname: "0.0.0.0", secret: "s", warns: false },
+    { hostname: "127.0.0.1", secret: undefined, warns: false },
+  ];
+  for (const { hostname, secret, warns } of cases) {
+    const events = new Recorder();
+    const manager = await ConnectionManager.start({
+      selfId: "a",
+      capabilities: UNKNOWN_CAPABILITIES,
+      hostname,
+      port: 0,
+      secret,
+      validateNodeId: () => true,
+      logger: events.logger,
+      events,
+    });
+    await manager.close();
+    const warning = events.logs.filter((l) => l.includes("without --cluster-secret"));
+    equal(warning.length, warns ? 1 : 0, `${hostname} with secret ${secret}: ${events.logs}`);
+    if (warns) ok(warning[0].includes("WARN"));
+  }
+});
