@@ -139,6 +139,9 @@ export class ShardRunner {
       modelPath: cached.modelPath,
       executionProvider: options.executionProvider,
       threads: options.threads,
+      // Float32 MatMuls decode as fast from the mapped weights as from a packed copy (see
+      // sessionOptions); q4's MatMulNBits needs the copy, and float16 was not measured enough.
+      prepackWeights: options.dtype !== "float32",
     }, logger);
     return new ShardRunner(
       config,
