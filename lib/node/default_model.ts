@@ -1,3 +1,4 @@
+import { loadModelConfig } from "../model/hf_config.ts";
 import { findModelCard } from "../model/registry.ts";
 
 /** A model's id and layer count, enough to compute the layer split. */
@@ -16,21 +17,13 @@ export async function resolveModelLayers(
 ): Promise<{ model: ModelLayers } | { reason: string }> {
   const card = findModelCard(name);
   if (card) return { model: { id: card.id, numLayers: card.numLayers } };
-  const configPath = `${name.replace(/\/+$/, "")}/config.json`;
-  let text: string;
   try {
-    text = await Deno.readTextFile(configPath);
-  } catch {
-    return { reason: `${name} is neither a registry model nor a directory with a config.json` };
-  }
-  let layers: unknown;
-  try {
-    layers = (JSON.parse(text) as Record<string, unknown>)?.num_hidden_layers;
+    const config = await loadModelConfig(name.replace(/\/+$/, ""));
+    return { model: { id: name, numLayers: config.numLayers } };
   } catch (error) {
-    return { reason: `${configPath} is not valid JSON: ${(error as Error).message}` };
+    if (error instanceof Deno.errors.NotFound) {
+      return { reason: `${name} is neither a registry model nor a directory with a config.json` };
+    }
+    return { reason: error instanceof Error ? error.message : String(error) };
   }
-  if (!Number.isSafeInteger(layers) || (layers as number) < 1) {
-    return { reason: `${configPath} has no positive integer num_hidden_layers` };
-  }
-  return { model: { id: name, numLayers: layers as number } };
 }

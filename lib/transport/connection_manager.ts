@@ -1,4 +1,7 @@
 import type { Logger } from "../log/logger.ts";
+import { formatAddress } from "../discovery/peers_file.ts";
+// Frames before the handshake completes are small: a stranger cannot make us allocate much.
+import { HANDSHAKE_MAX_FRAME_BYTES } from "../protocol/mod.ts";
 import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
 import { abortableDelay, Backoff } from "./abortable_delay.ts";
 import { importSecret } from "./auth.ts";
@@ -6,9 +9,6 @@ import { FrameChannel } from "./frame_channel.ts";
 import { handshake } from "./handshake.ts";
 import { describeError, PeerConnection } from "./peer_connection.ts";
 import type { Initiator, LivenessOptions, PeerMessage } from "./peer_connection.ts";
-
-/** Frames before the handshake completes are small: a stranger cannot make us allocate much. */
-const HANDSHAKE_MAX_FRAME_BYTES = 64 * 1024;
 
 /** An address this node keeps a connection to, from the peers file. */
 export interface DialTarget {
@@ -171,7 +171,7 @@ export class ConnectionManager {
         this.#track(
           this.#establish(conn, "remote").catch((error) => {
             this.#logger.warn(
-              `Refused connection from ${formatRemote(conn)}: ${describeError(error)}`,
+              `Refused connection from ${remoteOf(conn)}: ${describeError(error)}`,
             );
           }),
         );
@@ -195,7 +195,9 @@ export class ConnectionManager {
       try {
         const conn = await this.#connect(target, signal);
         await this.#establish(conn, "local", target.id, signal);
-        if (failures > 0) this.#logger.info(`Reached ${target.id} at ${address(target)}`);
+        if (failures > 0) {
+          this.#logger.info(`Reached ${target.id} at ${formatAddress(target.host, target.port)}`);
+        }
         failures = 0;
         backoff.reset();
       } catch (error) {
@@ -204,7 +206,7 @@ export class ConnectionManager {
         // The first failure is worth a warning; repeats while a peer is down are noise.
         const log = failures === 1 ? "warn" : "debug";
         this.#logger[log](
-          `Cannot connect to ${target.id} at ${address(target)}: ${
+          `Cannot connect to ${target.id} at ${formatAddress(target.host, target.port)}: ${
             describeError(error)
           } (retrying)`,
         );
@@ -339,13 +341,7 @@ function isLoopback(hostname: string): boolean {
   return hostname === "localhost" || hostname === "::1" || hostname.startsWith("127.");
 }
 
-function address(target: DialTarget): string {
-  return target.host.includes(":")
-    ? `[${target.host}]:${target.port}`
-    : `${target.host}:${target.port}`;
-}
-
-function formatRemote(conn: Deno.Conn): string {
+function remoteOf(conn: Deno.Conn): string {
   const addr = conn.remoteAddr as Deno.NetAddr;
-  return `${addr.hostname}:${addr.port}`;
+  return formatAddress(addr.hostname, addr.port);
 }

@@ -1,3 +1,4 @@
+import { formatAddress } from "../discovery/peers_file.ts";
 import { encodeMessageParts, FrameDecoder } from "../protocol/mod.ts";
 import type { Message } from "../protocol/mod.ts";
 
@@ -37,9 +38,7 @@ export class FrameChannel {
   /** The remote address as "host:port". */
   get remoteAddress(): string {
     const addr = this.#conn.remoteAddr as Deno.NetAddr;
-    return addr.hostname.includes(":")
-      ? `[${addr.hostname}]:${addr.port}`
-      : `${addr.hostname}:${addr.port}`;
+    return formatAddress(addr.hostname, addr.port);
   }
 
   /** Whether `close` has been called. */
