@@ -53,6 +53,12 @@ export interface InferenceEngine {
    * @throws {ContextLengthError} when the request would outgrow the context.
    */
   step(requestId: string, input: ShardInput): Promise<ShardOutput>;
+  /**
+   * Runs one decode token for each of several requests together (weights read once).
+   * Each input holds exactly one token; outputs come back in input order.
+   * @throws {ContextLengthError} when a request would outgrow the context.
+   */
+  stepBatch(items: { requestId: string; input: ShardInput }[]): Promise<ShardOutput[]>;
   /** Draws the next token id from a logits vector ([vocab]). */
   sample(logits: Float32Array, params: SamplingParams, rng: Rng): number;
   /** Tokens cached for the request (0 when it holds no cache). */
@@ -184,14 +190,39 @@ export class OnnxEngine implements InferenceEngine {
     if (length > runner.maxContext) {
       throw new ContextLengthError(`request ${requestId}`, length, runner.maxContext);
     }
-    this.#busy.set(requestId, (this.#busy.get(requestId) ?? 0) + 1);
+    this.#markBusy(requestId);
     try {
       return await runner.step(requestId, input);
     } finally {
-      const left = this.#busy.get(requestId)! - 1;
-      if (left === 0) this.#busy.delete(requestId);
-      else this.#busy.set(requestId, left);
-      if (runner === this.#runner && runner.cachedLength(requestId) > 0) this.#touch(requestId);
+      this.#markDone(runner, requestId);
+    }
+  }
+
+  /**
+   * Runs one decode token for each of several requests in one session call; see
+   * {@linkcode ShardRunner.stepBatch}. Outputs come back in input order.
+   * @throws {ContextLengthError} when a request would outgrow the context.
+   * @throws {TypeError} when no shard is loaded.
+   */
+  async stepBatch(items: { requestId: string; input: ShardInput }[]): Promise<ShardOutput[]> {
+    await this.#lifecycle;
+    const runner = this.#runner;
+    if (runner === null) {
+      const ids = items.map((item) => item.requestId).join(", ");
+      throw new TypeError(`Cannot run requests ${ids}: no shard is loaded`);
+    }
+    for (const { requestId, input } of items) {
+      const seq = "tokenIds" in input ? input.tokenIds.length : input.seq;
+      const length = runner.cachedLength(requestId) + seq;
+      if (length > runner.maxContext) {
+        throw new ContextLengthError(`request ${requestId}`, length, runner.maxContext);
+      }
+    }
+    for (const { requestId } of items) this.#markBusy(requestId);
+    try {
+      return await runner.stepBatch(items);
+    } finally {
+      for (const { requestId } of items) this.#markDone(runner, requestId);
     }
   }
 
@@ -257,6 +288,17 @@ export class OnnxEngine implements InferenceEngine {
     this.#runner = null;
     this.#shard = null;
     await runner?.dispose();
+  }
+
+  #markBusy(requestId: string): void {
+    this.#busy.set(requestId, (this.#busy.get(requestId) ?? 0) + 1);
+  }
+
+  #markDone(runner: ShardRunner, requestId: string): void {
+    const left = this.#busy.get(requestId)! - 1;
+    if (left === 0) this.#busy.delete(requestId);
+    else this.#busy.set(requestId, left);
+    if (runner === this.#runner && runner.cachedLength(requestId) > 0) this.#touch(requestId);
   }
 
   #touch(requestId: string): void {

@@ -62,6 +62,18 @@ function logitsOf(output: ShardOutput): Float32Array {
   return (output as { logits: Float32Array }).logits;
 }
 
+/** Batched kernels sum in another order than single ones, so results match to rounding. */
+function assertNear(got: Float32Array, want: Float32Array): void {
+  assert.equal(got.length, want.length);
+  let scale = 0;
+  let diff = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i]));
+    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+  }
+  assert.ok(diff <= 1e-5 * scale, `diff ${diff} over ${scale}`);
+}
+
 Deno.test("OnnxEngine runs prefill and cached decode matching the float64 reference", async () => {
   await withFixture(async (f) => {
     const engine = f.newEngine();
@@ -151,6 +163,59 @@ Deno.test("OnnxEngine refuses input past the context with both lengths in the me
     await engine.step("full", { tokenIds: [1, 2, 3, 4, 5, 6, 7, 8] });
     await assert.rejects(engine.step("full", { tokenIds: [9] }), /9 tokens exceed.* of 8 tokens/);
     assert.equal(engine.cachedLength("full"), 8);
+  });
+});
+
+Deno.test("OnnxEngine stepBatch matches single steps and keeps each cache", async () => {
+  await withFixture(async (f) => {
+    const single = f.newEngine();
+    await single.loadShard(f.whole);
+    await single.step("a", { tokenIds: [1, 40, 200] });
+    await single.step("b", { tokenIds: [9] });
+    const wantA = logitsOf(await single.step("a", { tokenIds: [7] }));
+    const wantB = logitsOf(await single.step("b", { tokenIds: [3] }));
+    await single.dispose();
+
+    const batched = f.newEngine();
+    await batched.loadShard(f.whole);
+    await batched.step("a", { tokenIds: [1, 40, 200] });
+    await batched.step("b", { tokenIds: [9] });
+    const [gotB, gotA] = await batched.stepBatch([
+      { requestId: "b", input: { tokenIds: [3] } },
+      { requestId: "a", input: { tokenIds: [7] } },
+    ]);
+    assertNear(logitsOf(gotA), wantA);
+    assertNear(logitsOf(gotB), wantB);
+    assert.equal(batched.cachedLength("a"), 4);
+    assert.equal(batched.cachedLength("b"), 2);
+  });
+});
+
+Deno.test("OnnxEngine stepBatch refuses a batch when one request would outgrow the context", async () => {
+  await withFixture(async (f) => {
+    const engine = f.newEngine({ maxContext: 8 });
+    await engine.loadShard(f.whole);
+    await engine.step("full", { tokenIds: [1, 2, 3, 4, 5, 6, 7, 8] });
+    await engine.step("short", { tokenIds: [1] });
+    await assert.rejects(
+      engine.stepBatch([
+        { requestId: "short", input: { tokenIds: [2] } },
+        { requestId: "full", input: { tokenIds: [9] } },
+      ]),
+      (error) => error instanceof ContextLengthError && error.length === 9,
+    );
+    assert.equal(engine.cachedLength("short"), 1);
+    assert.equal(engine.cachedLength("full"), 8);
+  });
+});
+
+Deno.test("OnnxEngine stepBatch refuses before any shard is loaded", async () => {
+  await withFixture(async (f) => {
+    const engine = f.newEngine();
+    await assert.rejects(
+      engine.stepBatch([{ requestId: "r", input: { tokenIds: [1] } }]),
+      TypeError,
+    );
   });
 });
 

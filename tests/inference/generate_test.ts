@@ -69,6 +69,12 @@ class ScriptedEngine implements InferenceEngine {
     return Promise.resolve({ kind: "logits", logits });
   }
 
+  async stepBatch(items: { requestId: string; input: ShardInput }[]): Promise<ShardOutput[]> {
+    const outputs: ShardOutput[] = [];
+    for (const { requestId, input } of items) outputs.push(await this.step(requestId, input));
+    return outputs;
+  }
+
   sample = sample;
 
   cachedLength(requestId: string): number {
