@@ -11,6 +11,9 @@ import { detectCapabilities } from "./lib/topology/mod.ts";
 import { ExoNode } from "./lib/node/mod.ts";
 import { resolveModelLayers } from "./lib/node/default_model.ts";
 import { createApp } from "./lib/api/mod.ts";
+import { hubCacheDir } from "./lib/model/hub_cache.ts";
+import { ModelResolver } from "./lib/model/model_resolver.ts";
+import { join } from "node:path";
 
 const encoder = new TextEncoder();
 
@@ -74,6 +77,19 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     else logger.warn(`Layer split unknown for --default-model: ${resolved.reason}`);
   }
 
+  // Imported here so that --help and flag errors do not load ONNX Runtime.
+  const { OnnxEngine, defaultDType } = await import("./lib/inference/engine.ts");
+  const engine = new OnnxEngine({
+    cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
+    logger: logger.child("engine"),
+  });
+  const resolver = new ModelResolver({
+    hubCache: hubCacheDir(Deno.env),
+    seedDir: options.modelsSeedDir,
+  });
+  const dtype = options.dtype ?? defaultDType(options.executionProvider);
+  logger.info(`Shards run on ${options.executionProvider} in ${dtype}`);
+
   const node = await ExoNode.start({
     selfId,
     capabilities,
@@ -87,6 +103,19 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     logger,
     connectTimeoutMs: options.discoveryTimeout * 1000,
     handshakeTimeoutMs: options.discoveryTimeout * 1000,
+    serving: {
+      engine,
+      resolver,
+      dtype,
+      executionProvider: options.executionProvider,
+      defaultModel: options.defaultModel,
+      maxGenerateTokens: options.maxGenerateTokens,
+      responseTimeoutMs: options.chatgptApiResponseTimeout * 1000,
+      waitForPeers: options.waitForPeers,
+    },
+  }).catch(async (error) => {
+    await engine.dispose();
+    throw error;
   });
 
   const app = createApp({
@@ -103,6 +132,7 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     }, app.fetch);
   } catch (error) {
     await node.stop();
+    await engine.dispose();
     throw new Error(
       `Cannot serve the HTTP API on port ${options.chatgptApiPort}: ${(error as Error).message}`,
     );
@@ -112,6 +142,7 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
   logger.info(`Received ${signal}, shutting down`);
   await server.shutdown();
   await node.stop();
+  await engine.dispose();
   logger.info("Stopped");
   return 0;
 }

@@ -11,6 +11,12 @@ import { topologySnapshot } from "./topology_snapshot.ts";
 import type { TopologySnapshot } from "./topology_snapshot.ts";
 import { TensorEcho } from "./tensor_echo.ts";
 import type { EchoResult } from "../api/app.ts";
+import type { Message } from "../protocol/messages.ts";
+import type { ExecutionProvider, InferenceEngine, ShardDType } from "../inference/engine.ts";
+import type { ModelResolver } from "../model/model_resolver.ts";
+import { Coordinator } from "../orchestration/coordinator.ts";
+import type { CompletionService } from "../orchestration/completion_service.ts";
+import { ShardWorker, type WorkerRequestInfo } from "../orchestration/shard_worker.ts";
 
 /** Everything a node needs to start. */
 export interface ExoNodeConfig {
@@ -31,6 +37,31 @@ export interface ExoNodeConfig {
   topologyIntervalMs?: number;
   /** How often the peers file is checked for changes. */
   peersPollMs?: number;
+  /** How this node serves requests; without it the node only relays topology. */
+  serving?: ServingConfig;
+}
+
+/** What a node needs to run shards and answer completions. */
+export interface ServingConfig {
+  engine: InferenceEngine;
+  resolver: ModelResolver;
+  dtype: ShardDType;
+  executionProvider: ExecutionProvider;
+  /** `--default-model`, used when a request names no model. */
+  defaultModel?: string;
+  maxGenerateTokens: number;
+  responseTimeoutMs: number;
+  waitForPeers: number;
+  /** Longest context served, as the engine's. */
+  maxContext?: number;
+}
+
+/** The requests a node holds state for, as the diagnostics route shows them. */
+export interface RequestsSnapshot {
+  /** Requests this node is streaming to a client. */
+  origin: string[];
+  /** Requests this node runs a shard of. */
+  shards: WorkerRequestInfo[];
 }
 
 /**
@@ -49,12 +80,41 @@ export class ExoNode {
   #topologyTimer: ReturnType<typeof setInterval> | undefined;
   #refreshing: Promise<void> | null = null;
   #tasks = new Set<Promise<void>>();
+  #worker: ShardWorker | null = null;
+  #coordinator: Coordinator | null = null;
+  #peerWaiters = new Set<() => void>();
 
   private constructor(config: ExoNodeConfig) {
     this.selfId = config.selfId;
     this.#config = config;
     this.#logger = config.logger;
     this.#echo = new TensorEcho((peerId) => this.#manager.peer(peerId));
+    const serving = config.serving;
+    if (serving) {
+      const send = (nodeId: string, message: Message) => this.#send(nodeId, message);
+      this.#worker = new ShardWorker({
+        selfId: config.selfId,
+        engine: serving.engine,
+        resolveModelDir: async (model) => (await serving.resolver.resolve(model)).dir,
+        dtype: serving.dtype,
+        executionProvider: serving.executionProvider,
+        send,
+        logger: config.logger.child("shard"),
+      });
+      this.#coordinator = new Coordinator({
+        selfId: config.selfId,
+        resolver: serving.resolver,
+        view: () => this.view(),
+        waitForPeers: (count, signal) => this.#waitForPeers(count, signal),
+        send,
+        logger: config.logger.child("requests"),
+        defaultModel: serving.defaultModel,
+        maxGenerateTokens: serving.maxGenerateTokens,
+        responseTimeoutMs: serving.responseTimeoutMs,
+        waitForPeerCount: serving.waitForPeers,
+        maxContext: serving.maxContext,
+      });
+    }
   }
 
   /** Reads the peers file, listens on the node port and starts dialing peers. */
@@ -81,8 +141,16 @@ export class ExoNode {
         handshakeTimeoutMs: config.handshakeTimeoutMs,
         liveness: config.liveness,
         events: {
-          onPeerUp: (peer) => node.#track(node.#refreshPeer(peer)),
-          onPeerDown: (peerId) => node.#reports.delete(peerId),
+          onPeerUp: (peer) => {
+            node.#track(node.#refreshPeer(peer));
+            node.#notifyPeers();
+          },
+          onPeerDown: (peerId) => {
+            node.#reports.delete(peerId);
+            node.#worker?.onPeerDown(peerId);
+            node.#coordinator?.onPeerDown(peerId);
+            node.#notifyPeers();
+          },
           onMessage: (peer, message) => node.#onMessage(peer, message),
         },
       });
@@ -129,9 +197,27 @@ export class ExoNode {
     return this.#echo.roundTrip(peerId, shape);
   }
 
+  /** The completion service of a serving node. */
+  get completions(): CompletionService {
+    if (this.#coordinator === null) {
+      throw new TypeError("Cannot serve completions: the node was started without serving");
+    }
+    return this.#coordinator;
+  }
+
+  /** The requests this node holds state for. */
+  requests(): RequestsSnapshot {
+    return {
+      origin: this.#coordinator?.activeRequests() ?? [],
+      shards: this.#worker?.requests() ?? [],
+    };
+  }
+
   /** Stops dialing, closes every connection and waits for every background task. */
   async stop(): Promise<void> {
     clearInterval(this.#topologyTimer);
+    this.#coordinator?.close();
+    await this.#worker?.close();
     await this.#watcher.close();
     this.#echo.close();
     await this.#manager.close();
@@ -159,22 +245,89 @@ export class ExoNode {
       }
       case "tensor":
         if (this.#echo.handle(peer, message)) return;
-        this.#logger.debug(
-          `Ignoring tensor for unknown request ${message.requestId} from ${peer.id}`,
-        );
+        this.#route(peer.id, message);
         return;
       case "prompt":
       case "token":
       case "status":
       case "error":
       case "cancel":
-        this.#logger.debug(`Ignoring ${message.type} from ${peer.id}: no request handler yet`);
+        this.#route(peer.id, message);
         return;
       default: {
         const unreachable: never = message;
         throw new Error(`Unhandled message ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /** Hands a request message (from a peer or from this node) to the worker or coordinator. */
+  #route(from: string, message: Message): void {
+    const worker = this.#worker;
+    const coordinator = this.#coordinator;
+    if (worker === null || coordinator === null) {
+      this.#logger.debug(`Ignoring ${message.type} from ${from}: this node does not serve`);
+      return;
+    }
+    switch (message.type) {
+      case "prompt":
+        return worker.onPrompt(message);
+      case "tensor":
+        return worker.onTensor(message, from);
+      case "token":
+        if (coordinator.has(message.requestId)) coordinator.onToken(message);
+        if (worker.isFirstShardOf(message.requestId)) worker.onToken(message);
+        return;
+      case "status":
+        return coordinator.onStatus(message, from);
+      case "error":
+        return coordinator.onError(message, from);
+      case "cancel":
+        return worker.onCancel(message.requestId, message.reason);
+      default:
+        this.#logger.debug(`Ignoring ${message.type} from ${from}: not a request message`);
+    }
+  }
+
+  /** Sends to a peer, or hands the message to this node itself. */
+  #send(nodeId: string, message: Message): Promise<void> {
+    if (nodeId === this.selfId) {
+      queueMicrotask(() => this.#route(this.selfId, message));
+      return Promise.resolve();
+    }
+    const peer = this.#manager.peer(nodeId);
+    if (peer === undefined) {
+      return Promise.reject(new Error(`Cannot send to ${nodeId}: not connected`));
+    }
+    return peer.send(message);
+  }
+
+  #waitForPeers(count: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.#manager.peers().length < count) return;
+        done();
+        resolve();
+      };
+      const onAbort = () => {
+        done();
+        reject(
+          new Error(`${this.#manager.peers().length} of ${count} peers connected`),
+        );
+      };
+      const done = () => {
+        this.#peerWaiters.delete(check);
+        signal.removeEventListener("abort", onAbort);
+      };
+      if (signal.aborted) return onAbort();
+      this.#peerWaiters.add(check);
+      signal.addEventListener("abort", onAbort);
+      check();
+    });
+  }
+
+  #notifyPeers(): void {
+    for (const check of [...this.#peerWaiters]) check();
   }
 
   #refreshTopology(): void {

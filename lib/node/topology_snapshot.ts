@@ -1,5 +1,5 @@
 import type { ClusterView } from "../topology/topology.ts";
-import { partitionLayers } from "../topology/partition.ts";
+import { planRequest } from "../orchestration/plan_request.ts";
 import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
 
 /** One node in the `/v1/topology` answer. */
@@ -14,7 +14,7 @@ export interface TopologySnapshotNode {
   rtt_ms: number | null;
 }
 
-/** The layer split of the default model over the alive nodes. */
+/** The layer split a request for the default model would get now. */
 export interface TopologyPartition {
   model: string;
   num_layers: number;
@@ -33,23 +33,23 @@ export interface TopologySnapshot {
 export type DirectLinks = ReadonlyMap<string, { address: string; rttMs: number | null }>;
 
 /**
- * Renders a view as the topology answer, with the default model's layer split over the
- * alive nodes when its layer count is known.
+ * Renders a view as the topology answer, with the layer split a request for the default
+ * model would get now (see `planRequest`) when its layer count is known.
  */
 export function topologySnapshot(
   view: ClusterView,
   links: DirectLinks,
   model: { id: string; numLayers: number } | null,
 ): TopologySnapshot {
-  const alive = view.nodes.filter((node) => node.alive);
   const partition = model
     ? {
       model: model.id,
       num_layers: model.numLayers,
-      shards: partitionLayers(
-        alive.map((node) => ({ nodeId: node.nodeId, memory: node.capabilities.memory })),
-        model.numLayers,
-      ).map((s) => ({ node_id: s.nodeId, start_layer: s.startLayer, end_layer: s.endLayer })),
+      shards: planRequest(view, model.numLayers).map((s) => ({
+        node_id: s.nodeId,
+        start_layer: s.startLayer,
+        end_layer: s.endLayer,
+      })),
     }
     : null;
   return {
