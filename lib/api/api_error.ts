@@ -1,6 +1,11 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
+/** An error response body in OpenAI's shape. */
+export interface ApiErrorBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+}
+
 /** An error that renders itself as an OpenAI-shaped JSON error response. */
 export class ApiError extends Error {
   /** HTTP status of the response. */
@@ -26,11 +31,15 @@ export class ApiError extends Error {
     this.code = options.code ?? null;
   }
 
-  /** Renders the error as `{"error": {"message", "type", "param", "code"}}`. */
+  /** The error as OpenAI's body: `{"error": {"message", "type", "param", "code"}}`. */
+  toBody(): ApiErrorBody {
+    return {
+      error: { message: this.message, type: this.type, param: this.param, code: this.code },
+    };
+  }
+
+  /** Renders the error as a JSON response with its status. */
   toResponse(c: Context): Response {
-    return c.json(
-      { error: { message: this.message, type: this.type, param: this.param, code: this.code } },
-      this.status,
-    );
+    return c.json(this.toBody(), this.status);
   }
 }

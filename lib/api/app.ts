@@ -1,6 +1,14 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { ApiError } from "./api_error.ts";
+import type { ApiLimits } from "./api_limits.ts";
+import { chatCompletionsHandler } from "./chat_completions.ts";
+import { completionsHandler } from "./completions.ts";
+import { modelsRoute } from "./models_route.ts";
+import { readJsonBody } from "./read_json_body.ts";
+import { toApiError } from "./to_api_error.ts";
+import { tokenEncodeHandler } from "./token_encode_route.ts";
+import type { CompletionService } from "../orchestration/completion_service.ts";
 import type { TopologySnapshot } from "../node/topology_snapshot.ts";
 
 /** Round trip of a test tensor through a peer, as the diagnostics route reports it. */
@@ -18,6 +26,10 @@ export interface AppDeps {
   topology(): TopologySnapshot;
   /** Sends a random tensor to a peer, which echoes it back; checks the bytes. */
   echoTensor(peer: string, shape: number[]): Promise<EchoResult>;
+  /** Serves the OpenAI-compatible completion and model routes. */
+  completions: CompletionService;
+  /** Bounds on request bodies and token budgets. */
+  limits: ApiLimits;
 }
 
 const MAX_ECHO_ELEMENTS = 64 * 1024 * 1024;
@@ -31,7 +43,7 @@ export function createApp(deps: AppDeps): Hono {
   app.get("/v1/topology", (c) => c.json(deps.topology()));
 
   app.post("/v1/diagnostics/tensor-echo", async (c) => {
-    const body = await readJsonObject(c.req.raw);
+    const body = await readJsonBody(c.req.raw, deps.limits.maxBodyBytes);
     const peer = body.peer;
     if (typeof peer !== "string" || peer === "") {
       throw new ApiError(400, "peer must be a node id", { param: "peer" });
@@ -60,25 +72,18 @@ export function createApp(deps: AppDeps): Hono {
     });
   });
 
+  const chat = chatCompletionsHandler(deps);
+  app.post("/v1/chat/completions", chat);
+  app.post("/chat/completions", chat);
+  const text = completionsHandler(deps);
+  app.post("/v1/completions", text);
+  app.post("/completions", text);
+  app.route("/v1/models", modelsRoute(deps.completions));
+  app.post("/v1/chat/token/encode", tokenEncodeHandler(deps));
+
   app.notFound((c) =>
     new ApiError(404, `No route for ${c.req.method} ${c.req.path}`).toResponse(c)
   );
-  app.onError((error, c) => {
-    if (error instanceof ApiError) return error.toResponse(c);
-    return new ApiError(500, error instanceof Error ? error.message : String(error)).toResponse(c);
-  });
+  app.onError((error, c) => toApiError(error).toResponse(c));
   return app;
-}
-
-async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
-  let value: unknown;
-  try {
-    value = await request.json();
-  } catch (error) {
-    throw new ApiError(400, `Invalid JSON body: ${error instanceof Error ? error.message : error}`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ApiError(400, "Request body must be a JSON object");
-  }
-  return value as Record<string, unknown>;
 }

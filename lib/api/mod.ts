@@ -1,6 +1,8 @@
 /**
- * The node's HTTP API (Hono): health, topology and, later, the OpenAI-compatible routes.
+ * The node's HTTP API (Hono): health, topology and the OpenAI-compatible routes
+ * (chat and text completions, models, token encoding).
  * @module
  */
 export * from "./app.ts";
 export * from "./api_error.ts";
+export * from "./api_limits.ts";

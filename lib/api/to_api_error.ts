@@ -1,0 +1,46 @@
+import { ApiError } from "./api_error.ts";
+import { ContextLengthError } from "../inference/engine.ts";
+import {
+  ClusterUnavailableError,
+  ModelNotFoundError,
+  RequestFailedError,
+} from "../orchestration/errors.ts";
+
+/**
+ * Maps an error from the completion service (or anywhere in a route) to the response the
+ * client gets:
+ *
+ * - {@linkcode ApiError}: itself
+ * - {@linkcode ModelNotFoundError}: 404 `model_not_found`, param `model`
+ * - {@linkcode ContextLengthError}: 400 `context_length_exceeded`
+ * - other `RangeError`s (parameters the API let through): 400
+ * - {@linkcode ClusterUnavailableError}: 503 `cluster_unavailable`
+ * - {@linkcode RequestFailedError}: 500 (the contract does not tell a
+ *   timeout apart, so no 504)
+ * - anything else: 500
+ *
+ * @param inputParam The request field holding the prompt, named by context length errors.
+ */
+export function toApiError(error: unknown, inputParam: string | null = null): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof ModelNotFoundError) {
+    return new ApiError(404, error.message, { param: "model", code: "model_not_found" });
+  }
+  if (error instanceof ContextLengthError) {
+    return new ApiError(400, error.message, {
+      param: inputParam,
+      code: "context_length_exceeded",
+    });
+  }
+  if (error instanceof RangeError) return new ApiError(400, error.message);
+  if (error instanceof ClusterUnavailableError) {
+    return new ApiError(503, `Cannot serve the request: ${error.message}`, {
+      code: "cluster_unavailable",
+    });
+  }
+  if (error instanceof RequestFailedError) {
+    return new ApiError(500, error.message);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new ApiError(500, `Internal error: ${message}`);
+}
