@@ -45,6 +45,12 @@ export class FakeCompletionService implements CompletionService {
     { id: "HuggingFaceTB/SmolLM2-135M-Instruct", name: "SmolLM2 135M", availableLocally: false },
   ];
   #ended: ((outcome: FakeOutcome) => void)[] = [];
+  #started: (() => void)[] = [];
+
+  /** Resolves when the next request reaches `complete()`. */
+  started(): Promise<void> {
+    return new Promise((resolve) => this.#started.push(resolve));
+  }
 
   /** Resolves with the outcome of the next stream to end. */
   nextOutcome(): Promise<FakeOutcome> {
@@ -61,6 +67,7 @@ export class FakeCompletionService implements CompletionService {
   complete(job: CompletionJob, signal: AbortSignal): Promise<CompletionStream> {
     this.jobs.push(structuredClone(job));
     this.signals.push(signal);
+    this.#started.shift()?.();
     const script = this.script;
     if (script.failBeforeStart) return Promise.reject(script.failBeforeStart);
     return Promise.resolve({

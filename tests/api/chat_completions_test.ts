@@ -191,3 +191,22 @@ Deno.test("a raw mid-stream failure is one error event and no [DONE]", async () 
     error: { message: "Node b timed out", type: "server_error", param: null, code: null },
   });
 });
+
+Deno.test("a client leaving before a whole answer is ready cancels the completion", async () => {
+  const { app, service } = testApp();
+  service.script = { deltas: ["a", "b"], finishReason: "stop", promptTokens: 1, hangAfter: 1 };
+  await withServer(app, async (_client, baseUrl) => {
+    const ended = service.nextOutcome();
+    const abort = new AbortController();
+    const response = fetch(`${baseUrl}/v1/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }] }),
+      signal: abort.signal,
+    });
+    await service.started();
+    abort.abort();
+    await rejects(response);
+    equal(await ended, "cancelled");
+    ok(service.signals[0].aborted);
+  });
+});
