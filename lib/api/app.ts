@@ -34,8 +34,12 @@ export interface AppDeps {
 
 const MAX_ECHO_ELEMENTS = 64 * 1024 * 1024;
 
-/** Builds the node's HTTP API as a Hono app (served by main.ts, driven by tests directly). */
+/**
+ * Builds the node's HTTP API as a Hono app (served by main.ts, driven by tests directly).
+ * @throws {RangeError} When a limit is not a positive integer.
+ */
 export function createApp(deps: AppDeps): Hono {
+  checkLimits(deps.limits);
   const app = new Hono();
   app.use("*", cors());
 
@@ -86,4 +90,15 @@ export function createApp(deps: AppDeps): Hono {
   );
   app.onError((error, c) => toApiError(error).toResponse(c));
   return app;
+}
+
+function checkLimits(limits: ApiLimits): void {
+  for (const name of ["maxBodyBytes", "maxGenerateTokens"] as const) {
+    const value = limits[name];
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new RangeError(
+        `Cannot create the API: ${name} must be a positive integer, got ${value}`,
+      );
+    }
+  }
 }

@@ -6,7 +6,11 @@ import {
   rejectUnknownFields,
   requireNeutral,
 } from "./_fields.ts";
-import { GENERATION_FIELDS, parseGenerationOptions } from "./parse_generation_options.ts";
+import {
+  GENERATION_FIELDS,
+  type GenerationOptions,
+  parseGenerationOptions,
+} from "./parse_generation_options.ts";
 import { parseChatMessages } from "./parse_chat_messages.ts";
 import { parsePrompt } from "./parse_prompt.ts";
 import type { CompletionJob } from "../orchestration/completion_service.ts";
@@ -119,7 +123,7 @@ export function parseTextCompletionRequest(body: JsonObject, limits: ApiLimits):
 }
 
 function toRequest(
-  options: ReturnType<typeof parseGenerationOptions>,
+  options: GenerationOptions,
   input: CompletionJob["input"],
 ): CompletionRequest {
   const { model, maxTokens, sampling, seed, stop, stream, includeUsage } = options;
