@@ -70,7 +70,8 @@ export class ShardWorker {
   #requests = new Map<string, WorkerRequest>();
   #ended = new RecentIds(4096);
   #queue: Job[] = [];
-  #pumping: Promise<void> | null = null;
+  #running = false;
+  #pumping: Promise<void> = Promise.resolve();
   #loading: { key: string; promise: Promise<void> } | null = null;
   #closed = false;
 
@@ -163,11 +164,16 @@ export class ShardWorker {
     }
   }
 
+  /** Resolves once no step is queued or running. */
+  async idle(): Promise<void> {
+    while (this.#running) await this.#pumping;
+  }
+
   /** Ends every request and waits for the step in progress. */
   async close(): Promise<void> {
     this.#closed = true;
     for (const request of [...this.#requests.values()]) this.#drop(request);
-    await this.#pumping;
+    await this.idle();
   }
 
   #admit(requestId: string, metaJson: string): WorkerRequest | null {
@@ -271,13 +277,21 @@ export class ShardWorker {
     }
     request.nextStep++;
     this.#queue.push({ request, step, input });
-    this.#pumping ??= this.#pump().finally(() => this.#pumping = null);
+    if (!this.#running) {
+      this.#running = true;
+      this.#pumping = this.#pump();
+    }
   }
 
   async #pump(): Promise<void> {
-    while (this.#queue.length > 0) {
-      const jobs = this.#takeBatch();
-      await this.#run(jobs);
+    try {
+      while (this.#queue.length > 0) {
+        const jobs = this.#takeBatch();
+        await this.#run(jobs);
+      }
+    } finally {
+      // Cleared in the same turn the loop ends, so a job queued after it starts a new pump.
+      this.#running = false;
     }
   }
 
