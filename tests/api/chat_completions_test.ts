@@ -136,6 +136,7 @@ Deno.test("a fetch aborted mid-stream cancels the completion", async () => {
     });
     const reader = response.body!.getReader();
     await reader.read();
+    equal(service.signals[0].aborted, false, "a started stream is not aborted");
     abort.abort();
     await rejects(reader.read());
     equal(await ended, "cancelled");
@@ -209,4 +210,21 @@ Deno.test("a client leaving before a whole answer is ready cancels the completio
     equal(await ended, "cancelled");
     ok(service.signals[0].aborted);
   });
+});
+
+Deno.test("cancelling a stream between chunks returns the deltas generator", async () => {
+  const { app, service } = testApp();
+  service.script = { deltas: ["a", "b", "c"], finishReason: "stop", promptTokens: 1 };
+  const ended = service.nextOutcome();
+  const response = await app.request("/v1/chat/completions", {
+    method: "POST",
+    body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }], stream: true }),
+  });
+  const reader = response.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  match(first, /"role":"assistant"/);
+  await reader.read();
+  await reader.cancel();
+  equal(await ended, "cancelled");
+  ok(service.signals[0].aborted);
 });
