@@ -11,44 +11,141 @@ export interface BatchContext {
   config: ModelConfig;
   kvType: KvElementType;
   rope: RopeTables;
-  /** Reused batch buffers, so steady decoding allocates nothing. */
+  /** Batch buffers kept between steps, so a steady batch copies only its new rows. */
   pool: BatchKvPool;
 }
 
+/** One request of a batch: its id (which keys the batch buffers) and its cache. */
+export interface BatchEntry {
+  requestId: string;
+  cache: KvCache;
+}
+
+/** The dimensions of an arena's buffers. */
+export interface ArenaShape {
+  type: KvElementType;
+  numLayers: number;
+  numKvHeads: number;
+  headDim: number;
+}
+
+/** Rows a batch buffer grows by: small, since GroupQueryAttention clears all of them. */
+const ARENA_CHUNK = 32;
+/** Batch buffer sets kept at once (one per recent batch membership). */
+const MAX_ARENAS = 3;
+
 /**
- * Per-layer batch K/V buffers kept between batched steps of the same shape. Stale rows
- * need no clearing: GroupQueryAttention reads only each request's valid prefix.
+ * The K/V buffers of one batch membership, [batch, kvHeads, capacity, headDim] per layer,
+ * with request `slots[b]` in row b. Each request's own {@linkcode KvCache} stays the source
+ * of truth; a slot mirrors its first `synced` rows, so a batch that runs again with the same
+ * requests copies only the rows added since (one per request per step).
  */
-export class BatchKvPool {
-  #shape = "";
+export class BatchKvArena {
+  readonly requestIds: string[];
+  #caches: (KvCache | null)[];
+  #synced: number[];
+  #revisions: number[];
+  #capacity = 0;
   #layers: LayerKv[] = [];
 
-  /** Buffers [batch, kvHeads, capacity, headDim] for each of `layers` layers. */
-  take(
-    type: KvElementType,
-    layers: number,
-    batch: number,
-    kvHeads: number,
-    capacity: number,
-    headDim: number,
-  ): LayerKv[] {
-    const shape = [type, layers, batch, kvHeads, capacity, headDim].join();
-    if (shape !== this.#shape) {
+  /** An empty arena for these requests, slot b holding `requestIds[b]`. */
+  constructor(requestIds: string[]) {
+    this.requestIds = requestIds;
+    this.#caches = requestIds.map(() => null);
+    this.#synced = requestIds.map(() => 0);
+    this.#revisions = requestIds.map(() => 0);
+  }
+
+  /** Rows per head of every slot. */
+  get capacity(): number {
+    return this.#capacity;
+  }
+
+  /** Bytes held by the buffers. */
+  get byteLength(): number {
+    return this.#layers.reduce((sum, l) => sum + l.key.byteLength + l.value.byteLength, 0);
+  }
+
+  /**
+   * Brings every slot up to date with `caches` (in slot order), growing the buffers when a
+   * request needs more than `capacity` rows, and returns them.
+   */
+  sync(caches: KvCache[], shape: ArenaShape, rows: number): LayerKv[] {
+    const { type, numLayers, numKvHeads, headDim } = shape;
+    if (caches.length !== this.requestIds.length) {
+      throw new RangeError(
+        `Cannot fill batch buffers: got ${caches.length} caches for ${this.requestIds.length} slots`,
+      );
+    }
+    if (rows > this.#capacity || this.#layers.length !== numLayers) {
+      const capacity = Math.ceil(rows / ARENA_CHUNK) * ARENA_CHUNK;
       const Buffer = type === "float16" ? Uint16Array : Float32Array;
-      const size = batch * kvHeads * capacity * headDim;
-      this.#layers = Array.from({ length: layers }, () => ({
+      const size = caches.length * numKvHeads * capacity * headDim;
+      this.#layers = Array.from({ length: numLayers }, () => ({
         key: new Buffer(size),
         value: new Buffer(size),
       }));
-      this.#shape = shape;
+      this.#capacity = capacity;
+      this.#synced.fill(0);
     }
+    caches.forEach((cache, slot) => {
+      if (this.#caches[slot] !== cache || this.#revisions[slot] !== cache.revision) {
+        this.#caches[slot] = cache;
+        this.#revisions[slot] = cache.revision;
+        this.#synced[slot] = 0;
+      }
+      const from = Math.min(this.#synced[slot], cache.length);
+      if (from === cache.length) return;
+      for (let i = 0; i < numLayers; i++) {
+        cache.copyInto(i, this.#layers[i], slot, this.#capacity, from);
+      }
+      this.#synced[slot] = cache.length;
+    });
     return this.#layers;
   }
+}
 
-  /** Drops the buffers. */
+/**
+ * The batch buffers of the last few batch memberships. Orchestration batches whichever
+ * requests are ready together, so a handful of memberships recur (e.g. two groups taking
+ * turns around a two-node ring); each keeps its own buffers and copies only new rows.
+ */
+export class BatchKvPool {
+  /** Most recently used last. */
+  #arenas: BatchKvArena[] = [];
+
+  /**
+   * The arena for these requests and the slot each takes (input index → slot). A batch of
+   * the same requests in another order reuses the arena.
+   */
+  take(requestIds: string[]): { arena: BatchKvArena; slots: number[] } {
+    const key = [...requestIds].sort().join("\u0000");
+    let index = this.#arenas.findIndex((arena) =>
+      [...arena.requestIds].sort().join("\u0000") === key
+    );
+    if (index === -1) {
+      if (this.#arenas.length >= MAX_ARENAS) this.#arenas.shift();
+      this.#arenas.push(new BatchKvArena([...requestIds]));
+      index = this.#arenas.length - 1;
+    }
+    const [arena] = this.#arenas.splice(index, 1);
+    this.#arenas.push(arena);
+    return { arena, slots: requestIds.map((id) => arena.requestIds.indexOf(id)) };
+  }
+
+  /** Drops the buffers of every batch the request was in (call when its cache is freed). */
+  forget(requestId: string): void {
+    this.#arenas = this.#arenas.filter((arena) => !arena.requestIds.includes(requestId));
+  }
+
+  /** Bytes held by every kept arena. */
+  get byteLength(): number {
+    return this.#arenas.reduce((sum, arena) => sum + arena.byteLength, 0);
+  }
+
+  /** Drops every buffer. */
   clear(): void {
-    this.#shape = "";
-    this.#layers = [];
+    this.#arenas = [];
   }
 }
 
@@ -60,41 +157,50 @@ export type BatchInput =
 /**
  * Runs one decode token for each of several requests in a single session call, so the
  * weights are read once for the whole batch. GroupQueryAttention takes one past buffer
- * [batch, kvHeads, capacity, headDim] and per-request lengths in `seqlens_k`, so each
- * request's valid rows are copied into a shared batch buffer first: that copy grows with
- * the context, which is why single requests keep the zero-copy path.
- * Returns each request's output ([hidden] or [vocab]); caches must have room for one row.
+ * [batch, kvHeads, capacity, headDim] and per-request lengths in `seqlens_k`; the pool keeps
+ * that buffer per batch membership, so steady decoding copies one new row per request and
+ * layer instead of every cached row.
+ * Returns each request's output ([hidden] or [vocab]) in input order; caches must have room
+ * for one row.
  */
 export async function runDecodeBatch(
   context: BatchContext,
-  caches: KvCache[],
+  entries: BatchEntry[],
   input: BatchInput,
 ): Promise<Float32Array[]> {
   const { session, signature, config, kvType, rope, pool } = context;
-  const batch = caches.length;
+  const batch = entries.length;
+  const { arena, slots } = pool.take(entries.map((entry) => entry.requestId));
+  const caches: KvCache[] = new Array(batch); // slot order
+  entries.forEach((entry, b) => caches[slots[b]] = entry.cache);
+
   const feeds: Record<string, ort.Tensor> = {};
-  feeds[signature.input] = "tokenIds" in input
-    ? new ort.Tensor("int64", BigInt64Array.from(input.tokenIds, BigInt), [batch, 1])
-    : new ort.Tensor("float32", input.hidden, [batch, 1, config.hiddenSize]);
+  if ("tokenIds" in input) {
+    const ids = new BigInt64Array(batch); // [batch, 1]
+    input.tokenIds.forEach((id, b) => ids[slots[b]] = BigInt(id));
+    feeds[signature.input] = new ort.Tensor("int64", ids, [batch, 1]);
+  } else {
+    const hiddenSize = config.hiddenSize;
+    const hidden = new Float32Array(batch * hiddenSize); // [batch, 1, hidden]
+    slots.forEach((slot, b) => {
+      hidden.set(input.hidden.subarray(b * hiddenSize, (b + 1) * hiddenSize), slot * hiddenSize);
+    });
+    feeds[signature.input] = new ort.Tensor("float32", hidden, [batch, 1, hiddenSize]);
+  }
   const totals = caches.map((cache) => cache.length + 1);
   feeds[SEQLENS_K] = new ort.Tensor("int32", Int32Array.from(totals, (t) => t - 1), [batch]);
   feeds[TOTAL_SEQUENCE_LENGTH] = new ort.Tensor("int32", Int32Array.of(Math.max(...totals)), []);
-  const capacity = Math.max(...caches.map((cache) => cache.capacity));
-  const kvDims = [batch, config.numKvHeads, capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
-  const buffers = pool.take(
-    kvType,
-    signature.layers.length,
-    batch,
-    config.numKvHeads,
-    capacity,
-    config.headDim,
-  );
+  const buffers = arena.sync(caches, {
+    type: kvType,
+    numLayers: signature.layers.length,
+    numKvHeads: config.numKvHeads,
+    headDim: config.headDim,
+  }, Math.max(...totals));
+  const kvDims = [batch, config.numKvHeads, arena.capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
   const fetches: Record<string, null> = { [signature.output]: null };
   signature.layers.forEach((layer, i) => {
-    const target = buffers[i];
-    caches.forEach((cache, slot) => cache.copyInto(i, target, slot, capacity));
-    feeds[layer.pastKey] = new ort.Tensor(kvType, target.key, kvDims);
-    feeds[layer.pastValue] = new ort.Tensor(kvType, target.value, kvDims);
+    feeds[layer.pastKey] = new ort.Tensor(kvType, buffers[i].key, kvDims);
+    feeds[layer.pastValue] = new ort.Tensor(kvType, buffers[i].value, kvDims);
     fetches[layer.qkv] = null;
   });
 
@@ -102,12 +208,13 @@ export async function runDecodeBatch(
   const width = (config.numHeads + 2 * config.numKvHeads) * config.headDim;
   signature.layers.forEach((layer, i) => {
     const qkv = results[layer.qkv].data as KvBuffer; // [batch, 1, width]
-    caches.forEach((cache, b) =>
-      cache.append(i, qkv.subarray(b * width, (b + 1) * width), 1, rope)
+    caches.forEach((cache, slot) =>
+      cache.append(i, qkv.subarray(slot * width, (slot + 1) * width), 1, rope)
     );
   });
   for (const cache of caches) cache.commit(1);
   const output = results[signature.output].data as Float32Array; // [batch, 1, hidden] or [batch, vocab]
   const rowLength = output.length / batch;
-  return caches.map((_, b) => output.slice(b * rowLength, (b + 1) * rowLength));
+  // Copies, so each caller owns its output's buffer (e.g. to hand it to the wire).
+  return slots.map((slot) => output.slice(slot * rowLength, (slot + 1) * rowLength));
 }

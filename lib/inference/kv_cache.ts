@@ -50,6 +50,7 @@ export class KvCache {
   #views: { key: FloatView; value: FloatView }[] = [];
   #capacity = 0;
   #length = 0;
+  #revision = 0;
 
   /** Creates an empty cache. */
   constructor(shape: KvCacheShape) {
@@ -64,6 +65,11 @@ export class KvCache {
   /** Valid rows per head (tokens seen so far). */
   get length(): number {
     return this.#length;
+  }
+
+  /** Counts truncations: rows below `length` never change while it stays the same. */
+  get revision(): number {
+    return this.#revision;
   }
 
   /** Allocated rows per head. */
@@ -163,23 +169,27 @@ export class KvCache {
   }
 
   /**
-   * Copies layer `index`'s valid rows into row `slot` of batch buffers
+   * Copies layer `index`'s valid rows from `fromRow` on into row `slot` of batch buffers
    * [batch, kvHeads, capacity, headDim] (for a batched decode step).
    */
-  copyInto(index: number, target: LayerKv, slot: number, capacity: number): void {
+  copyInto(index: number, target: LayerKv, slot: number, capacity: number, fromRow = 0): void {
     const { numKvHeads, headDim } = this.#shape;
     if (capacity < this.#length) {
       throw new RangeError(
         `Cannot copy KV cache: ${this.#length} rows do not fit a capacity of ${capacity}`,
       );
     }
+    if (!Number.isInteger(fromRow) || fromRow < 0 || fromRow > this.#length) {
+      throw new RangeError(`Cannot copy KV cache rows from ${fromRow} of ${this.#length}`);
+    }
     const { key, value } = this.layer(index);
-    const rows = this.#length * headDim;
+    const start = fromRow * headDim;
+    const end = this.#length * headDim;
     for (let h = 0; h < numKvHeads; h++) {
       const from = h * this.#capacity * headDim;
       const to = (slot * numKvHeads + h) * capacity * headDim;
-      target.key.set(key.subarray(from, from + rows), to);
-      target.value.set(value.subarray(from, from + rows), to);
+      target.key.set(key.subarray(from + start, from + end), to + start);
+      target.value.set(value.subarray(from + start, from + end), to + start);
     }
   }
 
@@ -189,6 +199,7 @@ export class KvCache {
       throw new RangeError(`Cannot truncate KV cache of ${this.#length} rows to ${length}`);
     }
     this.#length = length;
+    this.#revision++;
   }
 
   /** Marks `seq` appended rows as valid. */

@@ -201,6 +201,7 @@ export class ShardRunner {
 
   /** Frees a request's cache; returns whether it had one. */
   release(requestId: string): boolean {
+    this.#batchPool.forget(requestId);
     return this.#caches.delete(requestId);
   }
 
@@ -306,7 +307,7 @@ export class ShardRunner {
           rope: this.#rope,
           pool: this.#batchPool,
         },
-        caches,
+        items.map(({ requestId }, b) => ({ requestId, cache: caches[b] })),
         this.#signature.isFirst ? { tokenIds } : { hidden },
       );
     } catch (error) {

@@ -1,0 +1,308 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its figures
+/**
+ * Batched decode benchmark: one node, all layers in one shard, CPU. For each (shape, dtype)
+ * it prefills as many requests as the largest batch to `--context` tokens, then times
+ * decode steps at each batch size: batch 1 through `ShardRunner.step` (what a lone request
+ * gets), larger batches through `ShardRunner.stepBatch` (one session call per step). It
+ * prints aggregate decode tokens/s and the speedup over batch 1.
+ *
+ *   deno task bench:batch [--shape smollm2-135m-like,llama-3.2-1b] [--dtype q4,float32]
+ *     [--batches 1,2,4,8] [--context 128] [--steps 16] [--rounds 2] [--threads 2]
+ *     [--cache-dir ~/.cache/exo-node-bench] [--json out.json]
+ *
+ * Random-weight checkpoints in the real shapes are written once under the cache dir, and
+ * built shard graphs are kept under `<cache-dir>/batch-shards`. Each batch size is measured
+ * once per round and the median kept; rounds interleave the sizes, so drift on a shared
+ * machine hits them alike. Each batch takes the requests holding the fewest tokens, so
+ * contexts grow evenly (the printed range is the context the timed steps saw).
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { parseOrExit } from "./_usage.ts";
+import { ShardRunner } from "../lib/inference/shard_runner.ts";
+import type { ShardOutput } from "../lib/inference/shard_input.ts";
+import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
+import { argmax } from "../lib/inference/sampler/mod.ts";
+import { loadModelConfig } from "../lib/model/mod.ts";
+import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
+
+type Shape = keyof typeof realShapeSpecs;
+const SHAPES = Object.keys(realShapeSpecs) as Shape[];
+const DTYPES: ShardDType[] = ["float32", "float16", "q4"];
+const WARMUP_STEPS = 2;
+
+/** One batch size's figures, as written to --json. */
+interface BatchResult {
+  shape: Shape;
+  dtype: ShardDType;
+  batch: number;
+  /** Aggregate decode tokens/s (batch × steps / time), median over rounds. */
+  tokensPerSecond: number;
+  /** Over the smallest batch's tokens/s (batch 1 by default). */
+  speedup: number;
+  /** Milliseconds per step (one token for each request in the batch), median. */
+  stepMs: number;
+  /** Shortest and longest context the timed steps saw. */
+  contextMin: number;
+  contextMax: number;
+}
+
+interface Options {
+  shapes: Shape[];
+  dtypes: ShardDType[];
+  batches: number[];
+  context: number;
+  steps: number;
+  rounds: number;
+  threads: number;
+}
+
+/** Deterministic prompt ids (xorshift), avoiding the special tokens at the top of the vocab. */
+function promptTokens(count: number, vocab: number, seed: number): number[] {
+  let x = (0x9e3779b9 ^ (seed * 0x85ebca6b)) >>> 0 || 1;
+  const ids: number[] = [];
+  const range = Math.min(vocab, 128000);
+  for (let i = 0; i < count; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    ids.push((x >>> 0) % range);
+  }
+  return ids;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+function logitsOf(output: ShardOutput): Float32Array {
+  if (output.kind !== "logits") throw new TypeError("Cannot benchmark: the shard returned hidden");
+  return output.logits;
+}
+
+/** A benchmark request: its id and the next token to feed. */
+interface Request {
+  id: string;
+  token: number;
+}
+
+/** Runs `count` decode steps for `batch`; returns the elapsed ms. */
+async function decode(runner: ShardRunner, batch: Request[], count: number): Promise<number> {
+  const started = performance.now();
+  for (let i = 0; i < count; i++) {
+    if (batch.length === 1) {
+      const [request] = batch;
+      request.token = argmax(
+        logitsOf(await runner.step(request.id, { tokenIds: [request.token] })),
+      );
+      continue;
+    }
+    const outputs = await runner.stepBatch(
+      batch.map(({ id, token }) => ({ requestId: id, input: { tokenIds: [token] } })),
+    );
+    outputs.forEach((output, b) => batch[b].token = argmax(logitsOf(output)));
+  }
+  return performance.now() - started;
+}
+
+async function benchOne(
+  shape: Shape,
+  dtype: ShardDType,
+  modelDir: string,
+  shardCache: string,
+  options: Options,
+): Promise<BatchResult[]> {
+  const config = await loadModelConfig(modelDir);
+  const loadStarted = performance.now();
+  const runner = await ShardRunner.load({
+    modelDir,
+    config,
+    startLayer: 0,
+    endLayer: config.numLayers - 1,
+    cacheDir: shardCache,
+    dtype,
+    executionProvider: "cpu",
+    threads: options.threads,
+  });
+  try {
+    console.log(
+      `${shape} ${dtype}: loaded in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s` +
+        `${runner.cacheHit ? " (cached graph)" : ""}`,
+    );
+    const requests: Request[] = [];
+    const prefillStarted = performance.now();
+    for (let r = 0; r < Math.max(...options.batches); r++) {
+      const id = `r${r}`;
+      const prompt = promptTokens(options.context, config.vocabSize, r + 1);
+      requests.push({ id, token: argmax(logitsOf(await runner.step(id, { tokenIds: prompt }))) });
+    }
+    console.log(
+      `${shape} ${dtype}: prefilled ${requests.length} x ${options.context} tokens in ${
+        ((performance.now() - prefillStarted) / 1000).toFixed(1)
+      } s`,
+    );
+
+    const stepMs = new Map<number, number[]>(options.batches.map((b) => [b, []]));
+    const contextRange = new Map<number, [number, number]>();
+    for (let round = 0; round < options.rounds; round++) {
+      for (const size of options.batches) {
+        // The requests holding the fewest tokens, so contexts grow evenly.
+        const batch = [...requests]
+          .sort((a, b) => runner.cachedLength(a.id) - runner.cachedLength(b.id))
+          .slice(0, size);
+        await decode(runner, batch, WARMUP_STEPS);
+        const lengths = batch.map((r) => runner.cachedLength(r.id));
+        const [lo, hi] = contextRange.get(size) ?? [Infinity, 0];
+        contextRange.set(size, [
+          Math.min(lo, ...lengths),
+          Math.max(hi, ...lengths.map((length) => length + options.steps)),
+        ]);
+        const ms = await decode(runner, batch, options.steps);
+        stepMs.get(size)!.push(ms / options.steps);
+      }
+    }
+    const smallest = options.batches[0];
+    const baseline = smallest * 1000 / median(stepMs.get(smallest)!);
+    return options.batches.map((batch) => {
+      const ms = median(stepMs.get(batch)!);
+      const [lo, hi] = contextRange.get(batch)!;
+      return {
+        shape,
+        dtype,
+        batch,
+        tokensPerSecond: batch * 1000 / ms,
+        speedup: batch * 1000 / ms / baseline,
+        stepMs: ms,
+        contextMin: lo,
+        contextMax: hi,
+      };
+    });
+  } finally {
+    await runner.dispose();
+  }
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function listOf<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
+  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      throw new RangeError(`Cannot benchmark: unknown ${what} "${item}", use ${allowed.join(",")}`);
+    }
+  }
+  if (items.length === 0) throw new RangeError(`Cannot benchmark: no ${what} given`);
+  return items as T[];
+}
+
+function positive(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Cannot benchmark: --${name} must be a positive integer, got ${value}`);
+  }
+  return n;
+}
+
+const USAGE = "usage: deno task bench:batch [--shape smollm2-135m-like,llama-3.2-1b] " +
+  "[--dtype q4,float32,float16] [--batches 1,2,4,8] [--context 128] [--steps 16] " +
+  "[--rounds 2] [--threads 2] [--cache-dir DIR] [--json out.json]";
+
+function parseOptions(): { options: Options; cacheDir: string; json: string | undefined } {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      shape: { type: "string", default: SHAPES.join(",") },
+      dtype: { type: "string", default: "q4" },
+      batches: { type: "string", default: "1,2,4,8" },
+      context: { type: "string", default: "128" },
+      steps: { type: "string", default: "16" },
+      rounds: { type: "string", default: "2" },
+      threads: { type: "string", default: "2" },
+      "cache-dir": { type: "string" },
+      json: { type: "string" },
+    },
+  });
+  const batches = values.batches.split(",").map((b) => positive(b.trim(), "batches"))
+    .sort((a, b) => a - b);
+  if (new Set(batches).size !== batches.length) {
+    throw new RangeError(`Cannot benchmark: --batches repeats a size: ${values.batches}`);
+  }
+  return {
+    options: {
+      shapes: listOf(values.shape, SHAPES, "shape"),
+      dtypes: listOf(values.dtype, DTYPES, "dtype"),
+      batches,
+      context: positive(values.context, "context"),
+      steps: positive(values.steps, "steps"),
+      rounds: positive(values.rounds, "rounds"),
+      threads: positive(values.threads, "threads"),
+    },
+    cacheDir: values["cache-dir"] ?? `${Deno.env.get("HOME")}/.cache/exo-node-bench`,
+    json: values.json,
+  };
+}
+
+async function main(): Promise<void> {
+  const { options, cacheDir, json } = parseOrExit("bench:batch", USAGE, parseOptions);
+  console.log(
+    `bench:batch: ${options.shapes.join(",")} x ${options.dtypes.join(",")}, batches ` +
+      `${options.batches.join(",")}, context ${options.context}, ${options.steps} steps x ` +
+      `${options.rounds} rounds, ${options.threads} threads, cache ${cacheDir}`,
+  );
+  console.log(
+    `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus; ` +
+      "figures are noisy on a shared machine, compare back to back",
+  );
+  const results: BatchResult[] = [];
+  for (const shape of options.shapes) {
+    const checkpoint = await ensureRandomCheckpoint(
+      `${cacheDir}/checkpoints/${shape}`,
+      realShapeSpecs[shape],
+    );
+    for (const dtype of options.dtypes) {
+      const shardCache = `${cacheDir}/batch-shards/${shape}-${dtype}`;
+      for (const result of await benchOne(shape, dtype, checkpoint.dir, shardCache, options)) {
+        console.log(
+          `${shape} ${dtype} batch ${result.batch}: ${result.tokensPerSecond.toFixed(1)} tok/s ` +
+            `(${result.speedup.toFixed(2)}x), ${result.stepMs.toFixed(1)} ms/step`,
+        );
+        results.push(result);
+      }
+      if (json) await writeJson(json, options, results);
+    }
+  }
+  console.log("\nAggregate decode tokens/s (speedup = over batch 1)");
+  console.log(table(
+    ["shape", "dtype", "batch", "context", "ms/step", "tok/s", "speedup"],
+    results.map((r) => [
+      r.shape,
+      r.dtype,
+      String(r.batch),
+      `${r.contextMin}..${r.contextMax}`,
+      r.stepMs.toFixed(1),
+      r.tokensPerSecond.toFixed(1),
+      `${r.speedup.toFixed(2)}x`,
+    ]),
+  ));
+  if (json) console.log(`\nWrote ${json}`);
+}
+
+async function writeJson(path: string, options: Options, results: BatchResult[]): Promise<void> {
+  const report = {
+    date: new Date().toISOString(),
+    target: Deno.build.target,
+    cpus: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    options,
+    results,
+  };
+  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
+}
+
+if (import.meta.main) await main();
