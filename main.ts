@@ -17,6 +17,9 @@ import { join } from "node:path";
 
 const encoder = new TextEncoder();
 
+/** Largest HTTP request body accepted (a long chat fits many times over). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
 function print(stream: typeof Deno.stdout | typeof Deno.stderr, text: string): void {
   stream.writeSync(encoder.encode(text.endsWith("\n") ? text : text + "\n"));
 }
@@ -122,6 +125,13 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     nodeId: selfId,
     topology: () => node.topology(),
     echoTensor: (peer, shape) => node.echoTensor(peer, shape),
+    completions: node.completions,
+    requests: () => node.requests(),
+    limits: {
+      maxBodyBytes: MAX_BODY_BYTES,
+      defaultModel: options.defaultModel,
+      maxGenerateTokens: options.maxGenerateTokens,
+    },
   });
   let server: Deno.HttpServer;
   try {

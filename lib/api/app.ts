@@ -10,6 +10,7 @@ import { toApiError } from "./to_api_error.ts";
 import { tokenEncodeHandler } from "./token_encode_route.ts";
 import type { CompletionService } from "../orchestration/completion_service.ts";
 import type { TopologySnapshot } from "../node/topology_snapshot.ts";
+import type { RequestsSnapshot } from "../node/exo_node.ts";
 
 /** Round trip of a test tensor through a peer, as the diagnostics route reports it. */
 export interface EchoResult {
@@ -30,6 +31,8 @@ export interface AppDeps {
   completions: CompletionService;
   /** Bounds on request bodies and token budgets. */
   limits: ApiLimits;
+  /** The requests the node holds state for, for `GET /v1/diagnostics/requests`. */
+  requests?(): RequestsSnapshot;
 }
 
 const MAX_ECHO_ELEMENTS = 64 * 1024 * 1024;
@@ -73,6 +76,21 @@ export function createApp(deps: AppDeps): Hono {
       shape: result.shape,
       bytes: result.bytes,
       round_trip_ms: result.roundTripMs,
+    });
+  });
+
+  app.get("/v1/diagnostics/requests", (c) => {
+    const held = deps.requests?.() ?? { origin: [], shards: [] };
+    return c.json({
+      origin: held.origin,
+      shards: held.shards.map((r) => ({
+        request_id: r.requestId,
+        origin: r.origin,
+        shard_index: r.shardIndex,
+        start_layer: r.startLayer,
+        end_layer: r.endLayer,
+        cached_tokens: r.cachedTokens,
+      })),
     });
   });
 
