@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import type OpenAI from "openai";
 import { type NodeProcess, stopAll } from "../_helpers/node_process.ts";
 import { TcpForwarder } from "../_helpers/tcp_forwarder.ts";
 import { freePort } from "../_helpers/free_port.ts";
