@@ -46,6 +46,12 @@ Deno.test({
           async () => (await aliveIds(node)).length === 3,
           `${node.id} sees all three nodes`,
         );
+        // The split takes a peer once the reports show it linked to the others too.
+        await eventually(
+          async () =>
+            (await node.getJson<TopologySnapshot>("/v1/topology")).partition?.shards.length === 3,
+          `${node.id} splits the model over all three nodes`,
+        );
       }
       const splits = await Promise.all(
         nodes.map(async (n) => (await n.getJson<TopologySnapshot>("/v1/topology")).partition),
