@@ -325,11 +325,13 @@ export class Coordinator implements CompletionService {
     const stops = new StopStringMatcher(stop);
     let completionTokens = 0;
     let finishReason: CompletionFinishReason = "length";
+    const started = performance.now();
+    let firstTokenAt = started;
     try {
       while (true) {
         const event = await request.events.next();
         if (event.kind === "error") throw event.error;
-        completionTokens++;
+        if (++completionTokens === 1) firstTokenAt = performance.now();
         if (tokenizer.eosTokenIds.has(event.token)) {
           finishReason = "stop";
           break;
@@ -352,6 +354,15 @@ export class Coordinator implements CompletionService {
         if (text !== "") yield text;
       }
       this.#end(request, "finished");
+      const decodeSeconds = (performance.now() - firstTokenAt) / 1000;
+      const rate = completionTokens > 1 && decodeSeconds > 0
+        ? `${((completionTokens - 1) / decodeSeconds).toFixed(1)} tokens/s`
+        : "-";
+      this.#logger.info(
+        `Request ${request.id} finished (${finishReason}): ${completionTokens} tokens, first after ${
+          (firstTokenAt - started).toFixed(0)
+        } ms, then ${rate}`,
+      );
       return { finishReason, completionTokens };
     } finally {
       this.#end(request, "cancelled");
