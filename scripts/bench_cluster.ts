@@ -1,0 +1,512 @@
+// deno-lint-ignore-file no-console -- a benchmark prints its figures
+/**
+ * Cluster benchmark: the same random-weight model in a real shape served by 1, 2 and 3
+ * local exo-node processes, driven through the OpenAI API with the official client.
+ * For each (shape, node count) it starts the nodes fresh, warms up with one short request
+ * (shards loaded, graphs converted or read from the cache), then measures one streamed
+ * request of --tokens tokens at temperature 0 (decode tokens/s, time to first token) and
+ * the aggregate tokens/s of 1, 4 and 8 concurrent streamed requests.
+ *
+ *   deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] [--dtype q4]
+ *     [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] [--cache-dir DIR]
+ *     [--json out.json] [--baseline old.json]
+ *
+ * All nodes of one machine share its cores, so a cluster cannot be faster than one node
+ * here: the figures show what splitting costs, not what it gains.
+ * @module
+ */
+import { parseArgs } from "node:util";
+import OpenAI from "openai";
+import { parseOrExit } from "./_usage.ts";
+import { LocalCluster, type LocalNode } from "./_cluster_procs.ts";
+import { streamChat, type StreamChatResult } from "./_stream_chat.ts";
+import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
+
+type Shape = keyof typeof realShapeSpecs;
+const SHAPES = Object.keys(realShapeSpecs) as Shape[];
+const DTYPES = ["float32", "float16", "q4"] as const;
+/** Equal memory for every node, so the ring split is even. */
+const NODE_MEMORY_MB = 8192;
+const WARMUP_TOKENS = 8;
+const WARMUP_ATTEMPTS = 3;
+const DECODE_TARGET = 0.95;
+const CONCURRENCY_TARGET = 1.5;
+const CONCURRENCY_TARGET_AT = 4;
+const CONCURRENCY_TARGET_NODES = 2;
+
+/** One streamed request's figures. */
+interface SingleRun {
+  tokens: number;
+  promptTokens: number;
+  finishReason: string | null;
+  timeToFirstTokenMs: number;
+  decodeTokensPerSecond: number;
+  /** 1000 / decode tokens/s. */
+  msPerToken: number;
+  /** CPU time of all node processes during the request, in % of one core (Linux only). */
+  nodeCpuPercent: number | null;
+}
+
+/** Several concurrent streamed requests' figures. */
+interface ConcurrentRun {
+  concurrency: number;
+  tokens: number;
+  wallMs: number;
+  /** All requests' completion tokens / wall time from the first start to the last finish. */
+  aggregateTokensPerSecond: number;
+  meanTimeToFirstTokenMs: number;
+}
+
+/** One (shape, node count) configuration, as written to --json. */
+interface ClusterResult {
+  shape: Shape;
+  dtype: string;
+  nodes: number;
+  split: string;
+  single: SingleRun;
+  concurrent: ConcurrentRun[];
+}
+
+interface Options {
+  shapes: Shape[];
+  dtype: string | undefined;
+  nodes: number[];
+  concurrency: number[];
+  tokens: number;
+  cacheDir: string;
+  json: string | undefined;
+  baseline: string | undefined;
+}
+
+// ---- measuring ----
+
+/** utime + stime of a process in ms, from /proc; null elsewhere. */
+function cpuMs(pid: number): number | null {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    // Fields after the command name (which may hold spaces) start after the last ")".
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return ticks * 10; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
+
+function clusterCpuMs(nodes: LocalNode[]): number | null {
+  let total = 0;
+  for (const node of nodes) {
+    const ms = cpuMs(node.pid);
+    if (ms === null) return null;
+    total += ms;
+  }
+  return total;
+}
+
+/** Prompts that differ per request, so concurrent requests share nothing. */
+function prompt(index: number): string {
+  return `Request ${index}: write a long essay about the history of computing machines, ` +
+    "from the abacus to the cluster of small computers on a desk.";
+}
+
+async function single(
+  client: OpenAI,
+  cluster: LocalCluster,
+  model: string,
+  tokens: number,
+): Promise<{ run: SingleRun; result: StreamChatResult }> {
+  const cpuBefore = clusterCpuMs(cluster.nodes);
+  const result = await streamChat(client, {
+    model,
+    prompt: prompt(0),
+    maxTokens: tokens,
+    temperature: 0,
+  });
+  const cpuAfter = clusterCpuMs(cluster.nodes);
+  const nodeCpuPercent = cpuBefore === null || cpuAfter === null
+    ? null
+    : (cpuAfter - cpuBefore) / result.totalMs * 100;
+  return {
+    result,
+    run: {
+      tokens: result.completionTokens,
+      promptTokens: result.promptTokens,
+      finishReason: result.finishReason,
+      timeToFirstTokenMs: result.timeToFirstTokenMs,
+      decodeTokensPerSecond: result.decodeTokensPerSecond,
+      msPerToken: 1000 / result.decodeTokensPerSecond,
+      nodeCpuPercent,
+    },
+  };
+}
+
+function aggregateOf(concurrency: number, results: StreamChatResult[]): ConcurrentRun {
+  const start = Math.min(...results.map((r) => r.startedAt));
+  const end = Math.max(...results.map((r) => r.finishedAt));
+  const tokens = results.reduce((sum, r) => sum + r.completionTokens, 0);
+  return {
+    concurrency,
+    tokens,
+    wallMs: end - start,
+    aggregateTokensPerSecond: tokens / ((end - start) / 1000),
+    meanTimeToFirstTokenMs: results.reduce((sum, r) => sum + r.timeToFirstTokenMs, 0) /
+      results.length,
+  };
+}
+
+async function concurrent(
+  client: OpenAI,
+  model: string,
+  tokens: number,
+  concurrency: number,
+): Promise<ConcurrentRun> {
+  const results = await Promise.all(
+    Array.from(
+      { length: concurrency },
+      (_, i) =>
+        streamChat(client, { model, prompt: prompt(i + 1), maxTokens: tokens, temperature: 0 }),
+    ),
+  );
+  return aggregateOf(concurrency, results);
+}
+
+/**
+ * One short request, so every node has loaded its shard. Retried: converting a shard that is
+ * not in the cache yet blocks a node long enough for its peers to drop it as silent (the
+ * converted graph is cached by then, so the next attempt only loads it).
+ */
+async function warmUp(
+  client: OpenAI,
+  cluster: LocalCluster,
+  model: string,
+  label: string,
+): Promise<void> {
+  const started = performance.now();
+  for (let attempt = 1;; attempt++) {
+    try {
+      await streamChat(client, { model, prompt: prompt(0), maxTokens: WARMUP_TOKENS });
+      log(`  ${label}: warm-up ${secs(performance.now() - started)}`);
+      return;
+    } catch (error) {
+      if (attempt >= WARMUP_ATTEMPTS) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      log(`  ${label}: warm-up attempt ${attempt} failed (${reason}); retrying`);
+      await cluster.ready();
+    }
+  }
+}
+
+async function benchCluster(
+  shape: Shape,
+  modelDir: string,
+  nodeCount: number,
+  options: Options,
+): Promise<ClusterResult> {
+  const ids = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
+  const cluster = await LocalCluster.start({
+    ids,
+    modelDir,
+    dtype: options.dtype,
+    cacheDir: `${options.cacheDir}/cluster-shards`,
+    memoryMb: NODE_MEMORY_MB,
+  });
+  try {
+    await cluster.ready();
+    const shards = await cluster.partition();
+    const split = shards.map((s) => `${s.node_id}[${s.start_layer}..${s.end_layer}]`).join(" ");
+    const client = new OpenAI({
+      baseURL: `${cluster.entry.url}/v1`,
+      apiKey: "not-needed",
+      maxRetries: 0,
+      timeout: 30 * 60_000,
+    });
+    await warmUp(client, cluster, modelDir, `${nodeCount} node(s) ${split}`);
+
+    const { run, result } = await single(client, cluster, modelDir, options.tokens);
+    log(
+      `  single: ${run.tokens} tokens, ${fixed(run.decodeTokensPerSecond)} tok/s, ` +
+        `TTFT ${fixed(run.timeToFirstTokenMs, 0)} ms` +
+        (run.nodeCpuPercent === null ? "" : `, nodes' CPU ${fixed(run.nodeCpuPercent, 0)}%`),
+    );
+    if (run.tokens < options.tokens) {
+      log(
+        `  note: the model ended after ${run.tokens} of ${options.tokens} tokens (${run.finishReason}); figures use the tokens actually generated`,
+      );
+    }
+    const runs: ConcurrentRun[] = [];
+    for (const c of options.concurrency) {
+      // The single request above is the concurrency-1 run.
+      const figures = c === 1
+        ? aggregateOf(1, [result])
+        : await concurrent(client, modelDir, options.tokens, c);
+      log(
+        `  ${c} concurrent: ${figures.tokens} tokens in ${secs(figures.wallMs)}, ` +
+          `${fixed(figures.aggregateTokensPerSecond)} tok/s aggregate`,
+      );
+      runs.push(figures);
+    }
+    return {
+      shape,
+      dtype: options.dtype ?? "default",
+      nodes: nodeCount,
+      split,
+      single: run,
+      concurrent: runs,
+    };
+  } catch (error) {
+    console.error(cluster.logTail());
+    throw error;
+  } finally {
+    await cluster.stop();
+  }
+}
+
+// ---- printing ----
+
+function log(line: string): void {
+  console.log(line);
+}
+
+function fixed(value: number, digits = 1): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : "n/a";
+}
+
+function secs(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+function find(results: ClusterResult[], shape: Shape, nodes: number): ClusterResult | undefined {
+  return results.find((r) => r.shape === shape && r.nodes === nodes);
+}
+
+function aggregate(result: ClusterResult | undefined, concurrency: number): number | undefined {
+  return result?.concurrent.find((c) => c.concurrency === concurrency)?.aggregateTokensPerSecond;
+}
+
+/** (ms/token with n nodes - ms/token with 1 node) / n: a lap over n nodes crosses n links. */
+function perHopMs(results: ClusterResult[], r: ClusterResult): number | undefined {
+  const one = find(results, r.shape, 1);
+  if (!one || r.nodes < 2) return undefined;
+  return (r.single.msPerToken - one.single.msPerToken) / r.nodes;
+}
+
+function printResults(
+  results: ClusterResult[],
+  options: Options,
+  baseline: ClusterResult[] | null,
+): void {
+  const cs = options.concurrency;
+  console.log(
+    `\nSingle request: ${options.tokens} tokens asked at temperature 0; decode tok/s = ` +
+      "(tokens - 1) / (finish - first token), from the client",
+  );
+  console.log(
+    "per-hop ms = (ms/token with n nodes - ms/token with 1 node) / n: one token's lap over n " +
+      "nodes crosses n links (n-1 hidden states, then the sampled token back to the first shard)",
+  );
+  console.log(table(
+    [
+      "shape",
+      "dtype",
+      "nodes",
+      "tokens",
+      "decode tok/s",
+      "vs 1 node",
+      "ms/token",
+      "per-hop ms",
+      "TTFT ms",
+      "nodes' CPU %",
+      ...cs.map((c) => `${c}x agg tok/s`),
+    ],
+    results.map((r) => {
+      const one = find(results, r.shape, 1);
+      const hop = perHopMs(results, r);
+      return [
+        r.shape,
+        r.dtype,
+        String(r.nodes),
+        String(r.single.tokens),
+        fixed(r.single.decodeTokensPerSecond),
+        one
+          ? `${fixed(r.single.decodeTokensPerSecond / one.single.decodeTokensPerSecond, 2)}x`
+          : "",
+        fixed(r.single.msPerToken, 2),
+        hop === undefined ? "" : fixed(hop, 2),
+        fixed(r.single.timeToFirstTokenMs, 0),
+        r.single.nodeCpuPercent === null ? "n/a" : fixed(r.single.nodeCpuPercent, 0),
+        ...cs.map((c) => {
+          const a = aggregate(r, c);
+          return a === undefined ? "" : fixed(a);
+        }),
+      ];
+    }),
+  ));
+  printTargets(results);
+  if (baseline) printBaseline(results, baseline, cs);
+}
+
+function printTargets(results: ClusterResult[]): void {
+  console.log("\nTargets");
+  const shapes = [...new Set(results.map((r) => r.shape))];
+  for (const shape of shapes) {
+    const one = find(results, shape, 1);
+    for (const n of [2, 3]) {
+      const r = find(results, shape, n);
+      if (!one || !r) continue;
+      const ratio = r.single.decodeTokensPerSecond / one.single.decodeTokensPerSecond;
+      console.log(
+        `  ${ratio >= DECODE_TARGET ? "PASS" : "FAIL"} ${shape}: ${n}-node single-request decode ` +
+          `${fixed(r.single.decodeTokensPerSecond)} tok/s = ${fixed(ratio * 100, 0)}% of 1 node ` +
+          `(target >= ${DECODE_TARGET * 100}%)`,
+      );
+    }
+    const two = find(results, shape, CONCURRENCY_TARGET_NODES);
+    const base = aggregate(two, 1);
+    const many = aggregate(two, CONCURRENCY_TARGET_AT);
+    if (base !== undefined && many !== undefined) {
+      const ratio = many / base;
+      console.log(
+        `  ${ratio >= CONCURRENCY_TARGET ? "PASS" : "FAIL"} ${shape}: ${CONCURRENCY_TARGET_AT} ` +
+          `concurrent requests on ${CONCURRENCY_TARGET_NODES} nodes ${fixed(many)} tok/s = ` +
+          `${fixed(ratio, 2)}x the single-request aggregate ${fixed(base)} tok/s ` +
+          `(target >= ${CONCURRENCY_TARGET}x)`,
+      );
+    }
+  }
+}
+
+function printBaseline(results: ClusterResult[], baseline: ClusterResult[], cs: number[]): void {
+  const ratio = (now: number | undefined, before: number | undefined) =>
+    now === undefined || before === undefined || before === 0
+      ? "n/a"
+      : `${fixed(now / before, 2)}x`;
+  console.log("\nRatio to baseline (now / before; above 1 is faster, for TTFT above 1 is slower)");
+  console.log(table(
+    ["shape", "nodes", "decode", "TTFT", ...cs.map((c) => `${c}x agg`)],
+    results.map((r) => {
+      const b = baseline.find((x) => x.shape === r.shape && x.nodes === r.nodes);
+      return [
+        r.shape,
+        String(r.nodes),
+        ratio(r.single.decodeTokensPerSecond, b?.single.decodeTokensPerSecond),
+        ratio(r.single.timeToFirstTokenMs, b?.single.timeToFirstTokenMs),
+        ...cs.map((c) => ratio(aggregate(r, c), b ? aggregate(b, c) : undefined)),
+      ];
+    }),
+  ));
+}
+
+async function writeJson(path: string, options: Options, results: ClusterResult[]): Promise<void> {
+  const report = {
+    date: new Date().toISOString(),
+    target: Deno.build.target,
+    cpus: navigator.hardwareConcurrency,
+    deno: Deno.version.deno,
+    options: {
+      shapes: options.shapes,
+      dtype: options.dtype ?? "default",
+      nodes: options.nodes,
+      concurrency: options.concurrency,
+      tokens: options.tokens,
+    },
+    results,
+  };
+  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
+}
+
+// ---- options ----
+
+function listOf<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
+  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const item of items) {
+    if (!allowed.includes(item as T)) {
+      throw new RangeError(`Cannot benchmark: unknown ${what} "${item}", use ${allowed.join(",")}`);
+    }
+  }
+  if (items.length === 0) throw new RangeError(`Cannot benchmark: no ${what} given`);
+  return items as T[];
+}
+
+function positive(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(`Cannot benchmark: --${name} must be a positive integer, got ${value}`);
+  }
+  return n;
+}
+
+function positives(value: string, name: string): number[] {
+  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+  if (items.length === 0) throw new RangeError(`Cannot benchmark: --${name} lists nothing`);
+  return [...new Set(items.map((s) => positive(s, name)))].sort((a, b) => a - b);
+}
+
+const USAGE = "usage: deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] " +
+  "[--dtype float32|float16|q4] [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] " +
+  "[--cache-dir DIR] [--json out.json] [--baseline old.json]";
+
+function parseOptions(): Options {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      shape: { type: "string", default: SHAPES.join(",") },
+      dtype: { type: "string" },
+      nodes: { type: "string", default: "1,2,3" },
+      concurrency: { type: "string", default: "1,4,8" },
+      tokens: { type: "string", default: "128" },
+      "cache-dir": { type: "string" },
+      json: { type: "string" },
+      baseline: { type: "string" },
+    },
+  });
+  if (values.dtype !== undefined) listOf(values.dtype, DTYPES, "dtype");
+  return {
+    shapes: listOf(values.shape, SHAPES, "shape"),
+    dtype: values.dtype,
+    nodes: positives(values.nodes, "nodes"),
+    concurrency: positives(values.concurrency, "concurrency"),
+    tokens: positive(values.tokens, "tokens"),
+    cacheDir: values["cache-dir"] ?? `${Deno.env.get("HOME")}/.cache/exo-node-bench`,
+    json: values.json,
+    baseline: values.baseline,
+  };
+}
+
+async function main(): Promise<void> {
+  const options = parseOrExit("bench:cluster", USAGE, parseOptions);
+  const baseline = options.baseline
+    ? (JSON.parse(await Deno.readTextFile(options.baseline)).results as ClusterResult[])
+    : null;
+  log(
+    `bench:cluster: ${options.shapes.join(",")}, dtype ${options.dtype ?? "node default"}, ` +
+      `nodes ${options.nodes.join(",")}, concurrency ${options.concurrency.join(",")}, ` +
+      `${options.tokens} tokens, cache ${options.cacheDir}`,
+  );
+  log(
+    `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus shared by all nodes; ` +
+      "figures are noisy, compare back to back",
+  );
+  const results: ClusterResult[] = [];
+  for (const shape of options.shapes) {
+    const started = performance.now();
+    const checkpoint = await ensureRandomCheckpoint(
+      `${options.cacheDir}/checkpoints/${shape}`,
+      realShapeSpecs[shape],
+    );
+    log(`${shape}: checkpoint ready in ${secs(performance.now() - started)}`);
+    for (const n of options.nodes) {
+      results.push(await benchCluster(shape, checkpoint.dir, n, options));
+      if (options.json) await writeJson(options.json, options, results);
+    }
+  }
+  printResults(results, options, baseline);
+  if (options.json) log(`\nWrote ${options.json}`);
+}
+
+if (import.meta.main) await main();
