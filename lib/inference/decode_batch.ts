@@ -2,7 +2,8 @@ import type { ModelConfig } from "../model/model_config.ts";
 import type { KvBuffer, KvCache, KvElementType, LayerKv } from "./kv_cache.ts";
 import { ort } from "./onnx/ort_runtime.ts";
 import type { RopeTables } from "./onnx/rope_tables.ts";
-import { SEQLENS_K, type ShardSignature, TOTAL_SEQUENCE_LENGTH } from "./onnx/shard_signature.ts";
+import type { ShardSignature } from "./onnx/shard_signature.ts";
+import { attentionFeeds } from "./attention_feeds.ts";
 
 /** What a batched step needs from its runner. */
 export interface BatchContext {
@@ -29,7 +30,7 @@ export interface ArenaShape {
   headDim: number;
 }
 
-/** Rows a batch buffer grows by: small, since GroupQueryAttention clears all of them. */
+/** Rows a batch buffer grows by: small, since attention scores every row, masked or not. */
 const ARENA_CHUNK = 32;
 /** Batch buffer sets kept at once (one per recent batch membership). */
 const MAX_ARENAS = 3;
@@ -156,8 +157,8 @@ export type BatchInput =
 
 /**
  * Runs one decode token for each of several requests in a single session call, so the
- * weights are read once for the whole batch. GroupQueryAttention takes one past buffer
- * [batch, kvHeads, capacity, headDim] and per-request lengths in `seqlens_k`; the pool keeps
+ * weights are read once for the whole batch. The graph's attention takes one past buffer
+ * [batch, kvHeads, capacity, headDim] and masks each request's unfilled rows; the pool keeps
  * that buffer per batch membership, so steady decoding copies one new row per request and
  * layer instead of every cached row.
  * Returns each request's output ([hidden] or [vocab]) in input order; caches must have room
@@ -187,15 +188,14 @@ export async function runDecodeBatch(
     });
     feeds[signature.input] = new ort.Tensor("float32", hidden, [batch, 1, hiddenSize]);
   }
-  const totals = caches.map((cache) => cache.length + 1);
-  feeds[SEQLENS_K] = new ort.Tensor("int32", Int32Array.from(totals, (t) => t - 1), [batch]);
-  feeds[TOTAL_SEQUENCE_LENGTH] = new ort.Tensor("int32", Int32Array.of(Math.max(...totals)), []);
+  const lengths = caches.map((cache) => cache.length);
   const buffers = arena.sync(caches, {
     type: kvType,
     numLayers: signature.layers.length,
     numKvHeads: config.numKvHeads,
     headDim: config.headDim,
-  }, Math.max(...totals));
+  }, Math.max(...lengths));
+  Object.assign(feeds, attentionFeeds(lengths, 1, arena.capacity));
   const kvDims = [batch, config.numKvHeads, arena.capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
   const fetches: Record<string, null> = { [signature.output]: null };
   signature.layers.forEach((layer, i) => {

@@ -37,11 +37,11 @@ function floatView(buffer: KvBuffer): FloatView {
 
 /**
  * The key/value cache of one request on one shard, owned by JS so it can be passed to
- * GroupQueryAttention as `past_key`/`past_value` without copying; only the first `length`
- * rows of each head are valid (the op is told so through `seqlens_k`).
+ * the shard graph as `past_key`/`past_value` without copying; only the first `length` rows
+ * of each head are valid (the graph's `attention_bias` masks the rest).
  *
  * After each step the graph hands back the step's packed, un-rotated q|k|v; `append`
- * rotates the K rows (as the op does internally) and writes K and V at the end. Capacity
+ * rotates the K rows (as the graph does) and writes K and V at the end. Capacity
  * grows in chunks, so the buffers are reallocated only every `chunk` tokens.
  */
 export class KvCache {

@@ -10,13 +10,8 @@ import { ort } from "./onnx/ort_runtime.ts";
 import { type ExecutionProvider, openSession } from "./onnx/ort_session.ts";
 import { buildRopeTables, type RopeTables } from "./onnx/rope_tables.ts";
 import { ensureShardModel } from "./onnx/shard_cache.ts";
-import {
-  SEQLENS_K,
-  type ShardDType,
-  type ShardSignature,
-  shardSignature,
-  TOTAL_SEQUENCE_LENGTH,
-} from "./onnx/shard_signature.ts";
+import { type ShardDType, type ShardSignature, shardSignature } from "./onnx/shard_signature.ts";
+import { attentionFeeds } from "./attention_feeds.ts";
 
 /** How to load one shard. */
 export interface ShardRunnerOptions {
@@ -246,7 +241,7 @@ export class ShardRunner {
     cache ??= this.#newCache();
     cache.reserve(cache.length + seq);
 
-    // Long prompts run in slices: GQA's score buffer is heads × slice × context floats.
+    // Long prompts run in slices: attention scores take heads × slice × context floats.
     const startLength = cache.length;
     const outputs: Float32Array[] = [];
     try {
@@ -343,9 +338,7 @@ export class ShardRunner {
     feeds[signature.input] = "tokenIds" in input
       ? new ort.Tensor("int64", BigInt64Array.from(input.tokenIds, BigInt), [1, seq])
       : new ort.Tensor("float32", input.hidden, [1, seq, config.hiddenSize]);
-    const total = cache.length + seq;
-    feeds[SEQLENS_K] = new ort.Tensor("int32", Int32Array.of(total - 1), [1]);
-    feeds[TOTAL_SEQUENCE_LENGTH] = new ort.Tensor("int32", Int32Array.of(total), []);
+    Object.assign(feeds, attentionFeeds([cache.length], seq, cache.capacity));
     const kvDims = [1, config.numKvHeads, cache.capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
     const fetches: Record<string, null> = { [signature.output]: null };
     signature.layers.forEach((layer, i) => {

@@ -29,11 +29,11 @@ export {
 } from "./graph_builder.ts";
 export { buildRopeTables, ropeInverseFrequencies, type RopeTables } from "./rope_tables.ts";
 export {
-  SEQLENS_K,
+  ATTENTION_BIAS,
+  POSITION_IDS,
   type ShardDType,
   type ShardSignature,
   shardSignature,
-  TOTAL_SEQUENCE_LENGTH,
 } from "./shard_signature.ts";
 export {
   buildShardGraph,

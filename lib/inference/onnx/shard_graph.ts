@@ -4,13 +4,8 @@ import { LinearEmitter } from "./linear_emitter.ts";
 import { buildRopeTables } from "./rope_tables.ts";
 import { toFloat16Bits } from "./float16.ts";
 import { ONNX_DATA_TYPES } from "./onnx_model.ts";
-import {
-  SEQLENS_K,
-  type ShardDType,
-  type ShardSignature,
-  shardSignature,
-  TOTAL_SEQUENCE_LENGTH,
-} from "./shard_signature.ts";
+import { emitAttention, emitAttentionShared } from "./attention_emitter.ts";
+import { type ShardDType, type ShardSignature, shardSignature } from "./shard_signature.ts";
 import { bytesOf, stackRows, transpose } from "./weight_layout.ts";
 
 /** Element type of a shard's activations, KV cache and float weights. */
@@ -34,7 +29,7 @@ export interface ShardGraphOptions {
 }
 
 /** Version of the graph layout; bump it whenever built graphs would differ. */
-export const SHARD_GRAPH_VERSION = 4;
+export const SHARD_GRAPH_VERSION = 6;
 
 const int = (value: number) => ({ kind: "int", value }) as const;
 const float = (value: number) => ({ kind: "float", value }) as const;
@@ -44,9 +39,9 @@ const ints = (value: number[]) => ({ kind: "ints", value }) as const;
  * Builds the ONNX graph of one pipeline shard into `modelPath`, its weights streamed into
  * `dataPath` (same directory). One graph serves prefill (seq > 1) and decode (seq = 1).
  *
- * Per layer (the fastest layout measured on ORT's CPU EP): [Skip]SimplifiedLayerNorm →
- * fused q|k|v MatMul (+ qwen2 bias, + qwen3 per-head q/k RMS norms) → GroupQueryAttention
- * with internal rotary over JS-owned past K/V → o_proj → SkipSimplifiedLayerNorm → fused
+ * Per layer: [Skip]SimplifiedLayerNorm → fused q|k|v MatMul (+ qwen2 bias, + qwen3 per-head
+ * q/k RMS norms) → rotary and masked attention reading JS-owned past K/V in place (see
+ * {@linkcode emitAttention}) → o_proj → SkipSimplifiedLayerNorm → fused
  * gate|up MatMul → Split → x·sigmoid(x) → Mul → down_proj. The residual add of one layer
  * is folded into the next layer's SkipSimplifiedLayerNorm. Each layer also outputs its
  * packed, un-rotated q|k|v, from which the runner appends K (rotated in JS) and V rows to
@@ -62,7 +57,7 @@ export async function buildShardGraph(
   const signature = shardSignature(config, options.startLayer, options.endLayer);
   if (config.headDim % 16 !== 0) {
     throw new RangeError(
-      `Cannot build shard graph: headDim must be a multiple of 16 for GroupQueryAttention rotary, got ${config.headDim}`,
+      `Cannot build shard graph: headDim must be a multiple of 16 for the rotary kernels, got ${config.headDim}`,
     );
   }
   if (config.numHeads % config.numKvHeads !== 0) {
@@ -137,12 +132,14 @@ async function emitShard(
       x = b.node1("Cast", [x], { attributes: { to: int(ONNX_DATA_TYPES.float16) } });
     }
   }
-  b.input(SEQLENS_K, "int32", ["batch"]);
-  b.input(TOTAL_SEQUENCE_LENGTH, "int32", []);
-
   const rope = buildRopeTables(config, options.maxPositions);
   const cos = floatInitializer(b, "rope.cos", ft, [rope.maxPositions, rope.halfDim], rope.cos);
   const sin = floatInitializer(b, "rope.sin", ft, [rope.maxPositions, rope.halfDim], rope.sin);
+  for (const { pastKey, pastValue } of signature.layers) {
+    b.input(pastKey, ft, ["batch", config.numKvHeads, "capacity", headDim]);
+    b.input(pastValue, ft, ["batch", config.numKvHeads, "capacity", headDim]);
+  }
+  const shared = emitAttentionShared(b, config, ft, signature.layers[0].pastKey, { cos, sin });
 
   let residual = x; // [batch, seq, hidden]
   let pending: string | null = null; // previous layer's MLP output, not yet added to residual
@@ -163,28 +160,7 @@ async function emitShard(
     }
 
     await emitQkv(b, weights, linear, config, ft, p, normed, qkv);
-    b.input(pastKey, ft, ["batch", config.numKvHeads, "capacity", headDim]);
-    b.input(pastValue, ft, ["batch", config.numKvHeads, "capacity", headDim]);
-    const [attention] = b.node("GroupQueryAttention", [
-      qkv,
-      "",
-      "",
-      pastKey,
-      pastValue,
-      SEQLENS_K,
-      TOTAL_SEQUENCE_LENGTH,
-      cos,
-      sin,
-    ], {
-      domain: MS_DOMAIN,
-      outputs: [b.fresh(`${p}attention`), b.fresh(`${p}present_key`), b.fresh(`${p}present_value`)],
-      attributes: {
-        num_heads: int(config.numHeads),
-        kv_num_heads: int(config.numKvHeads),
-        do_rotary: int(1),
-        rotary_interleaved: int(0),
-      },
-    }); // [batch, seq, numHeads * headDim]
+    const attention = emitAttention(b, config, p, qkv, pastKey, pastValue, shared); // [batch, seq, numHeads * headDim]
     b.output(qkv, ft, [
       "batch",
       "seq",

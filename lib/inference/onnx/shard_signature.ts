@@ -21,10 +21,13 @@ export interface ShardSignature {
   layers: { layer: number; pastKey: string; pastValue: string; qkv: string }[];
 }
 
-/** Name of the int32 [batch] input holding each sequence's total length minus one. */
-export const SEQLENS_K = "seqlens_k";
-/** Name of the int32 scalar input holding the total sequence length (past + new). */
-export const TOTAL_SEQUENCE_LENGTH = "total_sequence_length";
+/** Name of the int64 [batch, seq] input holding each new token's position. */
+export const POSITION_IDS = "position_ids";
+/**
+ * Name of the float32 [batch, 1, seq, capacity + seq] input masking attention: 0 where a new
+ * token may look (its request's cached rows, then the new tokens up to itself), -inf elsewhere.
+ */
+export const ATTENTION_BIAS = "attention_bias";
 
 /** Names the inputs and outputs of the shard holding layers startLayer..endLayer. */
 export function shardSignature(

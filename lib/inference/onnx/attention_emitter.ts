@@ -1,0 +1,143 @@
+import type { ModelConfig } from "../../model/model_config.ts";
+import { type GraphBuilder, MS_DOMAIN } from "./graph_builder.ts";
+import { ONNX_DATA_TYPES } from "./onnx_model.ts";
+import { ATTENTION_BIAS, POSITION_IDS } from "./shard_signature.ts";
+
+/** Element type of a shard's activations and KV cache. */
+type FloatType = "float32" | "float16";
+
+/** Values every layer's attention shares, made once per graph. */
+export interface AttentionShared {
+  /** int64 [batch, seq]: each new token's position, for rotary. */
+  positions: string;
+  /** [batch, 1, group × seq, capacity + seq]: 0 where a query may look, -inf elsewhere. */
+  bias: string;
+  /** int64 [2]: capacity and seq, to split probabilities into past and new columns. */
+  split: string;
+  /** Rotary tables [maxPositions, headDim / 2]. */
+  cos: string;
+  sin: string;
+}
+
+const int = (value: number) => ({ kind: "int", value }) as const;
+const float = (value: number) => ({ kind: "float", value }) as const;
+const ints = (value: number[]) => ({ kind: "ints", value }) as const;
+
+/**
+ * Declares the attention inputs (`position_ids`, `attention_bias`) and derives the values
+ * each layer shares. `firstPastKey` is any layer's past key input (all share a capacity).
+ */
+export function emitAttentionShared(
+  b: GraphBuilder,
+  config: ModelConfig,
+  ft: FloatType,
+  firstPastKey: string,
+  rope: { cos: string; sin: string },
+): AttentionShared {
+  const group = config.numHeads / config.numKvHeads;
+  const positions = b.input(POSITION_IDS, "int64", ["batch", "seq"]);
+  let bias = b.input(ATTENTION_BIAS, "float32", ["batch", 1, "seq", "total"]);
+  if (ft === "float16") {
+    bias = b.node1("Cast", [bias], { attributes: { to: int(ONNX_DATA_TYPES.float16) } });
+  }
+  // Query rows are ordered (head in group, token): the bias repeats once per group head.
+  const tiled = b.node1("Tile", [bias, b.int64("attention.bias_repeats", [1, 1, group, 1])]);
+  const capacity = b.node1("Shape", [firstPastKey], {
+    attributes: { start: int(2), end: int(3) },
+  });
+  const seq = b.node1("Shape", [positions], { attributes: { start: int(1), end: int(2) } });
+  const split = b.node1("Concat", [capacity, seq], { attributes: { axis: int(0) } });
+  return { positions, bias: tiled, split, ...rope };
+}
+
+/**
+ * Emits causal grouped-query attention over JS-owned past K/V buffers
+ * [batch, kvHeads, capacity, headDim], read in place (GroupQueryAttention on CPU clears
+ * and copies its whole present cache every step, once per query head). Rows a request has
+ * not filled are masked by the bias, so one capacity serves requests of any length.
+ * `qkv` is the packed, un-rotated q|k|v [batch, seq, (heads + 2 kvHeads) × headDim];
+ * returns the attention output [batch, seq, heads × headDim].
+ */
+export function emitAttention(
+  b: GraphBuilder,
+  config: ModelConfig,
+  p: string,
+  qkv: string,
+  pastKey: string,
+  pastValue: string,
+  shared: AttentionShared,
+): string {
+  const heads = config.numHeads;
+  const kvHeads = config.numKvHeads;
+  const headDim = config.headDim;
+  const group = heads / kvHeads;
+  const shape = (name: string, values: number[]) => b.int64(`${p}attention.${name}`, values);
+  const transpose = (x: string, perm: number[]) =>
+    b.node1("Transpose", [x], { attributes: { perm: ints(perm) } });
+
+  const [qk, v] = b.node("Split", [
+    qkv,
+    shape("qkv_split", [(heads + kvHeads) * headDim, kvHeads * headDim]),
+  ], {
+    outputs: 2,
+    attributes: { axis: int(-1) },
+  });
+  // q and k heads rotate alike: one op over both.
+  const rotated = b.node1("RotaryEmbedding", [qk, shared.positions, shared.cos, shared.sin], {
+    domain: MS_DOMAIN,
+    attributes: { interleaved: int(0) },
+  }); // [batch, seq, (heads + kvHeads) * headDim]
+  const [q, k] = b.node(
+    "Split",
+    [rotated, shape("qk_split", [heads * headDim, kvHeads * headDim])],
+    {
+      outputs: 2,
+      attributes: { axis: int(-1) },
+    },
+  );
+  const query = b.node1("Reshape", [
+    transpose(b.node1("Reshape", [q, shape("q_heads", [0, 0, kvHeads, group, headDim])]), [
+      0,
+      2,
+      3,
+      1,
+      4,
+    ]),
+    shape("q_rows", [0, 0, -1, headDim]),
+  ]); // [batch, kvHeads, group * seq, headDim]
+  const kvHeadShape = shape("kv_heads", [0, 0, kvHeads, headDim]);
+  const newKey = transpose(b.node1("Reshape", [k, kvHeadShape]), [0, 2, 1, 3]); // [batch, kvHeads, seq, headDim]
+  const newValue = transpose(b.node1("Reshape", [v, kvHeadShape]), [0, 2, 1, 3]);
+
+  const scale = { alpha: float(1 / Math.sqrt(headDim)), transB: int(1) };
+  const pastScores = b.node1("FusedMatMul", [query, pastKey], {
+    domain: MS_DOMAIN,
+    attributes: scale,
+  }); // [batch, kvHeads, group * seq, capacity]
+  const newScores = b.node1("FusedMatMul", [query, newKey], {
+    domain: MS_DOMAIN,
+    attributes: scale,
+  }); // [batch, kvHeads, group * seq, seq]
+  const scores = b.node1("Concat", [pastScores, newScores], { attributes: { axis: int(-1) } });
+  const probs = b.node1("Softmax", [b.node1("Add", [scores, shared.bias])], {
+    attributes: { axis: int(-1) },
+  });
+  const [pastProbs, newProbs] = b.node("Split", [probs, shared.split], {
+    outputs: 2,
+    attributes: { axis: int(-1) },
+  });
+  const context = b.node1("Add", [
+    b.node1("MatMul", [pastProbs, pastValue]),
+    b.node1("MatMul", [newProbs, newValue]),
+  ]); // [batch, kvHeads, group * seq, headDim]
+  return b.node1("Reshape", [
+    transpose(b.node1("Reshape", [context, shape("context_heads", [0, 0, group, -1, headDim])]), [
+      0,
+      3,
+      1,
+      2,
+      4,
+    ]),
+    shape("context_rows", [0, 0, -1]),
+  ]); // [batch, seq, heads * headDim]
+}
