@@ -362,6 +362,47 @@ Deno.test("ShardRunner batched decode of requests at different lengths matches t
   });
 });
 
+Deno.test("ShardRunner batched decode matches the reference while the batch membership changes", async () => {
+  await withCheckpoint({ architecture: "llama", numLayers: 2, seed: 23 }, async (f) => {
+    const runner = await load(f, 0, f.config.numLayers - 1);
+    const sequences = new Map<string, number[]>();
+    let next = 20;
+    const check = (id: string, output: ShardOutput, what: string) =>
+      assertClose(logitsOf(output), lastLogits(f, sequences.get(id)!), FLOAT32_TOLERANCE, what);
+    const single = async (id: string, tokens: number[]) => {
+      sequences.set(id, [...(sequences.get(id) ?? []), ...tokens]);
+      check(id, await runner.step(id, { tokenIds: tokens }), `single ${id}`);
+    };
+    const batch = async (ids: string[]) => {
+      const tokens = ids.map(() => next++);
+      ids.forEach((id, b) => sequences.set(id, [...(sequences.get(id) ?? []), tokens[b]]));
+      const outputs = await runner.stepBatch(
+        ids.map((id, b) => ({ requestId: id, input: { tokenIds: [tokens[b]] } })),
+      );
+      ids.forEach((id, b) => check(id, outputs[b], `batch ${ids.join("")}, request ${id}`));
+      for (const id of ids) assert.equal(runner.cachedLength(id), sequences.get(id)!.length);
+    };
+    try {
+      await single("a", [1, 2]);
+      await single("b", [3, 4, 5, 6, 7]);
+      await single("c", [8, 9, 10]);
+      await batch(["a", "b", "c", "d"]); // "d" starts in the batch
+      await batch(["c", "a"]); // fewer requests, another order
+      await batch(["a", "c"]); // the same two again: only new rows are copied
+      await single("b", [11]); // a single step between batches
+      await batch(["b", "c", "a"]);
+      assert.equal(runner.release("c"), true); // released mid-conversation, id reused below
+      sequences.delete("c");
+      await batch(["a", "b", "c"]);
+      await batch(["a", "b", "c"]);
+      for (let i = 0; i < 4; i++) await batch(["d", "a", "b", "c"]); // caches grow past a chunk
+      await single("a", [12]);
+    } finally {
+      await runner.dispose();
+    }
+  });
+});
+
 Deno.test("ShardRunner keeps each request's cache apart and frees it on release", async () => {
   await withCheckpoint({ architecture: "llama", seed: 5 }, async (f) => {
     const runner = await load(f, 0, f.config.numLayers - 1);
