@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { dirname, join, relative } from "node:path";
 
 /**
  * The Hugging Face hub cache directory, as the hub's own tools find it: `HF_HUB_CACHE`,
@@ -48,6 +48,84 @@ export async function findSnapshot(hubCache: string, repo: string): Promise<stri
 export async function isModelDir(dir: string): Promise<boolean> {
   try {
     return (await Deno.stat(join(dir, "config.json"))).isFile;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    throw error;
+  }
+}
+
+/** Where the hub cache keeps one file's content: `blobs/<etag>`. */
+export function blobPath(hubCache: string, repo: string, etag: string): string {
+  if (!/^[\w.-]+$/.test(etag) || etag.startsWith(".")) {
+    throw new RangeError(`Cannot store a blob: etag ${JSON.stringify(etag)} is not a plain name`);
+  }
+  return join(repoCacheFolder(hubCache, repo), "blobs", etag);
+}
+
+/** The snapshot directory of one commit: `snapshots/<commit>`. */
+export function snapshotDir(hubCache: string, repo: string, commit: string): string {
+  if (!/^[\w.-]+$/.test(commit) || commit.startsWith(".")) {
+    throw new RangeError(`Cannot use commit ${JSON.stringify(commit)}: not a plain name`);
+  }
+  return join(repoCacheFolder(hubCache, repo), "snapshots", commit);
+}
+
+/** The commit `refs/<ref>` points at, or null when the ref is not written. */
+export async function readRef(
+  hubCache: string,
+  repo: string,
+  ref = "main",
+): Promise<string | null> {
+  try {
+    const commit = (await Deno.readTextFile(join(repoCacheFolder(hubCache, repo), "refs", ref)))
+      .trim();
+    return /^[\w.-]+$/.test(commit) ? commit : null;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+/** Points `refs/<ref>` at a commit, as the hub's tools do (no trailing newline). */
+export async function writeRef(
+  hubCache: string,
+  repo: string,
+  commit: string,
+  ref = "main",
+): Promise<void> {
+  const path = join(repoCacheFolder(hubCache, repo), "refs", ref);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.writeTextFile(temporary, commit);
+  await Deno.rename(temporary, path);
+}
+
+/**
+ * Makes `snapshots/<commit>/<file>` a relative symlink to `blobs/<etag>`, the way
+ * huggingface_hub does, replacing whatever was there. Returns the snapshot file's path.
+ */
+export async function linkSnapshotFile(
+  hubCache: string,
+  repo: string,
+  commit: string,
+  file: string,
+  etag: string,
+): Promise<string> {
+  const path = join(snapshotDir(hubCache, repo, commit), file);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const target = relative(dirname(path), blobPath(hubCache, repo, etag));
+  const temporary = `${path}.${crypto.randomUUID()}.tmp`;
+  await Deno.symlink(target, temporary);
+  await Deno.rename(temporary, path);
+  return path;
+}
+
+/** Whether `path` is a file (a symlink is followed). */
+export async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
       return false;

@@ -1,8 +1,11 @@
 import { join, resolve } from "node:path";
 import { editDistance } from "../cli/_suggest.ts";
 import { findModelCard, MODEL_CARDS, type ModelCard } from "./registry.ts";
-import { findSnapshot, isModelDir, repoCacheFolder } from "./hub_cache.ts";
+import { findSnapshot, isFile, isModelDir, repoCacheFolder } from "./hub_cache.ts";
 import { ModelNotFoundError } from "./model_not_found_error.ts";
+import { loadModelConfig } from "./hf_config.ts";
+import type { ModelDownloader } from "./model_downloader.ts";
+import { type LayerRange, localShardWeightFiles, REQUIRED_META_FILES } from "./shard_files.ts";
 
 /** A model name resolved to files on this node. */
 export interface ResolvedModel {
@@ -20,6 +23,10 @@ export interface ModelResolverOptions {
   hubCache: string;
   /** `--models-seed-dir`: models placed by hand, as `<dir>/<registry id>` or hub cache folders. */
   seedDir?: string;
+  /** Fetches what is missing from the hub; without it only local files are used. */
+  downloader?: ModelDownloader;
+  /** `--offline` or `HF_HUB_OFFLINE`: never download, even with a downloader. */
+  offline?: boolean;
 }
 
 /** A model known by name, and whether its files are on this node. */
@@ -29,10 +36,22 @@ export interface KnownModel {
   availableLocally: boolean;
 }
 
+/** A name resolved to what it is, before any file is looked for. */
+interface NamedModel {
+  id: string;
+  displayName: string;
+  /** The hub repo; null for a local directory. */
+  repo: string | null;
+  /** The registry id, to look for `<seed dir>/<id>`. */
+  cardId: string | null;
+}
+
 /**
  * Finds a model's files on this node from a registry id, a Hugging Face repo id
- * (`org/name`, looked up in the hub cache layout) or a local directory. Downloads are not
- * done here: a known model that is not on disk is an error saying where it was looked for.
+ * (`org/name`, looked up in the hub cache layout and the seed dir) or a local directory.
+ * With a downloader (and not offline) it fetches what is missing: `resolve` the config and
+ * tokenizer files, `resolveShard` also the weight files of a layer range. Local files that
+ * suffice are used without any request.
  */
 export class ModelResolver {
   #options: ModelResolverOptions;
@@ -43,44 +62,104 @@ export class ModelResolver {
   }
 
   /**
-   * Resolves a model name to its local files.
+   * Resolves a model name to a directory with its config and tokenizer, downloading them
+   * when they are missing and a downloader is set.
    * @throws {ModelNotFoundError} for a name that is neither known nor a model directory,
-   * or a known model whose files are not on this node.
+   * or a model whose files are not on this node and cannot be downloaded.
+   * @throws {HubAccessError} for a gated repo the token cannot read.
    */
-  async resolve(name: string): Promise<ResolvedModel> {
+  resolve(name: string): Promise<ResolvedModel> {
+    return this.#resolve(name, null);
+  }
+
+  /**
+   * Resolves a model name to a directory holding, besides config and tokenizer, the weight
+   * files of layers `startLayer..endLayer` (inclusive), downloading only what is missing.
+   * @throws {ModelNotFoundError} as `resolve`, or naming the files missing offline.
+   */
+  resolveShard(name: string, startLayer: number, endLayer: number): Promise<ResolvedModel> {
+    return this.#resolve(name, { startLayer, endLayer });
+  }
+
+  /**
+   * Removes the model's hub cache folder; resolves to false when there was none.
+   * @throws {ModelNotFoundError} for an unknown name.
+   * @throws {RangeError} for a local directory, which is never deleted.
+   */
+  async remove(name: string): Promise<boolean> {
+    const named = await this.#name(name);
+    if (named.repo === null) {
+      throw new RangeError(`Cannot remove ${named.id}: it is a local directory, not a download`);
+    }
+    try {
+      await Deno.remove(repoCacheFolder(this.#options.hubCache, named.repo), { recursive: true });
+      return true;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return false;
+      throw error;
+    }
+  }
+
+  async #resolve(name: string, range: LayerRange | null): Promise<ResolvedModel> {
+    const named = await this.#name(name);
+    const { id, displayName, repo } = named;
+    const local = repo === null ? named.id : await this.#findRepo(repo, named.cardId);
+    const { downloader, offline } = this.#options;
+    const canDownload = repo !== null && downloader !== undefined && offline !== true;
+    if (local !== null) {
+      // Without a downloader a config.json is enough, as before downloads existed.
+      const missing = downloader === undefined && range === null
+        ? []
+        : await missingFiles(local, range);
+      if (missing.length === 0) return { id, displayName, dir: local };
+      if (!canDownload) {
+        throw new ModelNotFoundError(
+          id,
+          [],
+          `${missing.join(", ")} missing in ${local}${offline ? " and --offline is set" : ""}`,
+        );
+      }
+    } else if (!canDownload) {
+      const places = this.#places(repo!, named.cardId).join(", ");
+      throw new ModelNotFoundError(
+        id,
+        named.cardId === null ? suggestions(id) : [],
+        offline
+          ? `not on this node and --offline is set; looked in ${places}`
+          : named.cardId === null
+          ? `not in the registry and not downloaded on this node; looked in ${places}`
+          : `it is known (${repo}) but not downloaded on this node; looked in ${places}`,
+      );
+    }
+    const dir = await downloader!.download(repo!, id, range);
+    const missing = await missingFiles(dir, range);
+    if (missing.length > 0) {
+      throw new ModelNotFoundError(
+        id,
+        [],
+        `${missing.join(", ")} missing in ${dir} after download`,
+      );
+    }
+    return { id, displayName, dir };
+  }
+
+  /** What a name designates; throws for a name that designates nothing. */
+  async #name(name: string): Promise<NamedModel> {
     const trimmed = name.trim();
     if (trimmed === "") throw new ModelNotFoundError(name, [], "the name is empty");
     const card = findModelCard(trimmed);
     if (card) {
-      const dir = await this.#findCard(card);
-      if (dir === null) {
-        throw new ModelNotFoundError(
-          card.id,
-          [],
-          `it is known (${card.repo}) but not downloaded on this node; looked in ${
-            this.#places(card.repo, card.id).join(", ")
-          }`,
-        );
-      }
-      return { id: card.id, displayName: card.displayName, dir };
+      return { id: card.id, displayName: card.displayName, repo: card.repo, cardId: card.id };
     }
     if (looksLikePath(trimmed) || await isModelDir(trimmed)) {
       const dir = resolve(trimmed);
       if (!(await isModelDir(dir))) {
         throw new ModelNotFoundError(name, [], `${dir} is not a directory with a config.json`);
       }
-      return { id: dir, displayName: dir.split("/").pop() || dir, dir };
+      return { id: dir, displayName: dir.split("/").pop() || dir, repo: null, cardId: null };
     }
     if (/^[\w.-]+\/[\w.-]+$/.test(trimmed)) {
-      const dir = await this.#findRepo(trimmed, null);
-      if (dir !== null) return { id: trimmed, displayName: trimmed, dir };
-      throw new ModelNotFoundError(
-        trimmed,
-        suggestions(trimmed),
-        `not in the registry and not downloaded on this node; looked in ${
-          this.#places(trimmed, null).join(", ")
-        }`,
-      );
+      return { id: trimmed, displayName: trimmed, repo: trimmed, cardId: null };
     }
     throw new ModelNotFoundError(trimmed, suggestions(trimmed));
   }
@@ -120,6 +199,20 @@ export class ModelResolver {
     }
     return places;
   }
+}
+
+/** The files `dir` lacks: config and tokenizer for the origin, config and weights for a shard. */
+async function missingFiles(dir: string, range: LayerRange | null): Promise<string[]> {
+  const missing: string[] = [];
+  for (const file of range === null ? REQUIRED_META_FILES : ["config.json"]) {
+    if (!(await isFile(join(dir, file)))) missing.push(file);
+  }
+  if (range === null || missing.includes("config.json")) return missing;
+  const config = await loadModelConfig(dir);
+  for (const file of await localShardWeightFiles(dir, config, range)) {
+    if (!(await isFile(join(dir, file)))) missing.push(file);
+  }
+  return missing;
 }
 
 function looksLikePath(name: string): boolean {

@@ -1,0 +1,157 @@
+/**
+ * Download progress: the event a node reports (to its log, its terminal, its peers and the
+ * API) and the tracker that computes it.
+ *
+ * @module
+ */
+
+/** One file of a download. */
+export interface FileProgress {
+  file: string;
+  bytes: number;
+  totalBytes: number;
+  done: boolean;
+}
+
+/** One node's progress on one model, the JSON of a `status` message. */
+export interface DownloadEvent {
+  event: "download";
+  nodeId: string;
+  /** The model as named (registry id or hub repo id). */
+  model: string;
+  repo: string;
+  /** The file that changed last. */
+  file: string;
+  /** Bytes present of every file of this download. */
+  bytes: number;
+  totalBytes: number;
+  /** Bytes per second fetched in this download (resumed bytes excluded). */
+  speed: number;
+  /** Seconds left at the current speed; null while unknown. */
+  eta: number | null;
+  done: boolean;
+  /** Why the download stopped, when it failed. */
+  error?: string;
+  files: FileProgress[];
+  /** When the event was made, ms since the epoch. */
+  at: number;
+}
+
+/** Parses a status message's JSON into a download event; null when it is another event. */
+export function parseDownloadEvent(json: string): DownloadEvent | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null) return null;
+  const event = value as Partial<DownloadEvent>;
+  if (
+    event.event !== "download" || typeof event.nodeId !== "string" ||
+    typeof event.model !== "string" || typeof event.bytes !== "number" ||
+    typeof event.totalBytes !== "number" || typeof event.done !== "boolean" ||
+    !Array.isArray(event.files)
+  ) {
+    return null;
+  }
+  return event as DownloadEvent;
+}
+
+/** Fewest ms between two events of one download, except when a file or the download ends. */
+export const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * Tracks one model download and reports it through `emit`, at most every
+ * {@linkcode PROGRESS_INTERVAL_MS} and whenever a file completes or the download ends.
+ */
+export class DownloadTracker {
+  #base: Omit<
+    DownloadEvent,
+    "file" | "bytes" | "totalBytes" | "speed" | "eta" | "done" | "files" | "at"
+  >;
+  #emit: (event: DownloadEvent) => void;
+  #now: () => number;
+  #files = new Map<string, FileProgress>();
+  #baseline = new Map<string, number>();
+  #started: number;
+  #lastEmit = -Infinity;
+  #lastFile = "";
+
+  /** Starts tracking; `now` is a clock in ms (tests pass a fake one). */
+  constructor(
+    ids: { nodeId: string; model: string; repo: string },
+    emit: (event: DownloadEvent) => void,
+    now: () => number = Date.now,
+  ) {
+    this.#base = { event: "download", ...ids };
+    this.#emit = emit;
+    this.#now = now;
+    this.#started = now();
+  }
+
+  /** Adds a file to the download with its size. */
+  add(file: string, totalBytes: number): void {
+    if (!this.#files.has(file)) {
+      this.#files.set(file, { file, bytes: 0, totalBytes, done: false });
+    }
+  }
+
+  /** The bytes of `file` present now. */
+  update(file: string, bytes: number): void {
+    const progress = this.#files.get(file);
+    if (progress === undefined) return;
+    if (!this.#baseline.has(file)) this.#baseline.set(file, bytes);
+    progress.bytes = bytes;
+    this.#lastFile = file;
+    if (this.#now() - this.#lastEmit >= PROGRESS_INTERVAL_MS) this.#report(false);
+  }
+
+  /** `file` is complete. */
+  complete(file: string): void {
+    const progress = this.#files.get(file);
+    if (progress === undefined) return;
+    progress.bytes = progress.totalBytes;
+    progress.done = true;
+    this.#lastFile = file;
+    this.#report(false);
+  }
+
+  /** The download ended, with the error that stopped it if any. */
+  finish(error?: Error): void {
+    this.#report(true, error?.message);
+  }
+
+  /** The current state as an event. */
+  snapshot(done = false, error?: string): DownloadEvent {
+    const files = [...this.#files.values()].map((f) => ({ ...f }));
+    const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+    const totalBytes = files.reduce((sum, f) => sum + f.totalBytes, 0);
+    let fetched = 0;
+    for (const f of files) {
+      fetched += Math.max(0, f.bytes - (this.#baseline.get(f.file) ?? f.bytes));
+    }
+    const now = this.#now();
+    const seconds = (now - this.#started) / 1000;
+    const speed = seconds > 0 ? Math.round(fetched / seconds) : 0;
+    const left = totalBytes - bytes;
+    const eta = left <= 0 ? 0 : speed > 0 ? Math.ceil(left / speed) : null;
+    return {
+      ...this.#base,
+      file: this.#lastFile,
+      bytes,
+      totalBytes,
+      speed,
+      eta,
+      done,
+      ...(error === undefined ? {} : { error }),
+      files,
+      at: now,
+    };
+  }
+
+  #report(done: boolean, error?: string): void {
+    this.#lastEmit = this.#now();
+    this.#emit(this.snapshot(done, error));
+  }
+}
