@@ -53,6 +53,7 @@ export class ShardRunner {
   #rope: RopeTables;
   #caches = new Map<string, KvCache>();
   #batchPool = new BatchKvPool();
+  #empty: { key: KvBuffer; value: KvBuffer } | null = null;
   #cacheChunk: number;
   #prefillChunk: number;
   #kvType: KvElementType;
@@ -317,6 +318,14 @@ export class ShardRunner {
     );
   }
 
+  /** A one-row past per head [1, kvHeads, 1, headDim], for a request with no rows yet. */
+  #emptyPast(): { key: KvBuffer; value: KvBuffer } {
+    const size = this.#config.numKvHeads * this.#config.headDim;
+    const Buffer = this.#kvType === "float16" ? Uint16Array : Float32Array;
+    this.#empty ??= { key: new Buffer(size), value: new Buffer(size) };
+    return this.#empty;
+  }
+
   #newCache(): KvCache {
     const config = this.#config;
     return new KvCache({
@@ -338,11 +347,13 @@ export class ShardRunner {
     feeds[signature.input] = "tokenIds" in input
       ? new ort.Tensor("int64", BigInt64Array.from(input.tokenIds, BigInt), [1, seq])
       : new ort.Tensor("float32", input.hidden, [1, seq, config.hiddenSize]);
-    Object.assign(feeds, attentionFeeds([cache.length], seq, cache.capacity));
-    const kvDims = [1, config.numKvHeads, cache.capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
+    // Attention scores every past row, masked or not: an empty cache passes one masked row.
+    const capacity = cache.length === 0 ? 1 : cache.capacity;
+    Object.assign(feeds, attentionFeeds([cache.length], seq, capacity));
+    const kvDims = [1, config.numKvHeads, capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
     const fetches: Record<string, null> = { [signature.output]: null };
     signature.layers.forEach((layer, i) => {
-      const { key, value } = cache.layer(i);
+      const { key, value } = cache.length === 0 ? this.#emptyPast() : cache.layer(i);
       feeds[layer.pastKey] = new ort.Tensor(this.#kvType, key, kvDims);
       feeds[layer.pastValue] = new ort.Tensor(this.#kvType, value, kvDims);
       fetches[layer.qkv] = null;
