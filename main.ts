@@ -13,6 +13,11 @@ import { resolveModelLayers } from "./lib/node/default_model.ts";
 import { createApp } from "./lib/api/mod.ts";
 import { hubCacheDir } from "./lib/model/hub_cache.ts";
 import { ModelResolver } from "./lib/model/model_resolver.ts";
+import { ModelDownloader } from "./lib/model/model_downloader.ts";
+import { HubClient } from "./lib/model/hub_client.ts";
+import { hubEndpoint, hubOfflineFromEnv, hubToken } from "./lib/model/hub_settings.ts";
+import { DownloadBoard } from "./lib/node/download_board.ts";
+import { DownloadProgressView } from "./lib/cli/download_progress_view.ts";
 import { join } from "node:path";
 
 const encoder = new TextEncoder();
@@ -86,10 +91,28 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
     logger: logger.child("engine"),
   });
-  const resolver = new ModelResolver({
-    hubCache: hubCacheDir(Deno.env),
-    seedDir: options.modelsSeedDir,
+  const hubCache = hubCacheDir(Deno.env);
+  const downloads = new DownloadBoard();
+  const downloader = new ModelDownloader({
+    client: new HubClient({ endpoint: hubEndpoint(Deno.env), token: await hubToken(Deno.env) }),
+    hubCache,
+    nodeId: selfId,
+    maxParallel: options.maxParallelDownloads,
+    onProgress: (event) => downloads.publish(event),
+    logger: logger.child("download"),
   });
+  const resolver = new ModelResolver({
+    hubCache,
+    seedDir: options.modelsSeedDir,
+    downloader,
+    offline: options.offline || hubOfflineFromEnv(Deno.env),
+  });
+  const progressView = new DownloadProgressView({
+    terminal: Deno.stderr.isTerminal(),
+    write: (text) => Deno.stderr.writeSync(encoder.encode(text)),
+    logger: logger.child("download"),
+  });
+  const unsubscribeView = downloads.subscribe((event) => progressView.show(event));
   const dtype = options.dtype ?? defaultDType(options.executionProvider);
   logger.info(`Shards run on ${options.executionProvider} in ${dtype}`);
 
@@ -104,6 +127,7 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     nodeIdFilter: options.nodeIdFilter,
     defaultModel,
     logger,
+    downloads,
     connectTimeoutMs: options.discoveryTimeout * 1000,
     handshakeTimeoutMs: options.discoveryTimeout * 1000,
     serving: {
@@ -127,6 +151,11 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     echoTensor: (peer, shape) => node.echoTensor(peer, shape),
     completions: node.completions,
     requests: () => node.requests(),
+    downloads: {
+      progress: () => downloads.snapshot(),
+      prefetch: (model) => node.prefetch(model),
+      remove: (model) => node.removeModel(model),
+    },
     limits: {
       maxBodyBytes: MAX_BODY_BYTES,
       defaultModel: options.defaultModel,
@@ -153,6 +182,8 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
   await server.shutdown();
   await node.stop();
   await engine.dispose();
+  unsubscribeView();
+  progressView.close();
   logger.info("Stopped");
   return 0;
 }

@@ -5,6 +5,7 @@ import type { ApiLimits } from "./api_limits.ts";
 import { chatCompletionsHandler } from "./chat_completions.ts";
 import { completionsHandler } from "./completions.ts";
 import { modelsRoute } from "./models_route.ts";
+import { type DownloadDeps, downloadsRoute } from "./downloads_route.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { toApiError } from "./to_api_error.ts";
 import { tokenEncodeHandler } from "./token_encode_route.ts";
@@ -33,6 +34,8 @@ export interface AppDeps {
   limits: ApiLimits;
   /** The requests the node holds state for, for `GET /v1/diagnostics/requests`. */
   requests?(): RequestsSnapshot;
+  /** Download progress, prefetch and removal of models; without it those routes 404. */
+  downloads?: DownloadDeps;
 }
 
 const MAX_ECHO_ELEMENTS = 64 * 1024 * 1024;
@@ -102,6 +105,7 @@ export function createApp(deps: AppDeps): Hono {
   app.post("/completions", text);
   app.route("/v1/models", modelsRoute(deps.completions));
   app.post("/v1/chat/token/encode", tokenEncodeHandler(deps));
+  if (deps.downloads) app.route("/", downloadsRoute(deps.downloads, deps.limits.maxBodyBytes));
 
   app.notFound((c) =>
     new ApiError(404, `No route for ${c.req.method} ${c.req.path}`).toResponse(c)

@@ -6,3 +6,4 @@
 export * from "./app.ts";
 export * from "./api_error.ts";
 export * from "./api_limits.ts";
+export type { DownloadDeps, PrefetchResult } from "./downloads_route.ts";

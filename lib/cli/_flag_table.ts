@@ -232,6 +232,22 @@ export const FLAGS: readonly Flag[] = [
     parse: parseText,
   }),
   value({
+    name: "--max-parallel-downloads",
+    key: "maxParallelDownloads",
+    group: "Model and inference",
+    placeholder: "N",
+    help: "Most model files downloaded at once",
+    default: 8,
+    parse: wholeNumberFrom(1),
+  }),
+  {
+    kind: "switch",
+    name: "--offline",
+    key: "offline",
+    group: "Model and inference",
+    help: "Use local model files only, never the hub (also HF_HUB_OFFLINE=1)",
+  },
+  value({
     name: "--prompt",
     key: "prompt",
     group: "Model and inference",

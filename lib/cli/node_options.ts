@@ -36,6 +36,10 @@ export interface NodeOptions {
   inferenceEngine: "onnx";
   /** `--models-seed-dir`, a folder of models to use before downloading. */
   modelsSeedDir?: string;
+  /** `--max-parallel-downloads`, the most model files fetched at once. */
+  maxParallelDownloads: number;
+  /** `--offline`: local model files only (main also honours `HF_HUB_OFFLINE`). */
+  offline: boolean;
   /** `--execution-provider`; defaults to coreml on macOS, cpu elsewhere. */
   executionProvider: "coreml" | "cpu";
   /** `--dtype`, the weight precision; when absent q4 on cpu, float16 on coreml. */

@@ -68,8 +68,8 @@ export class ModelResolver {
    * or a model whose files are not on this node and cannot be downloaded.
    * @throws {HubAccessError} for a gated repo the token cannot read.
    */
-  resolve(name: string): Promise<ResolvedModel> {
-    return this.#resolve(name, null);
+  resolve(name: string, signal?: AbortSignal): Promise<ResolvedModel> {
+    return this.#resolve(name, null, signal);
   }
 
   /**
@@ -77,8 +77,13 @@ export class ModelResolver {
    * files of layers `startLayer..endLayer` (inclusive), downloading only what is missing.
    * @throws {ModelNotFoundError} as `resolve`, or naming the files missing offline.
    */
-  resolveShard(name: string, startLayer: number, endLayer: number): Promise<ResolvedModel> {
-    return this.#resolve(name, { startLayer, endLayer });
+  resolveShard(
+    name: string,
+    startLayer: number,
+    endLayer: number,
+    signal?: AbortSignal,
+  ): Promise<ResolvedModel> {
+    return this.#resolve(name, { startLayer, endLayer }, signal);
   }
 
   /**
@@ -100,7 +105,11 @@ export class ModelResolver {
     }
   }
 
-  async #resolve(name: string, range: LayerRange | null): Promise<ResolvedModel> {
+  async #resolve(
+    name: string,
+    range: LayerRange | null,
+    signal: AbortSignal | undefined,
+  ): Promise<ResolvedModel> {
     const named = await this.#name(name);
     const { id, displayName, repo } = named;
     const local = repo === null ? named.id : await this.#findRepo(repo, named.cardId);
@@ -131,7 +140,7 @@ export class ModelResolver {
           : `it is known (${repo}) but not downloaded on this node; looked in ${places}`,
       );
     }
-    const dir = await downloader!.download(repo!, id, range);
+    const dir = await downloader!.download(repo!, id, range, signal);
     const missing = await missingFiles(dir, range);
     if (missing.length > 0) {
       throw new ModelNotFoundError(

@@ -17,6 +17,10 @@ import type { ModelResolver } from "../model/model_resolver.ts";
 import { Coordinator } from "../orchestration/coordinator.ts";
 import type { CompletionService } from "../orchestration/completion_service.ts";
 import { ShardWorker, type WorkerRequestInfo } from "../orchestration/shard_worker.ts";
+import { planRequest } from "../orchestration/plan_request.ts";
+import { ClusterUnavailableError } from "../orchestration/errors.ts";
+import { loadModelConfig } from "../model/hf_config.ts";
+import type { DownloadBoard } from "./download_board.ts";
 
 /** Everything a node needs to start. */
 export interface ExoNodeConfig {
@@ -39,6 +43,8 @@ export interface ExoNodeConfig {
   peersPollMs?: number;
   /** How this node serves requests; without it the node only relays topology. */
   serving?: ServingConfig;
+  /** Download progress: this node's is broadcast to peers, peers' is recorded here. */
+  downloads?: DownloadBoard;
 }
 
 /** What a node needs to run shards and answer completions. */
@@ -54,6 +60,13 @@ export interface ServingConfig {
   waitForPeers: number;
   /** Longest context served, as the engine's. */
   maxContext?: number;
+}
+
+/** The layers a prefetch fetches: this node's share of the current plan. */
+export interface PrefetchPlan {
+  model: string;
+  startLayer: number;
+  endLayer: number;
 }
 
 /** The requests a node holds state for, as the diagnostics route shows them. */
@@ -83,6 +96,8 @@ export class ExoNode {
   #worker: ShardWorker | null = null;
   #coordinator: Coordinator | null = null;
   #peerWaiters = new Set<() => void>();
+  #stopping = new AbortController();
+  #unsubscribeDownloads: () => void = () => {};
 
   private constructor(config: ExoNodeConfig) {
     this.selfId = config.selfId;
@@ -95,7 +110,9 @@ export class ExoNode {
       this.#worker = new ShardWorker({
         selfId: config.selfId,
         engine: serving.engine,
-        resolveModelDir: async (model) => (await serving.resolver.resolve(model)).dir,
+        resolveModelDir: async (model, startLayer, endLayer) =>
+          (await serving.resolver.resolveShard(model, startLayer, endLayer, this.#stopping.signal))
+            .dir,
         dtype: serving.dtype,
         executionProvider: serving.executionProvider,
         send,
@@ -115,6 +132,16 @@ export class ExoNode {
         maxContext: serving.maxContext,
       });
     }
+  }
+
+  /** Broadcasts this node's download progress (already throttled by the tracker). */
+  #broadcastDownloads(board: DownloadBoard): () => void {
+    return board.subscribe((event) => {
+      const json = JSON.stringify(event);
+      for (const peer of this.#manager?.peers() ?? []) {
+        peer.send({ type: "status", json }).catch(() => {});
+      }
+    });
   }
 
   /** Reads the peers file, listens on the node port and starts dialing peers. */
@@ -159,6 +186,7 @@ export class ExoNode {
       throw error;
     }
     node.#applyPeers(node.#watcher.peers);
+    if (config.downloads) node.#unsubscribeDownloads = node.#broadcastDownloads(config.downloads);
     node.#topologyTimer = setInterval(
       () => node.#refreshTopology(),
       config.topologyIntervalMs ?? 1000,
@@ -213,8 +241,50 @@ export class ExoNode {
     };
   }
 
+  /**
+   * Starts downloading this node's share of `model` in the current plan (config and
+   * tokenizer first, then the shard's weight files in the background); resolves to the
+   * layers once the download has begun.
+   * @throws {ClusterUnavailableError} when the plan gives this node no layers.
+   */
+  async prefetch(model: string): Promise<PrefetchPlan> {
+    const resolver = this.#servingConfig("prefetch models").resolver;
+    const signal = this.#stopping.signal;
+    const resolved = await resolver.resolve(model, signal);
+    const config = await loadModelConfig(resolved.dir);
+    const mine = planRequest(this.view(), config.numLayers)
+      .find((shard) => shard.nodeId === this.selfId);
+    if (mine === undefined) {
+      throw new ClusterUnavailableError(`the current plan gives node ${this.selfId} no layers`);
+    }
+    const { startLayer, endLayer } = mine;
+    // A failure is reported in the download progress (and here in the log).
+    this.#track(
+      resolver.resolveShard(model, startLayer, endLayer, signal).then(
+        () => this.#logger.info(`Prefetched layers ${startLayer}..${endLayer} of ${resolved.id}`),
+        (error) => this.#logger.warn(`Cannot prefetch ${resolved.id}: ${(error as Error).message}`),
+      ),
+    );
+    return { model: resolved.id, startLayer, endLayer };
+  }
+
+  /** Deletes the local copy of `model`; false when there was none. */
+  removeModel(model: string): Promise<boolean> {
+    return this.#servingConfig("remove models").resolver.remove(model);
+  }
+
+  #servingConfig(what: string): ServingConfig {
+    const serving = this.#config.serving;
+    if (serving === undefined) {
+      throw new TypeError(`Cannot ${what}: the node was started without serving`);
+    }
+    return serving;
+  }
+
   /** Stops dialing, closes every connection and waits for every background task. */
   async stop(): Promise<void> {
+    this.#stopping.abort(new Error("The node is stopping"));
+    this.#unsubscribeDownloads();
     clearInterval(this.#topologyTimer);
     this.#coordinator?.close();
     await this.#worker?.close();
@@ -247,9 +317,12 @@ export class ExoNode {
         if (this.#echo.handle(peer, message)) return;
         this.#route(peer.id, message);
         return;
+      case "status":
+        if (this.#config.downloads?.fromPeer(message.json, peer.id)) return;
+        this.#route(peer.id, message);
+        return;
       case "prompt":
       case "token":
-      case "status":
       case "error":
       case "cancel":
         this.#route(peer.id, message);

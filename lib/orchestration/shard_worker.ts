@@ -13,8 +13,8 @@ import { shardStatusJson } from "./shard_status.ts";
 export interface ShardWorkerOptions {
   selfId: string;
   engine: InferenceEngine;
-  /** The local directory of a model named in a request. */
-  resolveModelDir(model: string): Promise<string>;
+  /** The local directory of a model named in a request, with the layers given (inclusive). */
+  resolveModelDir(model: string, startLayer: number, endLayer: number): Promise<string>;
   dtype: ShardDType;
   executionProvider: ExecutionProvider;
   /** Sends a message to a node (this node included); rejects when it cannot. */
@@ -226,7 +226,8 @@ export class ShardWorker {
 
   async #loadNow(request: WorkerRequest): Promise<void> {
     const { engine } = this.#options;
-    const modelDir = await this.#options.resolveModelDir(request.meta.model);
+    const { startLayer, endLayer } = request.range;
+    const modelDir = await this.#options.resolveModelDir(request.meta.model, startLayer, endLayer);
     const spec = {
       modelDir,
       startLayer: request.range.startLayer,

@@ -20,6 +20,8 @@ const DOCUMENTED = [
   "--default-model",
   "--inference-engine",
   "--models-seed-dir",
+  "--max-parallel-downloads",
+  "--[no-]offline",
   "--prompt",
   "--execution-provider",
   "--dtype",

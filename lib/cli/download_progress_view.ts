@@ -1,0 +1,91 @@
+import type { Logger } from "../log/logger.ts";
+import type { DownloadEvent } from "../model/download_progress.ts";
+
+/** Bytes as a short human figure: "512 B", "3.4 MB", "1.20 GB". */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ["kB", "MB", "GB", "TB"];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ${
+    units[unit]
+  }`;
+}
+
+/** Seconds as "42s", "3m05s", "1h02m"; "?" when unknown. */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null) return "?";
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${String(seconds % 60).padStart(2, "0")}s`;
+  return `${Math.floor(minutes / 60)}h${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+/**
+ * One line for a download: a bar of `width` cells, percent, bytes, speed, ETA and the
+ * file that moved last, e.g.
+ * `test-org/tiny [#######.......]  50% 2.00 MB/4.00 MB 1.00 MB/s ETA 2s model-00002.safetensors`.
+ */
+export function formatDownloadLine(event: DownloadEvent, width = 24): string {
+  const fraction = event.totalBytes > 0 ? Math.min(1, event.bytes / event.totalBytes) : 1;
+  const filled = Math.round(fraction * width);
+  const bar = "#".repeat(filled) + ".".repeat(width - filled);
+  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
+  const state = event.error !== undefined
+    ? `failed: ${event.error}`
+    : event.done
+    ? "done"
+    : `${formatBytes(event.speed)}/s ETA ${formatEta(event.eta)} ${event.file}`;
+  return `${event.model} [${bar}] ${percent} ${formatBytes(event.bytes)}/${
+    formatBytes(event.totalBytes)
+  } ${state}`;
+}
+
+/** Fewest ms between two plain log lines of one download. */
+const LOG_INTERVAL_MS = 5000;
+
+/**
+ * Shows this node's downloads on stderr: a redrawn progress bar on a terminal, else a log
+ * line every few seconds and when a download ends.
+ */
+export class DownloadProgressView {
+  #terminal: boolean;
+  #write: (text: string) => void;
+  #logger: Logger;
+  #lastLog = new Map<string, number>();
+  #drawn = false;
+
+  /** `write` puts text on stderr as is; `terminal` says whether stderr is a TTY. */
+  constructor(options: { terminal: boolean; write: (text: string) => void; logger: Logger }) {
+    this.#terminal = options.terminal;
+    this.#write = options.write;
+    this.#logger = options.logger;
+  }
+
+  /** Shows an event. */
+  show(event: DownloadEvent): void {
+    if (this.#terminal) {
+      this.#write(`\r\x1b[2K${formatDownloadLine(event)}${event.done ? "\n" : ""}`);
+      this.#drawn = !event.done;
+      return;
+    }
+    const now = event.at;
+    const last = this.#lastLog.get(event.model) ?? -Infinity;
+    if (!event.done && now - last < LOG_INTERVAL_MS) return;
+    this.#lastLog.set(event.model, now);
+    const line = `Download ${formatDownloadLine(event, 20)}`;
+    if (event.error !== undefined) this.#logger.warn(line);
+    else this.#logger.info(line);
+    if (event.done) this.#lastLog.delete(event.model);
+  }
+
+  /** Ends a bar left drawn, so the next output starts on its own line. */
+  close(): void {
+    if (this.#drawn) this.#write("\n");
+    this.#drawn = false;
+  }
+}

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import {
+  DownloadProgressView,
+  formatBytes,
+  formatDownloadLine,
+  formatEta,
+} from "../../lib/cli/download_progress_view.ts";
+import type { DownloadEvent } from "../../lib/model/download_progress.ts";
+import { Logger } from "../../lib/log/mod.ts";
+
+function event(fields: Partial<DownloadEvent>): DownloadEvent {
+  return {
+    event: "download",
+    nodeId: "a",
+    model: "org/m",
+    repo: "org/m",
+    file: "w.safetensors",
+    bytes: 2_000_000,
+    totalBytes: 4_000_000,
+    speed: 1_000_000,
+    eta: 2,
+    done: false,
+    files: [],
+    at: 0,
+    ...fields,
+  };
+}
+
+Deno.test("formatDownloadLine shows a bar, percent, bytes, speed, ETA and the file", () => {
+  assert.equal(
+    formatDownloadLine(event({}), 10),
+    "org/m [#####.....]  50% 2.00 MB/4.00 MB 1.00 MB/s ETA 2s w.safetensors",
+  );
+  assert.equal(
+    formatDownloadLine(event({ bytes: 4_000_000, done: true }), 4),
+    "org/m [####] 100% 4.00 MB/4.00 MB done",
+  );
+  assert.match(formatDownloadLine(event({ done: true, error: "boom" })), /failed: boom$/);
+  assert.equal(formatBytes(999), "999 B");
+  assert.equal(formatBytes(123_456_789), "123 MB");
+  assert.equal(formatEta(null), "?");
+  assert.equal(formatEta(185), "3m05s");
+  assert.equal(formatEta(3720), "1h02m");
+});
+
+Deno.test("DownloadProgressView redraws one line on a terminal and logs sparsely otherwise", () => {
+  const written: string[] = [];
+  const terminal = new DownloadProgressView({
+    terminal: true,
+    write: (text) => written.push(text),
+    logger: new Logger("info", () => {}),
+  });
+  terminal.show(event({}));
+  terminal.show(event({ bytes: 4_000_000, done: true }));
+  assert.ok(written[0].startsWith("\r\x1b[2Korg/m ["));
+  assert.ok(written[1].endsWith("done\n"));
+
+  const lines: string[] = [];
+  const plain = new DownloadProgressView({
+    terminal: false,
+    write: () => assert.fail("no raw writes without a terminal"),
+    logger: new Logger("info", (line) => lines.push(line)),
+  });
+  plain.show(event({ at: 0 }));
+  plain.show(event({ at: 1000 }));
+  plain.show(event({ at: 6000 }));
+  plain.show(event({ at: 6100, done: true }));
+  assert.equal(lines.length, 3);
+});
