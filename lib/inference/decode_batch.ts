@@ -37,7 +37,7 @@ const MAX_ARENAS = 3;
 
 /**
  * The K/V buffers of one batch membership, [batch, kvHeads, capacity, headDim] per layer,
- * with request `slots[b]` in row b. Each request's own {@linkcode KvCache} stays the source
+ * with request `requestIds[b]` in row b. Each request's own {@linkcode KvCache} stays the source
  * of truth; a slot mirrors its first `synced` rows, so a batch that runs again with the same
  * requests copies only the rows added since (one per request per step).
  */
