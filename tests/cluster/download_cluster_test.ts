@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type NodeProcess, stopAll } from "../_helpers/node_process.ts";
-import { aliveIds, endpoints, spawnNode, writePeers } from "./_cluster.ts";
+import { aliveIds, type Endpoint, endpoints, spawnNode, writePeers } from "./_cluster.ts";
 import type { TopologySnapshot } from "../../lib/node/mod.ts";
 import { referenceGreedy, visibleText } from "./_model.ts";
 import { clientOf, eventually, servingArgs } from "./_serving.ts";
@@ -9,10 +9,60 @@ import { writeRandomCheckpoint } from "../fixtures/make_checkpoint.ts";
 import { ModelTokenizer } from "../../lib/inference/tokenizer/model_tokenizer.ts";
 import { FakeHub } from "../model/_fake_hub.ts";
 import { repoCacheFolder } from "../../lib/model/hub_cache.ts";
+import { parseSafetensorsIndex } from "../../lib/model/safetensors_index.ts";
+import { shardWeightFiles } from "../../lib/model/shard_files.ts";
 
 const REPO = "test-org/tiny-llama";
 const MESSAGES = [{ role: "user" as const, content: "Tell me about the cluster" }];
 const MAX_TOKENS = 8;
+
+/**
+ * Starts one node per endpoint, peers of each other, each with its own hub cache
+ * (`<dir>/hub-<id>`) and the fake hub as `HF_ENDPOINT`; waits until they are linked.
+ */
+async function startNodes(
+  dir: string,
+  hub: FakeHub,
+  eps: Endpoint[],
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<NodeProcess[]> {
+  const nodes: NodeProcess[] = [];
+  try {
+    for (const self of eps) {
+      await writePeers(
+        `${dir}/${self.id}_peers.json`,
+        eps.filter((e) => e !== self).map((e) => ({ id: e.id, port: e.nodePort, memory: 1000 })),
+      );
+      nodes.push(spawnNode(
+        dir,
+        self,
+        [...servingArgs(REPO, MAX_TOKENS), "--device-memory", "1000", ...args],
+        { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: join(dir, `hub-${self.id}`), ...env },
+      ));
+    }
+    await Promise.all(nodes.map((node) => node.ready()));
+    // The split is unknown until the config is downloaded: wait for the links instead.
+    for (const node of nodes) {
+      await eventually(async () => {
+        const topology = await node.getJson<TopologySnapshot>("/v1/topology");
+        return (await aliveIds(node)).length === eps.length &&
+          topology.edges.length >= 2 * (eps.length - 1);
+      }, `${node.id} sees every node linked`);
+    }
+    return nodes;
+  } catch (error) {
+    await stopAll(nodes);
+    throw error;
+  }
+}
+
+/** A node's download as `GET /v1/download/progress` shows it. */
+interface Progress {
+  node_id: string;
+  done: boolean;
+  files: { file: string }[];
+}
 
 /** The safetensors files in a node's snapshot of the repo. */
 async function weightFiles(hubCache: string, commit: string): Promise<string[]> {
@@ -40,26 +90,7 @@ Deno.test("Two nodes each download their own shard from the hub on first request
   const eps = endpoints("dl-a", "dl-b");
   const nodes: NodeProcess[] = [];
   try {
-    for (const self of eps) {
-      await writePeers(
-        `${dir}/${self.id}_peers.json`,
-        eps.filter((e) => e !== self).map((e) => ({ id: e.id, port: e.nodePort, memory: 1000 })),
-      );
-      nodes.push(spawnNode(
-        dir,
-        self,
-        [...servingArgs(REPO, MAX_TOKENS), "--device-memory", "1000"],
-        { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: join(dir, `hub-${self.id}`) },
-      ));
-    }
-    await Promise.all(nodes.map((node) => node.ready()));
-    // The split is unknown until the config is downloaded: wait for the links instead.
-    for (const node of nodes) {
-      await eventually(async () => {
-        const topology = await node.getJson<TopologySnapshot>("/v1/topology");
-        return (await aliveIds(node)).length === 2 && topology.edges.length >= 2;
-      }, `${node.id} sees both nodes linked`);
-    }
+    nodes.push(...await startNodes(dir, hub, eps));
     assert.equal(hub.downloads().length, 0, "nothing is fetched before the first request");
 
     const completion = await clientOf(nodes[0]).chat.completions.create({
@@ -111,3 +142,94 @@ Deno.test("Two nodes each download their own shard from the hub on first request
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("POST /download prefetches only this node's shard; DELETE /models/{id} removes it", async () => {
+  const dir = await Deno.makeTempDir();
+  const model = await writeRandomCheckpoint(join(dir, "repo"), {
+    architecture: "llama",
+    numLayers: 6,
+    hiddenSize: 64,
+    shards: 6,
+    seed: 11,
+  });
+  const hub = await FakeHub.start([{ id: REPO, dir: model.dir }]);
+  const nodes: NodeProcess[] = [];
+  try {
+    nodes.push(...await startNodes(dir, hub, endpoints("pf-a", "pf-b")));
+    const response = await fetch(`${nodes[0].url}/download`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: REPO }),
+    });
+    assert.equal(response.status, 202);
+    const plan = await response.json();
+    assert.equal(plan.model, REPO);
+    assert.equal(plan.end_layer - plan.start_layer + 1, 3, "half of the 6 layers");
+
+    await eventually(async () => {
+      const progress = await nodes[0].getJson<{ data: Progress[] }>("/v1/download/progress");
+      return progress.data.some((p) =>
+        p.node_id === "pf-a" && p.done && p.files.some((f) => f.file.endsWith(".safetensors"))
+      );
+    }, "the prefetch of the weights is done");
+    const index = JSON.parse(
+      await Deno.readTextFile(join(model.dir, "model.safetensors.index.json")),
+    );
+    const expected = shardWeightFiles(
+      model.config,
+      { startLayer: plan.start_layer, endLayer: plan.end_layer },
+      parseSafetensorsIndex(index, "index"),
+    ).sort();
+    const commit = hub.commit(REPO);
+    assert.deepEqual(await weightFiles(join(dir, "hub-pf-a"), commit), expected);
+    assert.equal(await exists(repoCacheFolder(join(dir, "hub-pf-b"), REPO)), false);
+
+    const deleted = await fetch(`${nodes[0].url}/models/${REPO}`, { method: "DELETE" });
+    assert.deepEqual(await deleted.json(), { id: REPO, object: "model", deleted: true });
+    assert.equal(await exists(repoCacheFolder(join(dir, "hub-pf-a"), REPO)), false);
+    const again = await fetch(`${nodes[0].url}/models/${REPO}`, { method: "DELETE" });
+    assert.equal(again.status, 404);
+    await again.body?.cancel();
+  } finally {
+    await stopAll(nodes);
+    await hub.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("A node started offline (HF_HUB_OFFLINE=1) asks the hub nothing and says what is missing", async () => {
+  const dir = await Deno.makeTempDir();
+  const model = await writeRandomCheckpoint(join(dir, "repo"), { architecture: "llama", seed: 2 });
+  const hub = await FakeHub.start([{ id: REPO, dir: model.dir }]);
+  const nodes: NodeProcess[] = [];
+  try {
+    nodes.push(...await startNodes(dir, hub, endpoints("off-a"), [], { HF_HUB_OFFLINE: "1" }));
+    const response = await fetch(`${nodes[0].url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: REPO, messages: MESSAGES, max_tokens: 2 }),
+    });
+    assert.equal(response.status, 404);
+    const { error } = await response.json();
+    assert.equal(error.code, "model_not_found");
+    assert.match(
+      error.message,
+      /not on this node and --offline is set; looked in .*models--test-org--tiny-llama/,
+    );
+    assert.equal(hub.log.length, 0);
+  } finally {
+    await stopAll(nodes);
+    await hub.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}

@@ -241,7 +241,8 @@ export class FakeHub {
           controller.enqueue(head);
         },
         pull(controller) {
-          controller.error(new Error("connection dropped by the test"));
+          // Ending the body short of its Content-Length makes the server drop the connection.
+          controller.close();
         },
       });
       return new Response(stream, { status, headers: all });
