@@ -1,6 +1,7 @@
 /**
  * Model files: Hugging Face config parsing, the safetensors reader for single-file and
- * sharded checkpoints, and the list of tensors each pipeline shard needs.
+ * sharded checkpoints, the list of tensors each pipeline shard needs, the model registry,
+ * and shard-aware downloads from the Hugging Face hub into its cache layout.
  *
  * ```ts
  * const config = await loadModelConfig(modelDir);
@@ -48,3 +49,42 @@ export {
   shardTensorShapes,
   verifyShardTensors,
 } from "./shard_tensor_names.ts";
+export {
+  type KnownModel,
+  ModelResolver,
+  type ModelResolverOptions,
+  type ResolvedModel,
+} from "./model_resolver.ts";
+export { ModelNotFoundError } from "./model_not_found_error.ts";
+export { ModelDownloader, type ModelDownloaderOptions } from "./model_downloader.ts";
+export {
+  HubClient,
+  type HubClientOptions,
+  type RemoteFile,
+  type RepoRevision,
+} from "./hub_client.ts";
+export { HubAccessError } from "./hub_access_error.ts";
+export { BlobDownloadError, downloadBlob } from "./blob_download.ts";
+export {
+  type DownloadEvent,
+  DownloadTracker,
+  type FileProgress,
+  parseDownloadEvent,
+} from "./download_progress.ts";
+export {
+  blobPath,
+  findSnapshot,
+  hubCacheDir,
+  linkSnapshotFile,
+  readRef,
+  repoCacheFolder,
+  snapshotDir,
+  writeRef,
+} from "./hub_cache.ts";
+export { hubEndpoint, hubOfflineFromEnv, hubToken } from "./hub_settings.ts";
+export {
+  type LayerRange,
+  MODEL_META_FILES,
+  REQUIRED_META_FILES,
+  shardWeightFiles,
+} from "./shard_files.ts";

@@ -34,6 +34,7 @@ export function hubResolver(
     nodeId?: string;
     events?: DownloadEvent[];
     maxParallel?: number;
+    seedDir?: string;
   } = {},
 ): ModelResolver {
   const downloader = new ModelDownloader({
@@ -44,7 +45,12 @@ export function hubResolver(
     onProgress: (event) => options.events?.push(event),
     backoffMs: 10,
   });
-  return new ModelResolver({ hubCache, downloader, offline: options.offline });
+  return new ModelResolver({
+    hubCache,
+    downloader,
+    offline: options.offline,
+    seedDir: options.seedDir,
+  });
 }
 
 /** Reads a file's bytes. */
