@@ -121,7 +121,8 @@ export class HubClient {
 
   /** GETs `url` from byte `start` on (a `Range` request when `start` > 0). */
   get(url: string, start: number, signal?: AbortSignal): Promise<Response> {
-    const headers = new Headers();
+    // Compressed transfer would make sizes and ranges count other bytes than the file's.
+    const headers = new Headers({ "Accept-Encoding": "identity" });
     if (start > 0) headers.set("Range", `bytes=${start}-`);
     return this.#fetch(url, { headers, signal });
   }

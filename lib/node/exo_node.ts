@@ -17,10 +17,8 @@ import type { ModelResolver } from "../model/model_resolver.ts";
 import { Coordinator } from "../orchestration/coordinator.ts";
 import type { CompletionService } from "../orchestration/completion_service.ts";
 import { ShardWorker, type WorkerRequestInfo } from "../orchestration/shard_worker.ts";
-import { planRequest } from "../orchestration/plan_request.ts";
-import { ClusterUnavailableError } from "../orchestration/errors.ts";
-import { loadModelConfig } from "../model/hf_config.ts";
 import type { DownloadBoard } from "./download_board.ts";
+import { type PrefetchPlan, prefetchShard } from "./prefetch_shard.ts";
 
 /** Everything a node needs to start. */
 export interface ExoNodeConfig {
@@ -60,13 +58,6 @@ export interface ServingConfig {
   waitForPeers: number;
   /** Longest context served, as the engine's. */
   maxContext?: number;
-}
-
-/** The layers a prefetch fetches: this node's share of the current plan. */
-export interface PrefetchPlan {
-  model: string;
-  startLayer: number;
-  endLayer: number;
 }
 
 /** The requests a node holds state for, as the diagnostics route shows them. */
@@ -132,16 +123,6 @@ export class ExoNode {
         maxContext: serving.maxContext,
       });
     }
-  }
-
-  /** Broadcasts this node's download progress (already throttled by the tracker). */
-  #broadcastDownloads(board: DownloadBoard): () => void {
-    return board.subscribe((event) => {
-      const json = JSON.stringify(event);
-      for (const peer of this.#manager?.peers() ?? []) {
-        peer.send({ type: "status", json }).catch(() => {});
-      }
-    });
   }
 
   /** Reads the peers file, listens on the node port and starts dialing peers. */
@@ -249,23 +230,19 @@ export class ExoNode {
    */
   async prefetch(model: string): Promise<PrefetchPlan> {
     const resolver = this.#servingConfig("prefetch models").resolver;
-    const signal = this.#stopping.signal;
-    const resolved = await resolver.resolve(model, signal);
-    const config = await loadModelConfig(resolved.dir);
-    const mine = planRequest(this.view(), config.numLayers)
-      .find((shard) => shard.nodeId === this.selfId);
-    if (mine === undefined) {
-      throw new ClusterUnavailableError(`the current plan gives node ${this.selfId} no layers`);
-    }
-    const { startLayer, endLayer } = mine;
-    // A failure is reported in the download progress (and here in the log).
-    this.#track(
-      resolver.resolveShard(model, startLayer, endLayer, signal).then(
-        () => this.#logger.info(`Prefetched layers ${startLayer}..${endLayer} of ${resolved.id}`),
-        (error) => this.#logger.warn(`Cannot prefetch ${resolved.id}: ${(error as Error).message}`),
-      ),
+    const { plan, done } = await prefetchShard(
+      resolver,
+      () => this.view(),
+      model,
+      this.#stopping.signal,
     );
-    return { model: resolved.id, startLayer, endLayer };
+    const layers = `layers ${plan.startLayer}..${plan.endLayer} of ${plan.model}`;
+    // A failure also shows in the download progress, as the tracker's last event.
+    this.#track(done.then(
+      () => this.#logger.info(`Prefetched ${layers}`),
+      (error) => this.#logger.warn(`Cannot prefetch ${layers}: ${(error as Error).message}`),
+    ));
+    return plan;
   }
 
   /** Deletes the local copy of `model`; false when there was none. */
@@ -401,6 +378,19 @@ export class ExoNode {
 
   #notifyPeers(): void {
     for (const check of [...this.#peerWaiters]) check();
+  }
+
+  /** Broadcasts this node's download progress (already throttled by the tracker). */
+  #broadcastDownloads(board: DownloadBoard): () => void {
+    return board.subscribe((event) => {
+      const json = JSON.stringify(event);
+      for (const peer of this.#manager?.peers() ?? []) {
+        // A peer that cannot take this event gets the next one; progress is not a request.
+        peer.send({ type: "status", json }).catch((error) =>
+          this.#logger.debug(`No download progress to ${peer.id}: ${describeError(error)}`)
+        );
+      }
+    });
   }
 
   #refreshTopology(): void {
