@@ -5,10 +5,13 @@
  * For each (shape, node count) it starts the nodes fresh, warms up with one short request
  * (shards loaded, graphs converted or read from the cache), then measures one streamed
  * request of --tokens tokens at temperature 0 (decode tokens/s, time to first token) and
- * the aggregate tokens/s of 1, 4 and 8 concurrent streamed requests.
+ * the aggregate tokens/s of 1, 4 and 8 concurrent streamed requests. The single request
+ * runs --runs times (the median by decode speed is kept); before each measurement it waits
+ * up to --quiet-wait seconds for the machine to be idle, since other work skews everything.
  *
  *   deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] [--dtype q4]
- *     [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] [--cache-dir DIR]
+ *     [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] [--runs 3] [--quiet-wait 20]
+ *     [--cache-dir DIR]
  *     [--json out.json] [--baseline old.json]
  *
  * All nodes of one machine share its cores, so a cluster cannot be faster than one node
@@ -29,6 +32,8 @@ const DTYPES = ["float32", "float16", "q4"] as const;
 const NODE_MEMORY_MB = 8192;
 const WARMUP_TOKENS = 8;
 const WARMUP_ATTEMPTS = 3;
+const QUIET_SAMPLE_MS = 500;
+const QUIET_CORES = 0.25;
 const DECODE_TARGET = 0.95;
 const CONCURRENCY_TARGET = 1.5;
 const CONCURRENCY_TARGET_AT = 4;
@@ -45,6 +50,11 @@ interface SingleRun {
   msPerToken: number;
   /** CPU time of all node processes during the request, in % of one core (Linux only). */
   nodeCpuPercent: number | null;
+  /**
+   * CPU time of everything else on the machine (this script included) during the request,
+   * in % of one core (Linux only): above a few % the figures are disturbed.
+   */
+  otherCpuPercent: number | null;
 }
 
 /** Several concurrent streamed requests' figures. */
@@ -73,6 +83,9 @@ interface Options {
   nodes: number[];
   concurrency: number[];
   tokens: number;
+  runs: number;
+  /** Most seconds to wait for a quiet machine before each measurement (0: do not wait). */
+  quietWait: number;
   cacheDir: string;
   json: string | undefined;
   baseline: string | undefined;
@@ -91,6 +104,37 @@ function cpuMs(pid: number): number | null {
   } catch {
     return null;
   }
+}
+
+/** CPU time all processes of the machine spent busy, in ms summed over cores; null off Linux. */
+function machineBusyMs(): number | null {
+  try {
+    const line = Deno.readTextFileSync("/proc/stat").split("\n")[0];
+    // cpu user nice system idle iowait irq softirq steal ...
+    const [user, nice, system, _idle, _iowait, irq, softirq, steal] = line.trim().split(/\s+/)
+      .slice(1).map(Number);
+    return (user + nice + system + irq + softirq + (steal || 0)) * 10;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Waits until the machine is quiet (everything together below a quarter of a core over half
+ * a second), at most `seconds`: other work on a shared machine distorts every figure.
+ */
+async function waitQuiet(seconds: number): Promise<void> {
+  if (seconds <= 0) return;
+  const started = performance.now();
+  while (performance.now() - started < seconds * 1000) {
+    const before = machineBusyMs();
+    const t0 = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, QUIET_SAMPLE_MS));
+    const after = machineBusyMs();
+    if (before === null || after === null) return;
+    if ((after - before) / (performance.now() - t0) < QUIET_CORES) return;
+  }
+  log(`  note: the machine stayed busy for ${seconds} s; measuring anyway`);
 }
 
 function clusterCpuMs(nodes: LocalNode[]): number | null {
@@ -115,6 +159,7 @@ async function single(
   model: string,
   tokens: number,
 ): Promise<{ run: SingleRun; result: StreamChatResult }> {
+  const busyBefore = machineBusyMs();
   const cpuBefore = clusterCpuMs(cluster.nodes);
   const result = await streamChat(client, {
     model,
@@ -123,9 +168,13 @@ async function single(
     temperature: 0,
   });
   const cpuAfter = clusterCpuMs(cluster.nodes);
+  const busyAfter = machineBusyMs();
   const nodeCpuPercent = cpuBefore === null || cpuAfter === null
     ? null
     : (cpuAfter - cpuBefore) / result.totalMs * 100;
+  const otherCpuPercent = nodeCpuPercent === null || busyBefore === null || busyAfter === null
+    ? null
+    : Math.max(0, (busyAfter - busyBefore) / result.totalMs * 100 - nodeCpuPercent);
   return {
     result,
     run: {
@@ -136,6 +185,7 @@ async function single(
       decodeTokensPerSecond: result.decodeTokensPerSecond,
       msPerToken: 1000 / result.decodeTokensPerSecond,
       nodeCpuPercent,
+      otherCpuPercent,
     },
   };
 }
@@ -210,6 +260,7 @@ async function benchCluster(
     cacheDir: `${options.cacheDir}/cluster-shards`,
     memoryMb: NODE_MEMORY_MB,
   });
+  running = cluster;
   try {
     await cluster.ready();
     const shards = await cluster.partition();
@@ -222,11 +273,26 @@ async function benchCluster(
     });
     await warmUp(client, cluster, modelDir, `${nodeCount} node(s) ${split}`);
 
-    const { run, result } = await single(client, cluster, modelDir, options.tokens);
+    const singles: { run: SingleRun; result: StreamChatResult }[] = [];
+    for (let i = 0; i < options.runs; i++) {
+      await waitQuiet(options.quietWait);
+      singles.push(await single(client, cluster, modelDir, options.tokens));
+    }
+    // The median run by decode speed stands for the configuration.
+    singles.sort((a, b) => a.run.decodeTokensPerSecond - b.run.decodeTokensPerSecond);
+    const { run, result } = singles[(singles.length - 1) >> 1];
+    if (options.runs > 1) {
+      log(
+        `  single runs: ${
+          singles.map((s) => fixed(s.run.decodeTokensPerSecond)).join(", ")
+        } tok/s; median kept`,
+      );
+    }
     log(
       `  single: ${run.tokens} tokens, ${fixed(run.decodeTokensPerSecond)} tok/s, ` +
         `TTFT ${fixed(run.timeToFirstTokenMs, 0)} ms` +
-        (run.nodeCpuPercent === null ? "" : `, nodes' CPU ${fixed(run.nodeCpuPercent, 0)}%`),
+        (run.nodeCpuPercent === null ? "" : `, nodes' CPU ${fixed(run.nodeCpuPercent, 0)}%`) +
+        (run.otherCpuPercent === null ? "" : `, other CPU ${fixed(run.otherCpuPercent, 0)}%`),
     );
     if (run.tokens < options.tokens) {
       log(
@@ -238,7 +304,9 @@ async function benchCluster(
       // The single request above is the concurrency-1 run.
       const figures = c === 1
         ? aggregateOf(1, [result])
-        : await concurrent(client, modelDir, options.tokens, c);
+        : await waitQuiet(options.quietWait).then(() =>
+          concurrent(client, modelDir, options.tokens, c)
+        );
       log(
         `  ${c} concurrent: ${figures.tokens} tokens in ${secs(figures.wallMs)}, ` +
           `${fixed(figures.aggregateTokensPerSecond)} tok/s aggregate`,
@@ -257,7 +325,21 @@ async function benchCluster(
     console.error(cluster.logTail());
     throw error;
   } finally {
+    running = null;
     await cluster.stop();
+  }
+}
+
+/** The cluster being measured, stopped on Ctrl-C or SIGTERM. */
+let running: LocalCluster | null = null;
+
+function stopOnSignals(): void {
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  for (const name of signals) {
+    Deno.addSignalListener(name, () => {
+      log(`\nbench:cluster: ${name}, stopping the nodes`);
+      (running?.stop() ?? Promise.resolve()).finally(() => Deno.exit(130));
+    });
   }
 }
 
@@ -310,6 +392,10 @@ function printResults(
     "per-hop ms = (ms/token with n nodes - ms/token with 1 node) / n: one token's lap over n " +
       "nodes crosses n links (n-1 hidden states, then the sampled token back to the first shard)",
   );
+  console.log(
+    "nodes' CPU % / other CPU % = CPU time of the node processes / of everything else during " +
+      "the single request, in % of one core (other CPU above a few % means a disturbed run)",
+  );
   console.log(table(
     [
       "shape",
@@ -322,6 +408,7 @@ function printResults(
       "per-hop ms",
       "TTFT ms",
       "nodes' CPU %",
+      "other CPU %",
       ...cs.map((c) => `${c}x agg tok/s`),
     ],
     results.map((r) => {
@@ -340,6 +427,7 @@ function printResults(
         hop === undefined ? "" : fixed(hop, 2),
         fixed(r.single.timeToFirstTokenMs, 0),
         r.single.nodeCpuPercent === null ? "n/a" : fixed(r.single.nodeCpuPercent, 0),
+        r.single.otherCpuPercent === null ? "n/a" : fixed(r.single.otherCpuPercent, 0),
         ...cs.map((c) => {
           const a = aggregate(r, c);
           return a === undefined ? "" : fixed(a);
@@ -414,6 +502,7 @@ async function writeJson(path: string, options: Options, results: ClusterResult[
       nodes: options.nodes,
       concurrency: options.concurrency,
       tokens: options.tokens,
+      runs: options.runs,
     },
     results,
   };
@@ -441,6 +530,14 @@ function positive(value: string, name: string): number {
   return n;
 }
 
+function nonNegative(value: string, name: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) {
+    throw new RangeError(`Cannot benchmark: --${name} must be a number >= 0, got ${value}`);
+  }
+  return n;
+}
+
 function positives(value: string, name: string): number[] {
   const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
   if (items.length === 0) throw new RangeError(`Cannot benchmark: --${name} lists nothing`);
@@ -449,6 +546,7 @@ function positives(value: string, name: string): number[] {
 
 const USAGE = "usage: deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] " +
   "[--dtype float32|float16|q4] [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] " +
+  "[--runs 3] [--quiet-wait 20] " +
   "[--cache-dir DIR] [--json out.json] [--baseline old.json]";
 
 function parseOptions(): Options {
@@ -460,6 +558,8 @@ function parseOptions(): Options {
       nodes: { type: "string", default: "1,2,3" },
       concurrency: { type: "string", default: "1,4,8" },
       tokens: { type: "string", default: "128" },
+      runs: { type: "string", default: "3" },
+      "quiet-wait": { type: "string", default: "20" },
       "cache-dir": { type: "string" },
       json: { type: "string" },
       baseline: { type: "string" },
@@ -472,6 +572,8 @@ function parseOptions(): Options {
     nodes: positives(values.nodes, "nodes"),
     concurrency: positives(values.concurrency, "concurrency"),
     tokens: positive(values.tokens, "tokens"),
+    runs: positive(values.runs, "runs"),
+    quietWait: nonNegative(values["quiet-wait"], "quiet-wait"),
     cacheDir: values["cache-dir"] ?? `${Deno.env.get("HOME")}/.cache/exo-node-bench`,
     json: values.json,
     baseline: values.baseline,
@@ -480,13 +582,14 @@ function parseOptions(): Options {
 
 async function main(): Promise<void> {
   const options = parseOrExit("bench:cluster", USAGE, parseOptions);
+  stopOnSignals();
   const baseline = options.baseline
     ? (JSON.parse(await Deno.readTextFile(options.baseline)).results as ClusterResult[])
     : null;
   log(
     `bench:cluster: ${options.shapes.join(",")}, dtype ${options.dtype ?? "node default"}, ` +
       `nodes ${options.nodes.join(",")}, concurrency ${options.concurrency.join(",")}, ` +
-      `${options.tokens} tokens, cache ${options.cacheDir}`,
+      `${options.tokens} tokens, ${options.runs} run(s), cache ${options.cacheDir}`,
   );
   log(
     `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus shared by all nodes; ` +
