@@ -48,7 +48,17 @@ export class HubClient {
     this.#token = options.token;
     const base = options.fetch ?? fetch;
     // The token goes in a header the library never sees, so any token format is accepted.
-    this.#fetch = (input, init) => base(input, this.#withToken(input, init));
+    this.#fetch = async (input, init) => {
+      try {
+        return await base(input, this.#withToken(input, init));
+      } catch (error) {
+        if (init?.signal?.aborted) throw error;
+        const url = input instanceof Request ? input.url : String(input);
+        throw new Error(`Cannot reach the hub: ${url}: ${(error as Error).message}`, {
+          cause: error,
+        });
+      }
+    };
   }
 
   /**

@@ -133,11 +133,11 @@ export class ModelResolver {
       throw new ModelNotFoundError(
         id,
         named.cardId === null ? suggestions(id) : [],
-        offline
-          ? `not on this node and --offline is set; looked in ${places}`
-          : named.cardId === null
-          ? `not in the registry and not downloaded on this node; looked in ${places}`
-          : `it is known (${repo}) but not downloaded on this node; looked in ${places}`,
+        `${
+          named.cardId === null ? "not in the registry and" : `it is known (${repo}) but`
+        } not downloaded on this node${
+          offline ? " and --offline is set" : ""
+        }; looked in ${places}`,
       );
     }
     const dir = await downloader!.download(repo!, id, range, signal);

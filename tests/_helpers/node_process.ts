@@ -66,7 +66,14 @@ export class NodeProcess {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-      env: { NO_COLOR: "1", ...options.env },
+      // A test node never reaches the real Hugging Face hub: downloads are off and the
+      // endpoint is a closed loopback port unless a test passes its own fake hub.
+      env: {
+        NO_COLOR: "1",
+        HF_HUB_OFFLINE: "1",
+        HF_ENDPOINT: "http://127.0.0.1:9",
+        ...options.env,
+      },
     }).spawn();
     return new NodeProcess(options, child);
   }

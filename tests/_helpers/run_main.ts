@@ -17,7 +17,13 @@ export async function runMain(args: string[], home?: string): Promise<MainOutput
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", MAIN, ...args],
       stdin: "null",
-      env: { NO_COLOR: "1", EXO_NODE_HOME: stateDir },
+      // Never the real Hugging Face hub (see NodeProcess.spawn).
+      env: {
+        NO_COLOR: "1",
+        EXO_NODE_HOME: stateDir,
+        HF_HUB_OFFLINE: "1",
+        HF_ENDPOINT: "http://127.0.0.1:9",
+      },
     }).output();
     const decoder = new TextDecoder();
     return {

@@ -38,7 +38,12 @@ async function startNodes(
         dir,
         self,
         [...servingArgs(REPO, MAX_TOKENS), "--device-memory", "1000", ...args],
-        { HF_ENDPOINT: hub.endpoint, HF_HUB_CACHE: join(dir, `hub-${self.id}`), ...env },
+        {
+          HF_ENDPOINT: hub.endpoint,
+          HF_HUB_OFFLINE: "0",
+          HF_HUB_CACHE: join(dir, `hub-${self.id}`),
+          ...env,
+        },
       ));
     }
     await Promise.all(nodes.map((node) => node.ready()));
@@ -214,7 +219,7 @@ Deno.test("A node started offline (HF_HUB_OFFLINE=1) asks the hub nothing and sa
     assert.equal(error.code, "model_not_found");
     assert.match(
       error.message,
-      /not on this node and --offline is set; looked in .*models--test-org--tiny-llama/,
+      /not downloaded on this node and --offline is set; looked in .*models--test-org--tiny-llama/,
     );
     assert.equal(hub.log.length, 0);
   } finally {

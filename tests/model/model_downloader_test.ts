@@ -184,7 +184,7 @@ Deno.test("Offline, a file missing from the cache is an error naming it", () =>
       });
       await assert.rejects(
         hubResolver(hub, join(root, "empty"), { offline: true }).resolve(REPO),
-        /not on this node and --offline is set; looked in .*models--test-org--tiny-llama/,
+        /not downloaded on this node and --offline is set; looked in .*models--test-org--tiny-llama/,
       );
       assert.equal(hub.log.length, requests);
     } finally {
