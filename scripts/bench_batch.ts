@@ -7,8 +7,10 @@
  * prints aggregate decode tokens/s and the speedup over batch 1.
  *
  *   deno task bench:batch [--shape smollm2-135m-like,llama-3.2-1b] [--dtype q4,float32]
- *     [--batches 1,2,4,8] [--context 128] [--steps 16] [--rounds 2] [--threads 2]
- *     [--cache-dir ~/.cache/exo-node-bench] [--json out.json]
+ *     [--batches 1,2,4,8] [--context 128] [--steps 16] [--rounds 3] [--threads 2]
+ *     [--prepack on|off] [--cache-dir ~/.cache/exo-node-bench] [--json out.json]
+ *
+ * `--prepack` overrides ShardRunner's default (weights repacked for all but float32).
  *
  * Random-weight checkpoints in the real shapes are written once under the cache dir, and
  * built shard graphs are kept under `<cache-dir>/batch-shards`. Each batch size is measured
@@ -59,6 +61,8 @@ interface Options {
   steps: number;
   rounds: number;
   threads: number;
+  /** Whether weights are repacked at load; undefined keeps ShardRunner's default. */
+  prepack: boolean | undefined;
 }
 
 /** Deterministic prompt ids (xorshift), avoiding the special tokens at the top of the vocab. */
@@ -129,6 +133,7 @@ async function benchOne(
     dtype,
     executionProvider: "cpu",
     threads: options.threads,
+    prepackWeights: options.prepack,
   });
   try {
     console.log(
@@ -209,6 +214,12 @@ function listOf<T extends string>(value: string, allowed: readonly T[], what: st
   return items as T[];
 }
 
+function prepackOf(value: string | undefined): boolean | undefined {
+  if (value === undefined) return undefined;
+  if (value === "on" || value === "off") return value === "on";
+  throw new RangeError(`Cannot benchmark: --prepack must be on or off, got ${value}`);
+}
+
 function positive(value: string, name: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) {
@@ -219,7 +230,7 @@ function positive(value: string, name: string): number {
 
 const USAGE = "usage: deno task bench:batch [--shape smollm2-135m-like,llama-3.2-1b] " +
   "[--dtype q4,float32,float16] [--batches 1,2,4,8] [--context 128] [--steps 16] " +
-  "[--rounds 2] [--threads 2] [--cache-dir DIR] [--json out.json]";
+  "[--rounds 3] [--threads 2] [--prepack on|off] [--cache-dir DIR] [--json out.json]";
 
 function parseOptions(): { options: Options; cacheDir: string; json: string | undefined } {
   const { values } = parseArgs({
@@ -230,8 +241,9 @@ function parseOptions(): { options: Options; cacheDir: string; json: string | un
       batches: { type: "string", default: "1,2,4,8" },
       context: { type: "string", default: "128" },
       steps: { type: "string", default: "16" },
-      rounds: { type: "string", default: "2" },
+      rounds: { type: "string", default: "3" },
       threads: { type: "string", default: "2" },
+      prepack: { type: "string" },
       "cache-dir": { type: "string" },
       json: { type: "string" },
     },
@@ -250,6 +262,7 @@ function parseOptions(): { options: Options; cacheDir: string; json: string | un
       steps: positive(values.steps, "steps"),
       rounds: positive(values.rounds, "rounds"),
       threads: positive(values.threads, "threads"),
+      prepack: prepackOf(values.prepack),
     },
     cacheDir: values["cache-dir"] ?? `${Deno.env.get("HOME")}/.cache/exo-node-bench`,
     json: values.json,
@@ -261,7 +274,10 @@ async function main(): Promise<void> {
   console.log(
     `bench:batch: ${options.shapes.join(",")} x ${options.dtypes.join(",")}, batches ` +
       `${options.batches.join(",")}, context ${options.context}, ${options.steps} steps x ` +
-      `${options.rounds} rounds, ${options.threads} threads, cache ${cacheDir}`,
+      `${options.rounds} rounds, ${options.threads} threads, prepack ${
+        options.prepack ?? "default"
+      }, ` +
+      `cache ${cacheDir}`,
   );
   console.log(
     `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus; ` +

@@ -34,6 +34,13 @@ export interface ShardRunnerOptions {
   cacheChunk?: number;
   /** Longest slice of a prompt run at once (default 512); bounds attention scratch memory. */
   prefillChunk?: number;
+  /**
+   * Whether ORT repacks weights at load (default: all but float32). Float32 decodes a single
+   * request as fast from the mapped weights, but batched steps and prefill repack every
+   * weight on each call without it: batch 4 gave 1.55x over batch 1 unpacked and 2.2x
+   * packed (smollm2-135m-like, bench:batch), for about 300 MB more resident memory there.
+   */
+  prepackWeights?: boolean;
   logger?: Logger;
 }
 
@@ -135,9 +142,10 @@ export class ShardRunner {
       modelPath: cached.modelPath,
       executionProvider: options.executionProvider,
       threads: options.threads,
-      // Float32 MatMuls decode as fast from the mapped weights as from a packed copy (see
-      // sessionOptions); q4's MatMulNBits needs the copy, and float16 was not measured enough.
-      prepackWeights: options.dtype !== "float32",
+      // Float32 MatMuls decode one request as fast from the mapped weights as from a packed
+      // copy (see sessionOptions); q4's MatMulNBits needs the copy, and float16 was not
+      // measured enough.
+      prepackWeights: options.prepackWeights ?? options.dtype !== "float32",
     }, logger);
     return new ShardRunner(
       config,
