@@ -50,6 +50,7 @@ export class FakeHub {
   #server!: Deno.HttpServer<Deno.NetAddr>;
   #drops = new Map<string, number>();
   #corruptions = new Set<string>();
+  #failures = new Map<string, number>();
 
   private constructor(token: string) {
     this.token = token;
@@ -103,6 +104,11 @@ export class FakeHub {
   /** The next transfer of `file` (any repo) ends after `bytes` bytes with a dropped connection. */
   dropOnce(file: string, bytes: number): void {
     this.#drops.set(file, bytes);
+  }
+
+  /** The next transfer of `file` (any repo) answers `status` instead. */
+  failOnce(file: string, status: number): void {
+    this.#failures.set(file, status);
   }
 
   /** The next transfer of `file` (any repo) flips a byte. */
@@ -226,6 +232,11 @@ export class FakeHub {
     }
     all["Content-Length"] = String(end - start + 1);
     if (request.method === "HEAD") return new Response(null, { status, headers: all });
+    const failure = this.#failures.get(name);
+    if (failure !== undefined) {
+      this.#failures.delete(name);
+      return new Response("try again later", { status: failure });
+    }
     let body = file.bytes.slice(start, end + 1);
     const probe = end - start + 1 === 1;
     if (!probe && this.#corruptions.delete(name)) {

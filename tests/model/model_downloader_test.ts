@@ -4,6 +4,7 @@ import { hubResolver, REPO, startHub } from "./_hub_fixture.ts";
 import { ModelResolver } from "../../lib/model/model_resolver.ts";
 import { ModelNotFoundError } from "../../lib/model/model_not_found_error.ts";
 import { HubAccessError } from "../../lib/model/hub_access_error.ts";
+import { BlobDownloadError } from "../../lib/model/blob_download.ts";
 import { repoCacheFolder } from "../../lib/model/hub_cache.ts";
 import { parseSafetensorsIndex } from "../../lib/model/safetensors_index.ts";
 import { MODEL_META_FILES, shardWeightFiles } from "../../lib/model/shard_files.ts";
@@ -120,6 +121,50 @@ Deno.test("A corrupted download fails its sha256 check and is fetched again", ()
       const resolved = await hubResolver(hub, join(root, "cache")).resolveShard(REPO, 7, 7);
       assert.equal(hub.downloads().filter((f) => f === file).length, 2);
       await assertSameBytes(join(resolved.dir, file), join(model.dir, file));
+    } finally {
+      await hub.close();
+    }
+  }));
+
+Deno.test("A partial file left by an earlier run is resumed, not fetched again", () =>
+  withRoot(async (root) => {
+    const { hub, model } = await startHub(root);
+    try {
+      const cache = join(root, "cache");
+      const [file] = await weightFilesOf(model, 0, 0);
+      const bytes = await Deno.readFile(join(model.dir, file));
+      const blobs = join(repoCacheFolder(cache, REPO), "blobs");
+      await Deno.mkdir(blobs, { recursive: true });
+      await Deno.writeFile(
+        join(blobs, `${hub.sha256(REPO, file)}.incomplete`),
+        bytes.subarray(0, 1234),
+      );
+      const resolved = await hubResolver(hub, cache).resolveShard(REPO, 0, 0);
+      const transfers = hub.log.filter((r) => r.method === "GET" && r.path.endsWith(`/${file}`));
+      assert.deepEqual(transfers.map((r) => r.range), ["bytes=1234-"]);
+      await assertSameBytes(join(resolved.dir, file), join(model.dir, file));
+    } finally {
+      await hub.close();
+    }
+  }));
+
+Deno.test("A server error is retried after a backoff; a client error is not", () =>
+  withRoot(async (root) => {
+    const { hub, model } = await startHub(root);
+    try {
+      const [file] = await weightFilesOf(model, 0, 0);
+      hub.failOnce(file, 503);
+      const resolved = await hubResolver(hub, join(root, "cache")).resolveShard(REPO, 0, 0);
+      assert.equal(hub.downloads().filter((f) => f === file).length, 2);
+      await assertSameBytes(join(resolved.dir, file), join(model.dir, file));
+
+      const [last] = (await weightFilesOf(model, 7, 7)).slice(-1);
+      hub.failOnce(last, 403);
+      await assert.rejects(
+        hubResolver(hub, join(root, "other")).resolveShard(REPO, 7, 7),
+        (error: Error) => error instanceof BlobDownloadError && /answered 403/.test(error.message),
+      );
+      assert.equal(hub.downloads().filter((f) => f === last).length, 1);
     } finally {
       await hub.close();
     }
