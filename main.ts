@@ -18,6 +18,7 @@ import { HubClient } from "./lib/model/hub_client.ts";
 import { hubEndpoint, hubOfflineFromEnv, hubToken } from "./lib/model/hub_settings.ts";
 import { DownloadBoard } from "./lib/node/download_board.ts";
 import { DownloadProgressView } from "./lib/cli/download_progress_view.ts";
+import type { DownloadEvent } from "./lib/model/download_progress.ts";
 import { join } from "node:path";
 
 const encoder = new TextEncoder();
@@ -53,11 +54,15 @@ export async function main(args: string[]): Promise<number> {
   if (parsed.command === "run") {
     // Imported here so that serving does not load ONNX Runtime until it needs it.
     const { runCommand } = await import("./lib/cli/run_command.ts");
-    return await runCommand(parsed, {
+    const view = downloadView(logger);
+    const status = await runCommand(parsed, {
       logger,
       write: (text) => Deno.stdout.writeSync(encoder.encode(text)),
       terminal: Deno.stdout.isTerminal(),
+      models: await modelResolver(parsed, logger, "local", (event) => view.show(event)),
     });
+    view.close();
+    return status;
   }
   try {
     return await serve(parsed, logger);
@@ -91,27 +96,9 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
     logger: logger.child("engine"),
   });
-  const hubCache = hubCacheDir(Deno.env);
   const downloads = new DownloadBoard();
-  const downloader = new ModelDownloader({
-    client: new HubClient({ endpoint: hubEndpoint(Deno.env), token: await hubToken(Deno.env) }),
-    hubCache,
-    nodeId: selfId,
-    maxParallel: options.maxParallelDownloads,
-    onProgress: (event) => downloads.publish(event),
-    logger: logger.child("download"),
-  });
-  const resolver = new ModelResolver({
-    hubCache,
-    seedDir: options.modelsSeedDir,
-    downloader,
-    offline: options.offline || hubOfflineFromEnv(Deno.env),
-  });
-  const progressView = new DownloadProgressView({
-    terminal: Deno.stderr.isTerminal(),
-    write: (text) => Deno.stderr.writeSync(encoder.encode(text)),
-    logger: logger.child("download"),
-  });
+  const resolver = await modelResolver(options, logger, selfId, (e) => downloads.publish(e));
+  const progressView = downloadView(logger);
   const unsubscribeView = downloads.subscribe((event) => progressView.show(event));
   const dtype = options.dtype ?? defaultDType(options.executionProvider);
   logger.info(`Shards run on ${options.executionProvider} in ${dtype}`);
@@ -186,6 +173,39 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
   progressView.close();
   logger.info("Stopped");
   return 0;
+}
+
+/** Where models come from: the hub cache, the seed dir, and the hub unless offline. */
+async function modelResolver(
+  options: NodeOptions,
+  logger: Logger,
+  nodeId: string,
+  onProgress: (event: DownloadEvent) => void,
+): Promise<ModelResolver> {
+  const hubCache = hubCacheDir(Deno.env);
+  const downloader = new ModelDownloader({
+    client: new HubClient({ endpoint: hubEndpoint(Deno.env), token: await hubToken(Deno.env) }),
+    hubCache,
+    nodeId,
+    maxParallel: options.maxParallelDownloads,
+    onProgress,
+    logger: logger.child("download"),
+  });
+  return new ModelResolver({
+    hubCache,
+    seedDir: options.modelsSeedDir,
+    downloader,
+    offline: options.offline || hubOfflineFromEnv(Deno.env),
+  });
+}
+
+/** Download progress on stderr: a bar on a terminal, else log lines. */
+function downloadView(logger: Logger): DownloadProgressView {
+  return new DownloadProgressView({
+    terminal: Deno.stderr.isTerminal(),
+    write: (text) => Deno.stderr.writeSync(encoder.encode(text)),
+    logger: logger.child("download"),
+  });
 }
 
 function waitForShutdownSignal(): Promise<Deno.Signal> {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Logger } from "../log/logger.ts";
 import { loadModelConfig } from "../model/hf_config.ts";
 import { findModelCard } from "../model/registry.ts";
+import type { ModelResolver } from "../model/model_resolver.ts";
 import { defaultDType, OnnxEngine } from "../inference/engine.ts";
 import { generate, type GenerateResult } from "../inference/generate.ts";
 import { ModelTokenizer } from "../inference/tokenizer/model_tokenizer.ts";
@@ -15,11 +16,13 @@ export interface RunCommandIo {
   write(text: string): void;
   /** Stdout is a terminal: end the completion with a newline so the shell prompt starts afresh. */
   terminal?: boolean;
+  /** Finds (and downloads) models named by registry or hub repo id; without it, directories only. */
+  models?: ModelResolver;
 }
 
 /**
- * `exo-node run <model-dir> --prompt ...`: loads every layer of a local model directory
- * into one shard, answers the prompt as a user chat message with greedy decoding (exo's
+ * `exo-node run <model> --prompt ...`: loads every layer of a local model directory (or,
+ * with `io.models`, of a registry or hub model, downloaded when missing) into one shard, answers the prompt as a user chat message with greedy decoding (exo's
  * default temperature 0) and streams the completion to `io.write`. Resolves to the exit
  * status: 0, or 1 after logging one line for any error.
  */
@@ -58,7 +61,7 @@ async function answer(
   engine: OnnxEngine,
   io: RunCommandIo,
 ): Promise<GenerateResult> {
-  const modelDir = await localModelDir(options.model ?? "");
+  const modelDir = await modelDirOf(options.model ?? "", io.models);
   if (options.prompt === undefined) {
     throw new TypeError("Cannot run: give the prompt with --prompt TEXT");
   }
@@ -97,8 +100,29 @@ async function answer(
 }
 
 /**
- * The model's directory. Registry ids and downloads are a later feature, so anything that
- * is not an existing directory is refused with that said.
+ * The model's directory: an existing directory or a path as is; a registry or hub repo id
+ * through `models`, which fetches every layer when they are missing.
+ */
+async function modelDirOf(model: string, models: ModelResolver | undefined): Promise<string> {
+  const isPath = model.startsWith("/") || model.startsWith(".") || model.startsWith("~");
+  if (models === undefined || isPath || await isDirectory(model)) return localModelDir(model);
+  const resolved = await models.resolve(model);
+  const config = await loadModelConfig(resolved.dir);
+  return (await models.resolveShard(model, 0, config.numLayers - 1)).dir;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+/**
+ * The model's directory when `run` has no resolver: anything that is not an existing
+ * directory is refused with that said.
  */
 async function localModelDir(model: string): Promise<string> {
   let info: Deno.FileInfo;
