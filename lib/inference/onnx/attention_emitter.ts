@@ -23,6 +23,11 @@ const int = (value: number) => ({ kind: "int", value }) as const;
 const float = (value: number) => ({ kind: "float", value }) as const;
 const ints = (value: number[]) => ({ kind: "ints", value }) as const;
 
+/** [batch, seq, kvHeads, group, headDim] → [batch, kvHeads, group, seq, headDim]. */
+const TOKENS_TO_ROWS = [0, 2, 3, 1, 4];
+/** [batch, kvHeads, group, seq, headDim] → [batch, seq, kvHeads, group, headDim]. */
+const ROWS_TO_TOKENS = [0, 3, 1, 2, 4];
+
 /**
  * Declares the attention inputs (`position_ids`, `attention_bias`) and derives the values
  * each layer shares. `firstPastKey` is any layer's past key input (all share a capacity).
@@ -75,34 +80,21 @@ export function emitAttention(
   const transpose = (x: string, perm: number[]) =>
     b.node1("Transpose", [x], { attributes: { perm: ints(perm) } });
 
-  const [qk, v] = b.node("Split", [
-    qkv,
-    shape("qkv_split", [(heads + kvHeads) * headDim, kvHeads * headDim]),
-  ], {
-    outputs: 2,
-    attributes: { axis: int(-1) },
-  });
+  const split = (x: string, sizes: string) =>
+    b.node("Split", [x, sizes], { outputs: 2, attributes: { axis: int(-1) } });
+
+  const qkWidth = (heads + kvHeads) * headDim;
+  const [qk, v] = split(qkv, shape("qkv_split", [qkWidth, kvHeads * headDim]));
   // q and k heads rotate alike: one op over both.
   const rotated = b.node1("RotaryEmbedding", [qk, shared.positions, shared.cos, shared.sin], {
     domain: MS_DOMAIN,
     attributes: { interleaved: int(0) },
   }); // [batch, seq, (heads + kvHeads) * headDim]
-  const [q, k] = b.node(
-    "Split",
-    [rotated, shape("qk_split", [heads * headDim, kvHeads * headDim])],
-    {
-      outputs: 2,
-      attributes: { axis: int(-1) },
-    },
-  );
+  const [q, k] = split(rotated, shape("qk_split", [heads * headDim, kvHeads * headDim]));
+
+  const queryHeads = b.node1("Reshape", [q, shape("q_heads", [0, 0, kvHeads, group, headDim])]);
   const query = b.node1("Reshape", [
-    transpose(b.node1("Reshape", [q, shape("q_heads", [0, 0, kvHeads, group, headDim])]), [
-      0,
-      2,
-      3,
-      1,
-      4,
-    ]),
+    transpose(queryHeads, TOKENS_TO_ROWS),
     shape("q_rows", [0, 0, -1, headDim]),
   ]); // [batch, kvHeads, group * seq, headDim]
   const kvHeadShape = shape("kv_heads", [0, 0, kvHeads, headDim]);
@@ -122,22 +114,17 @@ export function emitAttention(
   const probs = b.node1("Softmax", [b.node1("Add", [scores, shared.bias])], {
     attributes: { axis: int(-1) },
   });
-  const [pastProbs, newProbs] = b.node("Split", [probs, shared.split], {
-    outputs: 2,
-    attributes: { axis: int(-1) },
-  });
+  const [pastProbs, newProbs] = split(probs, shared.split);
   const context = b.node1("Add", [
     b.node1("MatMul", [pastProbs, pastValue]),
     b.node1("MatMul", [newProbs, newValue]),
   ]); // [batch, kvHeads, group * seq, headDim]
+  const contextHeads = b.node1("Reshape", [
+    context,
+    shape("context_heads", [0, 0, group, -1, headDim]),
+  ]); // [batch, kvHeads, group, seq, headDim]
   return b.node1("Reshape", [
-    transpose(b.node1("Reshape", [context, shape("context_heads", [0, 0, group, -1, headDim])]), [
-      0,
-      3,
-      1,
-      2,
-      4,
-    ]),
+    transpose(contextHeads, ROWS_TO_TOKENS),
     shape("context_rows", [0, 0, -1]),
   ]); // [batch, seq, heads * headDim]
 }
