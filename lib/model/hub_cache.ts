@@ -133,3 +133,22 @@ export async function isFile(path: string): Promise<boolean> {
     throw error;
   }
 }
+
+/**
+ * Takes the lock huggingface_hub takes before writing a blob (`.locks/models--org--name/
+ * <etag>.lock`, an exclusive flock), waiting while another process holds it. Closing the
+ * returned file releases it.
+ */
+export async function lockBlob(hubCache: string, repo: string, etag: string): Promise<Deno.FsFile> {
+  const folder = repoCacheFolder(hubCache, repo).slice(hubCache.length + 1);
+  const path = join(hubCache, ".locks", folder, `${etag}.lock`);
+  await Deno.mkdir(dirname(path), { recursive: true });
+  const file = await Deno.open(path, { create: true, write: true });
+  try {
+    await file.lock(true);
+  } catch (error) {
+    file.close();
+    throw error;
+  }
+  return file;
+}

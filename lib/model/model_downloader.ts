@@ -10,7 +10,14 @@ import type { Logger } from "../log/logger.ts";
 import { downloadBlob } from "./blob_download.ts";
 import { type DownloadEvent, DownloadTracker } from "./download_progress.ts";
 import { loadModelConfig } from "./hf_config.ts";
-import { blobPath, isFile, linkSnapshotFile, snapshotDir, writeRef } from "./hub_cache.ts";
+import {
+  blobPath,
+  isFile,
+  linkSnapshotFile,
+  lockBlob,
+  snapshotDir,
+  writeRef,
+} from "./hub_cache.ts";
 import type { HubClient, RemoteFile } from "./hub_client.ts";
 import { Limiter } from "./_limiter.ts";
 import { SAFETENSORS_INDEX_FILE, SAFETENSORS_SINGLE_FILE } from "./safetensors_index.ts";
@@ -147,15 +154,23 @@ export class ModelDownloader {
     const path = blobPath(this.hubCache, repo, remote.etag);
     const running = this.#inFlight.get(path);
     if (running) return running;
-    const promise = downloadBlob({
-      client: this.#options.client,
-      remote,
-      blobPath: path,
-      onBytes,
-      attempts: this.#options.attempts,
-      backoffMs: this.#options.backoffMs,
-      signal,
-    }).finally(() => this.#inFlight.delete(path));
+    const promise = (async () => {
+      // Another process (a second node, or a Python tool) may be writing the same blob.
+      const lock = await lockBlob(this.hubCache, repo, remote.etag);
+      try {
+        await downloadBlob({
+          client: this.#options.client,
+          remote,
+          blobPath: path,
+          onBytes,
+          attempts: this.#options.attempts,
+          backoffMs: this.#options.backoffMs,
+          signal,
+        });
+      } finally {
+        lock.close();
+      }
+    })().finally(() => this.#inFlight.delete(path));
     this.#inFlight.set(path, promise);
     return promise;
   }

@@ -194,6 +194,25 @@ Deno.test("Two nodes download their own shards at the same time", () =>
     }
   }));
 
+Deno.test("Two downloaders sharing one cache fetch each file once, under the hub's blob lock", () =>
+  withRoot(async (root) => {
+    const { hub, model } = await startHub(root);
+    try {
+      const cache = join(root, "cache");
+      const [first, second] = await Promise.all([
+        hubResolver(hub, cache).resolveShard(REPO, 0, 7),
+        hubResolver(hub, cache).resolveShard(REPO, 0, 7),
+      ]);
+      assert.equal(first.dir, second.dir);
+      const fetched = hub.downloads().filter((f) => f.endsWith(".safetensors")).sort();
+      assert.deepEqual(fetched, [...model.files].sort());
+      const locks = join(cache, ".locks", "models--test-org--tiny-llama");
+      assert.ok((await Array.fromAsync(Deno.readDir(locks))).length >= model.files.length);
+    } finally {
+      await hub.close();
+    }
+  }));
+
 Deno.test("A second start with everything in the cache makes no request at all", () =>
   withRoot(async (root) => {
     const { hub } = await startHub(root);
