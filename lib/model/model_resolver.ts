@@ -140,7 +140,21 @@ export class ModelResolver {
         }; looked in ${places}`,
       );
     }
-    const dir = await downloader!.download(repo!, id, range, signal);
+    let dir: string;
+    try {
+      dir = await downloader!.download(repo!, id, range, signal);
+    } catch (error) {
+      // Without its config and tokenizer the model is not available here, whatever the
+      // cause (no network, say): callers that list models treat it as not found.
+      if (range !== null || error instanceof ModelNotFoundError || signal?.aborted) throw error;
+      throw new ModelNotFoundError(
+        id,
+        [],
+        `not downloaded on this node, and fetching its config and tokenizer failed: ${
+          (error as Error).message
+        }`,
+      );
+    }
     const missing = await missingFiles(dir, range);
     if (missing.length > 0) {
       throw new ModelNotFoundError(
@@ -173,15 +187,25 @@ export class ModelResolver {
     throw new ModelNotFoundError(trimmed, suggestions(trimmed));
   }
 
-  /** Every registry model, with whether it is on this node. */
+  /**
+   * Every registry model, with whether it is on this node, then the other hub repos in the
+   * hub cache that hold a model (downloaded here or by another tool).
+   */
   async list(): Promise<KnownModel[]> {
     const models: KnownModel[] = [];
+    const known = new Set<string>();
     for (const card of MODEL_CARDS.values()) {
+      known.add(card.repo.toLowerCase());
       models.push({
         id: card.id,
         displayName: card.displayName,
         availableLocally: (await this.#findCard(card)) !== null,
       });
+    }
+    for (const repo of await cachedRepos(this.#options.hubCache)) {
+      if (known.has(repo.toLowerCase())) continue;
+      if (await findSnapshot(this.#options.hubCache, repo) === null) continue;
+      models.push({ id: repo, displayName: repo, availableLocally: true });
     }
     return models;
   }
@@ -208,6 +232,22 @@ export class ModelResolver {
     }
     return places;
   }
+}
+
+/** The repo ids of the model folders in a hub cache (`models--org--name`), sorted. */
+async function cachedRepos(hubCache: string): Promise<string[]> {
+  const repos: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(hubCache)) {
+      const parts = entry.name.split("--");
+      if (entry.isDirectory && parts.length === 3 && parts[0] === "models") {
+        repos.push(`${parts[1]}/${parts[2]}`);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return repos.sort();
 }
 
 /** The files `dir` lacks: config and tokenizer for the origin, config and weights for a shard. */

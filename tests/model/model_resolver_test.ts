@@ -40,6 +40,10 @@ Deno.test("ModelResolver finds registry models and hub repos in the hub cache la
     const listed = await resolver.list();
     assert.equal(listed.find((m) => m.id === "llama-3.2-1b")?.availableLocally, true);
     assert.equal(listed.find((m) => m.id === "qwen-2.5-7b")?.availableLocally, false);
+    // Hub repos outside the registry are listed when they hold a model, once.
+    assert.deepEqual(listed.filter((m) => m.id.includes("/")), [
+      { id: "someone/tiny-llama", displayName: "someone/tiny-llama", availableLocally: true },
+    ]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
