@@ -24,6 +24,10 @@ import { parseOrExit } from "./_usage.ts";
 import { LocalCluster, type LocalNode } from "./_cluster_procs.ts";
 import { streamChat, type StreamChatResult } from "./_stream_chat.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
+import { ShardRunner } from "../lib/inference/shard_runner.ts";
+import { defaultDType } from "../lib/inference/engine.ts";
+import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
+import { loadModelConfig } from "../lib/model/mod.ts";
 
 type Shape = keyof typeof realShapeSpecs;
 const SHAPES = Object.keys(realShapeSpecs) as Shape[];
@@ -221,6 +225,41 @@ async function concurrent(
 }
 
 /**
+ * Converts every shard of the split into the nodes' shard cache from this process, so the
+ * nodes only load cached graphs. A node converting a big shard itself blocks its event loop
+ * longer than the peers' silence timeout (4 s): it is dropped, the request ends, and with
+ * llama-3.2-1b halves the conversion never finished in three attempts.
+ */
+async function convertShards(
+  modelDir: string,
+  shards: { start_layer: number; end_layer: number }[],
+  options: Options,
+): Promise<void> {
+  const config = await loadModelConfig(modelDir);
+  for (const shard of shards) {
+    const started = performance.now();
+    const runner = await ShardRunner.load({
+      modelDir,
+      config,
+      startLayer: shard.start_layer,
+      endLayer: shard.end_layer,
+      cacheDir: `${options.cacheDir}/cluster-shards`,
+      dtype: (options.dtype as ShardDType | undefined) ?? defaultDType("cpu"),
+      executionProvider: "cpu",
+      threads: 1,
+    });
+    const hit = runner.cacheHit;
+    await runner.dispose();
+    if (!hit) {
+      log(
+        `  converted layers ${shard.start_layer}..${shard.end_layer} into the shard cache in ` +
+          secs(performance.now() - started),
+      );
+    }
+  }
+}
+
+/**
  * One short request, so every node has loaded its shard. Retried: converting a shard that is
  * not in the cache yet blocks a node long enough for its peers to drop it as silent (the
  * converted graph is cached by then, so the next attempt only loads it).
@@ -265,6 +304,7 @@ async function benchCluster(
     await cluster.ready();
     const shards = await cluster.partition();
     const split = shards.map((s) => `${s.node_id}[${s.start_layer}..${s.end_layer}]`).join(" ");
+    await convertShards(modelDir, shards, options);
     const client = new OpenAI({
       baseURL: `${cluster.entry.url}/v1`,
       apiKey: "not-needed",
