@@ -118,31 +118,26 @@ export class ModelDownloader {
     for (const file of files) {
       if (!(await isFile(join(dir, file)))) missing.push(file);
     }
-    const results = await Promise.allSettled(
-      missing.map((file) => this.#fetchOne(repo, commit, file, tracker, signal)),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
-    if (failed) throw failed.reason;
-  }
-
-  async #fetchOne(
-    repo: string,
-    commit: string,
-    file: string,
-    tracker: DownloadTracker,
-    signal: AbortSignal | undefined,
-  ): Promise<void> {
-    await this.#limiter.run(async () => {
-      const remote = await this.#options.client.file(repo, commit, file);
-      if (remote === null) {
-        throw new ModelNotFoundError(repo, [], `the hub has no ${file} at ${commit}`);
-      }
-      tracker.add(file, remote.size);
-      await this.#blob(repo, remote, (bytes) => tracker.update(file, bytes), signal);
-      await linkSnapshotFile(this.hubCache, repo, commit, file, remote.etag);
-      tracker.complete(file);
-      this.#options.logger?.debug(`Downloaded ${repo}/${file} (${remote.size} bytes)`);
-    });
+    // Every file's size first, so the totals (and the ETA) hold from the first event.
+    const remotes = await settleAll(missing.map((file) =>
+      this.#limiter.run(async () => {
+        const remote = await this.#options.client.file(repo, commit, file);
+        if (remote === null) {
+          throw new ModelNotFoundError(repo, [], `the hub has no ${file} at ${commit}`);
+        }
+        tracker.add(file, remote.size);
+        return remote;
+      })
+    ));
+    await settleAll(missing.map((file, i) =>
+      this.#limiter.run(async () => {
+        const remote = remotes[i];
+        await this.#blob(repo, remote, (bytes) => tracker.update(file, bytes), signal);
+        await linkSnapshotFile(this.hubCache, repo, commit, file, remote.etag);
+        tracker.complete(file);
+        this.#options.logger?.debug(`Downloaded ${repo}/${file} (${remote.size} bytes)`);
+      })
+    ));
   }
 
   #blob(
@@ -174,4 +169,12 @@ export class ModelDownloader {
     this.#inFlight.set(path, promise);
     return promise;
   }
+}
+
+/** Waits for every promise, then throws the first failure (so none is left running). */
+async function settleAll<T>(promises: Promise<T>[]): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
