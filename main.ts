@@ -13,6 +13,7 @@ import { resolveModelLayers } from "./lib/node/default_model.ts";
 import { createApp } from "./lib/api/mod.ts";
 import { hubCacheDir } from "./lib/model/hub_cache.ts";
 import { ModelResolver } from "./lib/model/model_resolver.ts";
+import { loadModelConfig } from "./lib/model/hf_config.ts";
 import { ModelDownloader } from "./lib/model/model_downloader.ts";
 import { HubClient } from "./lib/model/hub_client.ts";
 import { hubEndpoint, hubOfflineFromEnv, hubToken } from "./lib/model/hub_settings.ts";
@@ -86,8 +87,15 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
   let defaultModel = null;
   if (options.defaultModel) {
     const resolved = await resolveModelLayers(options.defaultModel);
-    if ("model" in resolved) defaultModel = resolved.model;
-    else logger.warn(`Layer split unknown for --default-model: ${resolved.reason}`);
+    if ("model" in resolved) {
+      defaultModel = resolved.model;
+    } else {
+      // A hub repo downloaded by an earlier run (or another tool) gives its split at once.
+      defaultModel = await downloadedModelLayers(options.defaultModel, options, logger);
+      if (defaultModel === null) {
+        logger.warn(`Layer split unknown for --default-model: ${resolved.reason}`);
+      }
+    }
   }
 
   // Imported here so that --help and flag errors do not load ONNX Runtime.
@@ -197,6 +205,25 @@ async function modelResolver(
     downloader,
     offline: options.offline || hubOfflineFromEnv(Deno.env),
   });
+}
+
+/** The layer count of a model already downloaded (hub cache or seed dir); null otherwise. */
+async function downloadedModelLayers(
+  name: string,
+  options: NodeOptions,
+  logger: Logger,
+): Promise<{ id: string; numLayers: number } | null> {
+  try {
+    const local = new ModelResolver({
+      hubCache: hubCacheDir(Deno.env),
+      seedDir: options.modelsSeedDir,
+    });
+    const model = await local.resolve(name);
+    return { id: model.id, numLayers: (await loadModelConfig(model.dir)).numLayers };
+  } catch (error) {
+    logger.debug(`--default-model is not on this node yet: ${(error as Error).message}`);
+    return null;
+  }
 }
 
 /** Download progress on stderr: a bar on a terminal, else log lines. */

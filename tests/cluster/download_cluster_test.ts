@@ -4,7 +4,7 @@ import { type NodeProcess, stopAll } from "../_helpers/node_process.ts";
 import { aliveIds, type Endpoint, endpoints, spawnNode, writePeers } from "./_cluster.ts";
 import type { TopologySnapshot } from "../../lib/node/mod.ts";
 import { referenceGreedy, visibleText } from "./_model.ts";
-import { clientOf, eventually, servingArgs } from "./_serving.ts";
+import { clientOf, eventually, planIds, servingArgs } from "./_serving.ts";
 import { writeRandomCheckpoint } from "../fixtures/make_checkpoint.ts";
 import { ModelTokenizer } from "../../lib/inference/tokenizer/model_tokenizer.ts";
 import { FakeHub } from "../model/_fake_hub.ts";
@@ -79,7 +79,7 @@ async function weightFiles(hubCache: string, commit: string): Promise<string[]> 
   return names.sort();
 }
 
-Deno.test("Two nodes each download their own shard from the hub on first request, then serve a completion", async () => {
+Deno.test("Two nodes each download their own shard on first request, serve a completion, and restart without the hub", async () => {
   const dir = await Deno.makeTempDir();
   const model = await writeRandomCheckpoint(join(dir, "repo"), {
     architecture: "llama",
@@ -140,6 +140,22 @@ Deno.test("Two nodes each download their own shard from the hub on first request
       temperature: 0,
     });
     assert.equal(again.choices[0].message.content, completion.choices[0].message.content);
+    assert.equal(hub.log.length, requests);
+
+    // A second start finds everything in the caches: the split is known at once and a
+    // completion is served without a single request to the hub.
+    await stopAll(nodes.splice(0));
+    nodes.push(...await startNodes(dir, hub, endpoints("dl-a", "dl-b")));
+    for (const node of nodes) {
+      await eventually(async () => (await planIds(node)).length === 2, `${node.id} plans`);
+    }
+    const restarted = await clientOf(nodes[0]).chat.completions.create({
+      model: REPO,
+      messages: MESSAGES,
+      max_tokens: MAX_TOKENS,
+      temperature: 0,
+    });
+    assert.equal(restarted.choices[0].message.content, completion.choices[0].message.content);
     assert.equal(hub.log.length, requests);
   } finally {
     await stopAll(nodes);
