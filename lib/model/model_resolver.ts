@@ -112,56 +112,32 @@ export class ModelResolver {
   ): Promise<ResolvedModel> {
     const named = await this.#name(name);
     const { id, displayName, repo } = named;
-    const local = repo === null ? named.id : await this.#findRepo(repo, named.cardId);
     const { downloader, offline } = this.#options;
-    const canDownload = repo !== null && downloader !== undefined && offline !== true;
-    if (local !== null) {
-      // Without a downloader a config.json is enough, as before downloads existed.
-      const missing = downloader === undefined && range === null
-        ? []
-        : await missingFiles(local, range);
-      if (missing.length === 0) return { id, displayName, dir: local };
-      if (!canDownload) {
-        throw new ModelNotFoundError(
-          id,
-          [],
-          `${missing.join(", ")} missing in ${local}${offline ? " and --offline is set" : ""}`,
-        );
+    const local = repo === null ? named.id : await this.#findRepo(repo, named.cardId);
+    // Without a downloader a config.json is enough for the origin, as before downloads.
+    const missing = local === null
+      ? null
+      : downloader === undefined && range === null
+      ? []
+      : await missingFiles(local, range);
+    if (local !== null && missing?.length === 0) return { id, displayName, dir: local };
+    const why = offline ? " and --offline is set" : "";
+    if (repo === null || downloader === undefined || offline === true) {
+      if (local !== null) {
+        throw new ModelNotFoundError(id, [], `${missing!.join(", ")} missing in ${local}${why}`);
       }
-    } else if (!canDownload) {
       const places = this.#places(repo!, named.cardId).join(", ");
+      const known = named.cardId === null ? "not in the registry and" : `it is known (${repo}) but`;
       throw new ModelNotFoundError(
         id,
         named.cardId === null ? suggestions(id) : [],
-        `${
-          named.cardId === null ? "not in the registry and" : `it is known (${repo}) but`
-        } not downloaded on this node${
-          offline ? " and --offline is set" : ""
-        }; looked in ${places}`,
+        `${known} not downloaded on this node${why}; looked in ${places}`,
       );
     }
-    let dir: string;
-    try {
-      dir = await downloader!.download(repo!, id, range, signal);
-    } catch (error) {
-      // Without its config and tokenizer the model is not available here, whatever the
-      // cause (no network, say): callers that list models treat it as not found.
-      if (range !== null || error instanceof ModelNotFoundError || signal?.aborted) throw error;
-      throw new ModelNotFoundError(
-        id,
-        [],
-        `not downloaded on this node, and fetching its config and tokenizer failed: ${
-          (error as Error).message
-        }`,
-      );
-    }
-    const missing = await missingFiles(dir, range);
-    if (missing.length > 0) {
-      throw new ModelNotFoundError(
-        id,
-        [],
-        `${missing.join(", ")} missing in ${dir} after download`,
-      );
+    const dir = await download(downloader, repo, id, range, signal);
+    const absent = await missingFiles(dir, range);
+    if (absent.length > 0) {
+      throw new ModelNotFoundError(id, [], `${absent.join(", ")} missing in ${dir} after download`);
     }
     return { id, displayName, dir };
   }
@@ -231,6 +207,32 @@ export class ModelResolver {
       places.push(repoCacheFolder(seed, repo));
     }
     return places;
+  }
+}
+
+/**
+ * Downloads what a role needs. Without its config and tokenizer a model is not available
+ * here, whatever the cause (no network, say), so that failure is a ModelNotFoundError:
+ * callers that list models treat it as such.
+ */
+async function download(
+  downloader: ModelDownloader,
+  repo: string,
+  id: string,
+  range: LayerRange | null,
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  try {
+    return await downloader.download(repo, id, range, signal);
+  } catch (error) {
+    if (range !== null || error instanceof ModelNotFoundError || signal?.aborted) throw error;
+    throw new ModelNotFoundError(
+      id,
+      [],
+      `not downloaded on this node, and fetching its config and tokenizer failed: ${
+        (error as Error).message
+      }`,
+    );
   }
 }
 
