@@ -1,5 +1,6 @@
 import { ApiError } from "./api_error.ts";
 import { ContextLengthError } from "../inference/engine.ts";
+import { HubAccessError } from "../model/hub_access_error.ts";
 import {
   ClusterUnavailableError,
   ModelNotFoundError,
@@ -11,6 +12,7 @@ import {
  * client gets:
  *
  * - {@linkcode ApiError}: itself
+ * - {@linkcode HubAccessError} (gated or private repo): 403 `hub_access_denied`, param `model`
  * - {@linkcode ModelNotFoundError}: 404 `model_not_found`, param `model`
  * - {@linkcode ContextLengthError}: 400 `context_length_exceeded`
  * - other `RangeError`s (parameters the API let through): 400
@@ -23,6 +25,9 @@ import {
  */
 export function toApiError(error: unknown, inputParam: string | null = null): ApiError {
   if (error instanceof ApiError) return error;
+  if (error instanceof HubAccessError) {
+    return new ApiError(403, error.message, { param: "model", code: "hub_access_denied" });
+  }
   if (error instanceof ModelNotFoundError) {
     return new ApiError(404, error.message, { param: "model", code: "model_not_found" });
   }
@@ -34,7 +39,7 @@ export function toApiError(error: unknown, inputParam: string | null = null): Ap
   }
   if (error instanceof RangeError) return new ApiError(400, error.message);
   if (error instanceof ClusterUnavailableError) {
-    return new ApiError(503, `Cannot serve the request: ${error.message}`, {
+    return new ApiError(503, error.message, {
       code: "cluster_unavailable",
     });
   }

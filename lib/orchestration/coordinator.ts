@@ -264,9 +264,7 @@ export class Coordinator implements CompletionService {
     } catch (error) {
       signal.throwIfAborted();
       throw new ClusterUnavailableError(
-        `Cannot serve the request: waited ${seconds} s for ${count} peers (--wait-for-peers): ${
-          (error as Error).message
-        }`,
+        `Waited ${seconds} s for ${count} peers (--wait-for-peers): ${(error as Error).message}`,
       );
     }
   }

@@ -7,6 +7,7 @@ import {
   ModelNotFoundError,
   RequestFailedError,
 } from "../../lib/orchestration/errors.ts";
+import { HubAccessError } from "../../lib/model/hub_access_error.ts";
 
 const user = [{ role: "user" as const, content: "Hi" }];
 
@@ -48,7 +49,7 @@ Deno.test("a prompt over the context is a 400 context_length_exceeded naming the
   equal((await text.json()).error.param, "prompt");
 });
 
-Deno.test("service failures before the answer map to 503, 500 and 400 statuses", async () => {
+Deno.test("service failures before the answer map to 503, 500, 403 and 400 statuses", async () => {
   const { app, service } = testApp();
   const cases: [Error, number, string, string | null][] = [
     [
@@ -58,6 +59,12 @@ Deno.test("service failures before the answer map to 503, 500 and 400 statuses",
       "cluster_unavailable",
     ],
     [new RequestFailedError("Node b timed out", "b"), 500, "server_error", null],
+    [
+      new HubAccessError("org/gated", 401, false),
+      403,
+      "invalid_request_error",
+      "hub_access_denied",
+    ],
     [new Error("boom"), 500, "server_error", null],
     [
       new RangeError("Cannot use top_k -1: must be an integer >= 0"),
@@ -75,7 +82,11 @@ Deno.test("service failures before the answer map to 503, 500 and 400 statuses",
       const { error } = await response.json();
       equal(error.type, type);
       equal(error.code, code);
-      ok(error.message.includes(failure.message), error.message);
+      // Known failures arrive as the service wrote them; unexpected ones say so.
+      const expected = status === 500 && !(failure instanceof RequestFailedError)
+        ? `Internal error: ${failure.message}`
+        : failure.message;
+      equal(error.message, expected);
     }
   }
 });

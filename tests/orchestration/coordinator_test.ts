@@ -260,7 +260,7 @@ Deno.test("Coordinator refuses what it cannot serve before starting anything", a
         assert.ok(error instanceof ClusterUnavailableError);
         assert.match(
           error.message,
-          /waited 0.03 s for 2 peers \(--wait-for-peers\): 1 of 2 peers connected/,
+          /Waited 0.03 s for 2 peers \(--wait-for-peers\): 1 of 2 peers connected/,
         );
         return true;
       },
