@@ -120,6 +120,8 @@ if [[ -n "$ort_dir" ]]; then
   # runtime must be in the binary however the program imports it.
   include_args+=(--include "npm:onnxruntime-node@$ort_version")
 fi
+# Workers are not found by the module graph walk: shard conversion runs in one.
+include_args+=(--include "$root/lib/inference/onnx/shard_build_worker.ts")
 if [[ -d "$root/web" ]]; then
   include_args+=(--include "$root/web")
 fi

@@ -129,6 +129,13 @@ Deno.test("compile.sh dry run for aarch64-apple-darwin embeds only what a Mac ne
       assert.ok(files.includes(metadata.entrypoint_key), `${metadata.entrypoint_key} missing`);
     });
 
+    await t.step("embeds the shard build worker, which no import reaches", () => {
+      assert.ok(
+        files.some((f) => f.endsWith("lib/inference/onnx/shard_build_worker.ts")),
+        "shard_build_worker.ts missing",
+      );
+    });
+
     await t.step("embeds the darwin arm64 addon and the libonnxruntime dylib it links", () => {
       const darwin = ort.filter((b) => b.platform === "darwin/arm64").map((b) => b.name);
       assert.ok(darwin.includes("onnxruntime_binding.node"), `darwin/arm64 has ${darwin}`);

@@ -10,6 +10,7 @@ import { ort } from "./onnx/ort_runtime.ts";
 import { type ExecutionProvider, openSession } from "./onnx/ort_session.ts";
 import { buildRopeTables, type RopeTables } from "./onnx/rope_tables.ts";
 import { ensureShardModel } from "./onnx/shard_cache.ts";
+import { buildShardInWorker } from "./onnx/build_shard_in_worker.ts";
 import { type ShardDType, type ShardSignature, shardSignature } from "./onnx/shard_signature.ts";
 import { attentionFeeds } from "./attention_feeds.ts";
 
@@ -42,9 +43,17 @@ export interface ShardRunnerOptions {
    */
   prepackWeights?: boolean;
   logger?: Logger;
+  /**
+   * Convert the checkpoint in a worker thread, so this thread's event loop (peer pings,
+   * the API) stays responsive. Default: for shards above 16M weights; smaller ones convert
+   * in well under a second here.
+   */
+  buildInWorker?: boolean;
 }
 
 const DEFAULT_MAX_CONTEXT = 8192;
+/** Shards above this many weights are converted in a worker thread (see buildShardInWorker). */
+const WORKER_BUILD_PARAMETERS = 16 * 1024 * 1024;
 const DEFAULT_CHUNK = 256;
 const DEFAULT_PREFILL_CHUNK = 512;
 
@@ -124,7 +133,7 @@ export class ShardRunner {
       );
     }
     const started = performance.now();
-    const cached = await ensureShardModel({
+    const cacheRequest = {
       modelDir: options.modelDir,
       config,
       startLayer: options.startLayer,
@@ -132,7 +141,12 @@ export class ShardRunner {
       dtype: options.dtype,
       maxPositions: maxContext,
       cacheDir: options.cacheDir,
-    }, () => CheckpointReader.open(options.modelDir));
+    };
+    const inWorker = options.buildInWorker ??
+      shardParameters(config, signature) > WORKER_BUILD_PARAMETERS;
+    const cached = inWorker
+      ? await buildShardInWorker(cacheRequest)
+      : await ensureShardModel(cacheRequest, () => CheckpointReader.open(options.modelDir));
     logger.info(
       `Shard ${options.startLayer}..${options.endLayer} ${options.dtype}: ${
         cached.hit ? "cached graph" : "built graph"
@@ -387,4 +401,14 @@ function ropeForCache(tables: RopeTables, dtype: ShardDType): RopeTables {
     cos: Float32Array.from(new Float16Array(tables.cos)),
     sin: Float32Array.from(new Float16Array(tables.sin)),
   };
+}
+
+/** The shard's weight count, roughly: its layers' projections plus embedding or LM head. */
+function shardParameters(config: ModelConfig, signature: ShardSignature): number {
+  const { hiddenSize, numHeads, numKvHeads, headDim, intermediateSize, vocabSize } = config;
+  const attention = 2 * hiddenSize * numHeads * headDim + 2 * hiddenSize * numKvHeads * headDim;
+  const perLayer = attention + 3 * hiddenSize * intermediateSize;
+  const layers = signature.endLayer - signature.startLayer + 1;
+  const table = vocabSize * hiddenSize;
+  return layers * perLayer + (signature.isFirst ? table : 0) + (signature.isLast ? table : 0);
 }

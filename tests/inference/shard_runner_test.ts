@@ -48,6 +48,7 @@ function load(
     cacheChunk?: number;
     maxContext?: number;
     prefillChunk?: number;
+    buildInWorker?: boolean;
   } = {},
 ): Promise<ShardRunner> {
   return ShardRunner.load({
@@ -62,6 +63,7 @@ function load(
     cacheChunk: options.cacheChunk ?? 4,
     maxContext: options.maxContext ?? 64,
     prefillChunk: options.prefillChunk,
+    buildInWorker: options.buildInWorker,
   });
 }
 
@@ -524,5 +526,39 @@ Deno.test("ShardRunner rejects bad input and leaves the cache unchanged", async 
     } finally {
       await last.dispose();
     }
+  });
+});
+
+Deno.test("ShardRunner converts in a worker thread with the same result, and its errors keep their type", async () => {
+  await withCheckpoint({ architecture: "llama", numLayers: 2 }, async (f) => {
+    const ids = [3, 1, 4, 1, 5];
+    const inWorker = await load(f, 0, 1, { buildInWorker: true });
+    try {
+      assert.equal(inWorker.cacheHit, false);
+      assertClose(
+        logitsOf(await inWorker.step("r", { tokenIds: ids })),
+        lastLogits(f, ids),
+        FLOAT32_TOLERANCE,
+        "worker-built shard",
+      );
+    } finally {
+      await inWorker.dispose();
+    }
+    const again = await load(f, 0, 1, { buildInWorker: true });
+    assert.equal(again.cacheHit, true);
+    await again.dispose();
+
+    // A truncated weight file fails in the worker as the CheckpointError it is.
+    const file = `${f.dir}/model.safetensors`;
+    const bytes = await Deno.readFile(file);
+    await Deno.writeFile(file, bytes.subarray(0, bytes.length - 64));
+    await assert.rejects(
+      load(f, 0, 1, { buildInWorker: true }),
+      (error: Error) => {
+        assert.equal(error.name, "CheckpointError");
+        assert.match(error.message, /model\.safetensors/);
+        return true;
+      },
+    );
   });
 });

@@ -37,10 +37,11 @@ export async function ensureShardModel(
   request: ShardCacheRequest,
   openWeights: () => Promise<WeightSource & { close?(): void }>,
 ): Promise<CachedShard> {
+  const hit = await cachedShard(request);
+  if (hit !== null) return hit;
   const key = await shardCacheKey(request);
   const dir = `${request.cacheDir}/${key}`;
   const modelPath = `${dir}/${MODEL_FILE}`;
-  if (await exists(`${dir}/${DONE_FILE}`)) return { modelPath, hit: true, key };
 
   await Deno.mkdir(request.cacheDir, { recursive: true });
   const staging = await Deno.makeTempDir({ dir: request.cacheDir, prefix: `.${key}-` });
@@ -62,6 +63,14 @@ export async function ensureShardModel(
     weights.close?.();
   }
   return { modelPath, hit: false, key };
+}
+
+/** The shard's finished build in the cache, or null when there is none. */
+export async function cachedShard(request: ShardCacheRequest): Promise<CachedShard | null> {
+  const key = await shardCacheKey(request);
+  const dir = `${request.cacheDir}/${key}`;
+  if (!(await exists(`${dir}/${DONE_FILE}`))) return null;
+  return { modelPath: `${dir}/${MODEL_FILE}`, hit: true, key };
 }
 
 /** The cache key (hex SHA-256) of a shard build. */
