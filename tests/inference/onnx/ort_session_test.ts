@@ -10,9 +10,12 @@ Deno.test("sessionOptions prepacks weights unless asked not to", () => {
   assert.equal(unpacked.session.disable_prepacking, "1");
 });
 
-Deno.test("sessionOptions keeps intra-op spinning and the requested threads", () => {
+Deno.test("sessionOptions spins intra-op threads during a run only, with the requested threads", () => {
   const options = sessionOptions(["coreml", "cpu"], 3, { prepackWeights: false });
   assert.deepEqual(options.executionProviders, ["coreml", "cpu"]);
   assert.equal(options.intraOpNumThreads, 3);
-  assert.deepEqual((options.extra as SessionConfig).session.intra_op, { allow_spinning: "1" });
+  const { session } = options.extra as SessionConfig;
+  assert.deepEqual(session.intra_op, { allow_spinning: "1" });
+  // Spinning on between runs took the cores from the other node of a 2-node ring.
+  assert.equal(session.force_spinning_stop, "1");
 });
