@@ -3,8 +3,10 @@ import { encodeMessageParts, FrameDecoder } from "../protocol/mod.ts";
 import type { Message } from "../protocol/mod.ts";
 
 const READ_BUFFER_BYTES = 64 * 1024;
-/** Frames up to this size are encoded into one reused buffer when written at once. */
+/** Small frames sent together are joined in a reused buffer of this size. */
 const SCRATCH_BYTES = 64 * 1024;
+/** A part this large (a big tensor's data) is written from its own buffer, not copied. */
+const DIRECT_WRITE_MIN_BYTES = 64 * 1024;
 /** A frame body missing at least this much is read straight into place, not copied. */
 const DIRECT_READ_MIN_BYTES = 64 * 1024;
 
@@ -18,10 +20,14 @@ export class FrameChannel {
   #readBuffer = new Uint8Array(READ_BUFFER_BYTES);
   #pending: Message[] = [];
   #pendingHead = 0;
-  #writeChain: Promise<void> = Promise.resolve();
+  /** Frames sent since the last write began. */
+  #outbox: Outgoing[] = [];
+  /** Whether a flush is scheduled or writing; sends meanwhile join its next round. */
+  #flushing = false;
+  /** The write error that broke the connection; every later send fails with it. */
+  #failure: Error | null = null;
+  /** Joins a round's small frames into one write. */
   #scratch = new Uint8Array(SCRATCH_BYTES);
-  /** Sends queued or being written; when 0 a send may start writing at once. */
-  #writesPending = 0;
   #closed = false;
 
   /** Wraps an open connection; frames above `maxFrameBytes` are a protocol error. */
@@ -47,26 +53,20 @@ export class FrameChannel {
   }
 
   /**
-   * Encodes and writes one message after every earlier write has finished. Rejects when
-   * the connection fails; later sends then reject too.
+   * Encodes one message and queues it; it is written after every earlier send. Frames sent
+   * in one synchronous run (a batch's outputs, say) leave in one write, so the peer reads
+   * them together. Rejects when the connection fails; later sends then reject too.
+   * @throws {TypeError|RangeError} at once when the message cannot be encoded.
    */
   send(message: Message): Promise<void> {
-    // Counted before it is queued, so a later send can never overtake a queued one.
-    const queued = this.#writesPending++ > 0;
-    let parts: Uint8Array[];
-    try {
-      // Only a frame written at once may use the scratch buffer: the next send waits for this
-      // write to finish before it can reuse it.
-      parts = encodeMessageParts(message, queued ? null : this.#scratch);
-    } catch (error) {
-      this.#writesPending--;
-      throw error;
-    }
-    const write =
-      (queued ? this.#writeChain.then(() => this.#writeParts(parts)) : this.#writeParts(parts))
-        .finally(() => this.#writesPending--);
-    this.#writeChain = write.catch(() => {});
-    return write;
+    const parts = encodeMessageParts(message);
+    return new Promise((resolve, reject) => {
+      this.#outbox.push({ parts, resolve, reject });
+      if (!this.#flushing) {
+        this.#flushing = true;
+        queueMicrotask(() => this.#flush());
+      }
+    });
   }
 
   /**
@@ -103,11 +103,75 @@ export class FrameChannel {
     }
   }
 
-  async #writeParts(parts: Uint8Array[]): Promise<void> {
-    if (this.#closed) throw new Deno.errors.BrokenPipe("Cannot send frame: connection closed");
-    for (const part of parts) {
-      let offset = 0;
-      while (offset < part.length) offset += await this.#conn.write(part.subarray(offset));
+  /** Writes queued frames until none are left, each round's frames as few writes as fit. */
+  async #flush(): Promise<void> {
+    while (this.#outbox.length > 0) {
+      const round = this.#outbox;
+      this.#outbox = [];
+      try {
+        if (this.#failure !== null) throw this.#failure;
+        if (this.#closed) throw new Deno.errors.BrokenPipe("Cannot send frame: connection closed");
+        for (const chunk of this.#gather(round)) {
+          let offset = 0;
+          while (offset < chunk.length) offset += await this.#conn.write(chunk.subarray(offset));
+        }
+        for (const sent of round) sent.resolve();
+      } catch (error) {
+        this.#failure ??= error as Error;
+        for (const sent of round) sent.reject(error);
+      }
     }
+    this.#flushing = false;
   }
+
+  /**
+   * The round's frames as buffers to write in order: small parts copied together (into the
+   * scratch buffer when they fit), large tensor data written from the caller's buffer.
+   */
+  #gather(round: Outgoing[]): Uint8Array[] {
+    const chunks: Uint8Array[] = [];
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    let scratchFree = true;
+    const flushPending = () => {
+      if (pending.length === 0) return;
+      if (pending.length === 1) {
+        chunks.push(pending[0]);
+      } else {
+        const useScratch = scratchFree && pendingBytes <= SCRATCH_BYTES;
+        if (useScratch) scratchFree = false;
+        const joined = useScratch
+          ? this.#scratch.subarray(0, pendingBytes)
+          : new Uint8Array(pendingBytes);
+        let at = 0;
+        for (const part of pending) {
+          joined.set(part, at);
+          at += part.length;
+        }
+        chunks.push(joined);
+      }
+      pending = [];
+      pendingBytes = 0;
+    };
+    for (const { parts } of round) {
+      for (const part of parts) {
+        if (part.length >= DIRECT_WRITE_MIN_BYTES) {
+          flushPending();
+          chunks.push(part);
+        } else {
+          pending.push(part);
+          pendingBytes += part.length;
+        }
+      }
+    }
+    flushPending();
+    return chunks;
+  }
+}
+
+/** A frame waiting to be written, and its sender's promise. */
+interface Outgoing {
+  parts: Uint8Array[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
 }
