@@ -34,6 +34,12 @@ export interface ArenaShape {
 const ARENA_CHUNK = 32;
 /** Batch buffer sets kept at once (one per recent batch membership). */
 const MAX_ARENAS = 3;
+/**
+ * Most slots an arena widened to the union of recent batches holds. An idle slot still
+ * costs its row of every MatMul and its attention, which decode pays far less for than the
+ * full copy a new membership takes.
+ */
+const MAX_UNION_SLOTS = 8;
 
 /**
  * The K/V buffers of one batch membership, [batch, kvHeads, capacity, headDim] per layer,
@@ -57,6 +63,11 @@ export class BatchKvArena {
     this.#revisions = requestIds.map(() => 0);
   }
 
+  /** Slots, one per request. */
+  get size(): number {
+    return this.requestIds.length;
+  }
+
   /** Rows per head of every slot. */
   get capacity(): number {
     return this.#capacity;
@@ -68,10 +79,11 @@ export class BatchKvArena {
   }
 
   /**
-   * Brings every slot up to date with `caches` (in slot order), growing the buffers when a
-   * request needs more than `capacity` rows, and returns them.
+   * Brings every slot up to date with `caches` (in slot order; null for a slot sitting this
+   * step out, whose rows are left as they are), growing the buffers when a request needs
+   * more than `capacity` rows, and returns them.
    */
-  sync(caches: KvCache[], shape: ArenaShape, rows: number): LayerKv[] {
+  sync(caches: (KvCache | null)[], shape: ArenaShape, rows: number): LayerKv[] {
     const { type, numLayers, numKvHeads, headDim } = shape;
     if (caches.length !== this.requestIds.length) {
       throw new RangeError(
@@ -90,6 +102,7 @@ export class BatchKvArena {
       this.#synced.fill(0);
     }
     caches.forEach((cache, slot) => {
+      if (cache === null) return;
       if (this.#caches[slot] !== cache || this.#revisions[slot] !== cache.revision) {
         this.#caches[slot] = cache;
         this.#revisions[slot] = cache.revision;
@@ -116,17 +129,24 @@ export class BatchKvPool {
   #arenas: BatchKvArena[] = [];
 
   /**
-   * The arena for these requests and the slot each takes (input index → slot). A batch of
-   * the same requests in another order reuses the arena.
+   * The arena for these requests and the slot each takes (input index → slot). The
+   * smallest kept arena holding all of them serves, its other slots sitting the step out:
+   * batches of a few concurrent requests come in changing groups (whichever steps are ready
+   * together), and each new membership would copy every cached row. A new arena takes the
+   * most recent arena's requests too, so the groups of one set of requests share one arena.
    */
   take(requestIds: string[]): { arena: BatchKvArena; slots: number[] } {
-    const key = [...requestIds].sort().join("\u0000");
-    let index = this.#arenas.findIndex((arena) =>
-      [...arena.requestIds].sort().join("\u0000") === key
-    );
+    let index = -1;
+    this.#arenas.forEach((arena, i) => {
+      const holdsAll = requestIds.every((id) => arena.requestIds.includes(id));
+      if (holdsAll && (index < 0 || arena.size < this.#arenas[index].size)) index = i;
+    });
     if (index === -1) {
+      const recent = this.#arenas.at(-1)?.requestIds ?? [];
+      const union = [...requestIds, ...recent.filter((id) => !requestIds.includes(id))];
+      const members = union.length <= MAX_UNION_SLOTS ? union : [...requestIds];
       if (this.#arenas.length >= MAX_ARENAS) this.#arenas.shift();
-      this.#arenas.push(new BatchKvArena([...requestIds]));
+      this.#arenas.push(new BatchKvArena(members));
       index = this.#arenas.length - 1;
     }
     const [arena] = this.#arenas.splice(index, 1);
@@ -170,9 +190,11 @@ export async function runDecodeBatch(
   input: BatchInput,
 ): Promise<Float32Array[]> {
   const { session, signature, config, kvType, rope, pool } = context;
-  const batch = entries.length;
   const { arena, slots } = pool.take(entries.map((entry) => entry.requestId));
-  const caches: KvCache[] = new Array(batch); // slot order
+  const batch = arena.size;
+  // Slot order; null for the arena's requests not in this step, which run a dummy token
+  // (id 0 or a zero hidden state, position 0, no past) whose outputs are dropped.
+  const caches: (KvCache | null)[] = new Array(batch).fill(null);
   entries.forEach((entry, b) => caches[slots[b]] = entry.cache);
 
   const feeds: Record<string, ort.Tensor> = {};
@@ -188,7 +210,7 @@ export async function runDecodeBatch(
     });
     feeds[signature.input] = new ort.Tensor("float32", hidden, [batch, 1, hiddenSize]);
   }
-  const lengths = caches.map((cache) => cache.length);
+  const lengths = caches.map((cache) => cache?.length ?? 0);
   const buffers = arena.sync(caches, {
     type: kvType,
     numLayers: signature.layers.length,
@@ -209,10 +231,10 @@ export async function runDecodeBatch(
   signature.layers.forEach((layer, i) => {
     const qkv = results[layer.qkv].data as KvBuffer; // [batch, 1, width]
     caches.forEach((cache, slot) =>
-      cache.append(i, qkv.subarray(slot * width, (slot + 1) * width), 1, rope)
+      cache?.append(i, qkv.subarray(slot * width, (slot + 1) * width), 1, rope)
     );
   });
-  for (const cache of caches) cache.commit(1);
+  for (const cache of caches) cache?.commit(1);
   const output = results[signature.output].data as Float32Array; // [batch, 1, hidden] or [batch, vocab]
   const rowLength = output.length / batch;
   // Copies, so each caller owns its output's buffer (e.g. to hand it to the wire).

@@ -142,25 +142,49 @@ Deno.test("BatchKvPool recopies a slot whose cache was truncated or replaced, an
   assertMirrors(buffers, arena.capacity, 1, 3, 2);
 });
 
-Deno.test("BatchKvPool keeps a few memberships and forgets released requests", () => {
+Deno.test("BatchKvPool serves a smaller batch from an arena holding it, widens new arenas, forgets released requests", () => {
   const pool = new BatchKvPool();
   const ab = pool.take(["a", "b"]).arena;
-  const cd = pool.take(["c", "d"]).arena;
-  assert.equal(pool.take(["a", "b"]).arena, ab);
-  assert.equal(pool.take(["d", "c"]).arena, cd);
+  // A new group joins the most recent one's requests, so later groups of the four share it.
+  const abcd = pool.take(["c", "d"]).arena;
+  assert.deepEqual([...abcd.requestIds].sort(), ["a", "b", "c", "d"]);
+  assert.equal(pool.take(["a", "b"]).arena, ab, "the smallest arena holding the batch");
+  const taken = pool.take(["d", "a"]);
+  assert.equal(taken.arena, abcd);
+  assert.deepEqual(taken.slots, [abcd.requestIds.indexOf("d"), abcd.requestIds.indexOf("a")]);
   ab.sync([filled(1, 1), filled(2, 1)], arenaShape, 2);
   assert.ok(pool.byteLength > 0);
   pool.forget("a");
-  const ab2 = pool.take(["a", "b"]).arena;
-  assert.notEqual(ab2, ab);
-  assert.equal(pool.take(["c", "d"]).arena, cd);
+  const cd = pool.take(["c", "d"]).arena;
+  assert.notEqual(cd, abcd, "every arena holding a released request is dropped");
+  assert.deepEqual([...cd.requestIds].sort(), ["c", "d"]);
   // Three are kept; the least recently used goes first.
-  pool.take(["e"]);
-  pool.take(["f"]);
-  assert.notEqual(pool.take(["a", "b"]).arena, ab2);
-  assert.equal(pool.take(["f"]).arena, pool.take(["f"]).arena);
+  pool.take(["e", "f", "g", "h", "i", "j", "k"]); // widened by c, d: 9 slots is too many
+  assert.equal(pool.take(["e"]).arena.size, 7);
+  pool.take(["x"]);
+  pool.take(["y"]);
+  assert.notEqual(pool.take(["c", "d"]).arena, cd);
   pool.clear();
   assert.equal(pool.byteLength, 0);
+});
+
+Deno.test("BatchKvArena leaves a slot sitting a step out as it was and later copies only its new rows", () => {
+  const pool = new BatchKvPool();
+  const a = filled(1, 3);
+  const b = filled(2, 2);
+  const { arena } = pool.take(["a", "b"]);
+  let buffers = arena.sync([a, b], arenaShape, 4);
+  buffers[0].key[0] = 0; // spoil a mirrored row of "a": only a full recopy restores it
+  grow(a, 1, 1);
+  buffers = arena.sync([null, b], arenaShape, 4);
+  assert.equal(buffers[0].key[0], 0);
+  assert.deepEqual(rowOf(buffers[0].key, arena.capacity, 0, 0, 3), [0, 0], "not copied yet");
+  buffers = arena.sync([a, b], arenaShape, 4);
+  assert.equal(buffers[0].key[0], 0);
+  assert.deepEqual(rowOf(buffers[0].key, arena.capacity, 0, 0, 3), [
+    code(1, 0, 0, 3),
+    code(1, 0, 0, 3),
+  ]);
 });
 
 Deno.test("BatchKvArena refuses a batch of another size than its slots", () => {
