@@ -21,6 +21,7 @@ import { DownloadBoard } from "./lib/node/download_board.ts";
 import { DownloadProgressView } from "./lib/cli/download_progress_view.ts";
 import type { DownloadEvent } from "./lib/model/download_progress.ts";
 import { join } from "node:path";
+import { ComputeTurn } from "./lib/inference/compute_turn.ts";
 
 const encoder = new TextEncoder();
 
@@ -100,6 +101,7 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
 
   // Imported here so that --help and flag errors do not load ONNX Runtime.
   const { OnnxEngine, defaultDType } = await import("./lib/inference/engine.ts");
+  const computeTurn = await openComputeTurn(options, logger);
   const engine = new OnnxEngine({
     cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
     logger: logger.child("engine"),
@@ -134,6 +136,7 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
       maxGenerateTokens: options.maxGenerateTokens,
       responseTimeoutMs: options.chatgptApiResponseTimeout * 1000,
       waitForPeers: options.waitForPeers,
+      computeTurn,
     },
   }).catch(async (error) => {
     await engine.dispose();
@@ -177,10 +180,49 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
   await server.shutdown();
   await node.stop();
   await engine.dispose();
+  computeTurn?.close();
   unsubscribeView();
   progressView.close();
   logger.info("Stopped");
   return 0;
+}
+
+/**
+ * The turns this machine's nodes take on its cores (see ComputeTurn), or undefined with
+ * `--compute-lock none`. The default lock file failing to open only costs the turns; a
+ * file named by the user failing is an error.
+ */
+async function openComputeTurn(
+  options: NodeOptions,
+  logger: Logger,
+): Promise<ComputeTurn | undefined> {
+  if (options.computeLock === "none") {
+    logger.info(
+      "Shard runs do not take turns with other nodes on this machine (--compute-lock none)",
+    );
+    return undefined;
+  }
+  const path = options.computeLock ?? join(tempDir(), "exo-node-compute.lock");
+  try {
+    const turn = await ComputeTurn.open(path);
+    logger.debug(`Shard runs take turns with this machine's other nodes through ${path}`);
+    return turn;
+  } catch (error) {
+    if (options.computeLock !== undefined) {
+      throw error;
+    }
+    logger.warn(
+      `${
+        (error as Error).message
+      }; shard runs will not take turns with other nodes on this machine`,
+    );
+    return undefined;
+  }
+}
+
+function tempDir(): string {
+  const fromEnv = Deno.env.get(Deno.build.os === "windows" ? "TEMP" : "TMPDIR");
+  return fromEnv ? fromEnv : Deno.build.os === "windows" ? "C:\\Windows\\Temp" : "/tmp";
 }
 
 /** Where models come from: the hub cache, the seed dir, and the hub unless offline. */

@@ -49,6 +49,25 @@ Deno.test("exo-node exits 1 naming the position when the peers file is not valid
   }
 });
 
+Deno.test("exo-node exits 1 naming the compute lock file it was told to use and cannot open", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeTextFile(`${dir}/peers.json`, '{"peers": {}}');
+    const { code, stderr } = await runMain([
+      ...SERVE_ANY_PORT,
+      `${dir}/peers.json`,
+      "--state-dir",
+      `${dir}/state`,
+      "--compute-lock",
+      `${dir}/missing/compute.lock`,
+    ]);
+    equal(code, 1);
+    match(stderr, /Cannot open the compute lock file .*missing\/compute\.lock/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("exo-node prints its version and help", async () => {
   const version = await runMain(["--version"]);
   equal(version.code, 0);

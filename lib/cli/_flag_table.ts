@@ -288,6 +288,16 @@ export const FLAGS: readonly Flag[] = [
     parse: parseText,
   }),
   value({
+    name: "--compute-lock",
+    key: "computeLock",
+    group: "Model and inference",
+    placeholder: "FILE|none",
+    help:
+      "Lock file shared by the nodes of one machine, so their shard runs take turns on its cores (none: never wait)",
+    defaultText: "<temp dir>/exo-node-compute.lock",
+    parse: parseText,
+  }),
+  value({
     name: "--device-memory",
     key: "deviceMemoryMb",
     group: "Device (overrides detection)",

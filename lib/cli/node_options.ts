@@ -46,6 +46,11 @@ export interface NodeOptions {
   dtype?: "float32" | "float16" | "q4";
   /** `--cache-dir`, where converted shard graphs are kept; else `<stateDir>/shards`. */
   cacheDir?: string;
+  /**
+   * `--compute-lock`, the lock file whose turns the shard runs of this machine's nodes take;
+   * "none" for no turns; else `<temp dir>/exo-node-compute.lock`.
+   */
+  computeLock?: string;
   /** `--node-id-filter`, the only node ids this node will talk to. */
   nodeIdFilter?: string[];
   /** `--cluster-secret`, else the `EXO_CLUSTER_SECRET` environment variable. */

@@ -16,7 +16,11 @@ import type { ExecutionProvider, InferenceEngine, ShardDType } from "../inferenc
 import type { ModelResolver } from "../model/model_resolver.ts";
 import { Coordinator } from "../orchestration/coordinator.ts";
 import type { CompletionService } from "../orchestration/completion_service.ts";
-import { ShardWorker, type WorkerRequestInfo } from "../orchestration/shard_worker.ts";
+import {
+  ShardWorker,
+  type ShardWorkerOptions,
+  type WorkerRequestInfo,
+} from "../orchestration/shard_worker.ts";
 import type { DownloadBoard } from "./download_board.ts";
 import { type PrefetchPlan, prefetchShard } from "./prefetch_shard.ts";
 
@@ -58,6 +62,8 @@ export interface ServingConfig {
   waitForPeers: number;
   /** Longest context served, as the engine's. */
   maxContext?: number;
+  /** Turns on the cores shared with other nodes of this machine (default: none). */
+  computeTurn?: ShardWorkerOptions["computeTurn"];
 }
 
 /** The requests a node holds state for, as the diagnostics route shows them. */
@@ -108,6 +114,7 @@ export class ExoNode {
         executionProvider: serving.executionProvider,
         send,
         logger: config.logger.child("shard"),
+        computeTurn: serving.computeTurn,
       });
       this.#coordinator = new Coordinator({
         selfId: config.selfId,

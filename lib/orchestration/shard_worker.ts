@@ -1,5 +1,10 @@
 import type { Logger } from "../log/logger.ts";
-import type { ExecutionProvider, InferenceEngine, ShardDType } from "../inference/engine.ts";
+import type {
+  ExecutionProvider,
+  InferenceEngine,
+  LoadedShard,
+  ShardDType,
+} from "../inference/engine.ts";
 import type { ShardInput, ShardOutput } from "../inference/shard_input.ts";
 import { sample } from "../inference/sampler/sample.ts";
 import { SeededRng } from "../inference/sampler/seeded_rng.ts";
@@ -8,6 +13,7 @@ import type { ShardRange } from "../topology/partition.ts";
 import { encodeRequestMeta, parseRequestMeta, type RequestMeta } from "./request_meta.ts";
 import { RecentIds } from "./recent_ids.ts";
 import { shardStatusJson } from "./shard_status.ts";
+import type { ComputeTurn } from "../inference/compute_turn.ts";
 
 /** What a worker needs from its node. */
 export interface ShardWorkerOptions {
@@ -22,6 +28,11 @@ export interface ShardWorkerOptions {
   logger: Logger;
   /** Most decode steps run together in one batch (default 8). */
   maxBatch?: number;
+  /**
+   * Turns on the machine's cores shared with other nodes on it (default: none). A batch is
+   * formed once the turn is held, so steps that arrive while another node computes join it.
+   */
+  computeTurn?: Pick<ComputeTurn, "run">;
 }
 
 /** A request this node holds a shard of, as diagnostics show it. */
@@ -46,6 +57,8 @@ interface WorkerRequest {
   /** Tokens sampled so far (last shard only). */
   generated: number;
   rng: SeededRng | null;
+  /** The engine's shard this request last ran on: while it stays loaded, no load check. */
+  shard: LoadedShard | null;
 }
 
 interface Job {
@@ -203,6 +216,7 @@ export class ShardWorker {
       length: 0,
       generated: 0,
       rng: null,
+      shard: null,
     };
     this.#requests.set(requestId, request);
     return request;
@@ -287,13 +301,35 @@ export class ShardWorker {
   async #pump(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        const jobs = this.#takeBatch();
-        await this.#run(jobs);
+        // A shard loads (maybe converting for minutes) before the turn, not while holding it.
+        await this.#loadFor(this.#queue[0].request);
+        const turn = this.#options.computeTurn;
+        if (turn === undefined) await this.#run(this.#takeBatch());
+        else await turn.run(() => this.#run(this.#takeBatch()));
       }
     } finally {
       // Cleared in the same turn the loop ends, so a job queued after it starts a new pump.
       this.#running = false;
     }
+  }
+
+  /**
+   * Makes sure the request's shard is loaded; false when the request ended or its shard
+   * failed to load (the request then fails).
+   */
+  async #loadFor(request: WorkerRequest): Promise<boolean> {
+    if (!this.#isLive(request)) return false;
+    const { engine } = this.#options;
+    // Resolving the model touches the disk: done once per request, not on every token.
+    if (request.shard !== null && request.shard === engine.shard) return true;
+    try {
+      await this.#load(request);
+    } catch (error) {
+      this.#fail(request, (error as Error).message);
+      return false;
+    }
+    request.shard = engine.shard;
+    return this.#isLive(request);
   }
 
   /** The next job, with every other ready decode step of the same shard when it is one. */
@@ -319,13 +355,7 @@ export class ShardWorker {
     const { engine } = this.#options;
     const live: Job[] = [];
     for (const job of jobs) {
-      if (!this.#isLive(job.request)) continue;
-      try {
-        await this.#load(job.request);
-      } catch (error) {
-        this.#fail(job.request, (error as Error).message);
-        continue;
-      }
+      if (!(await this.#loadFor(job.request))) continue;
       const cached = engine.cachedLength(job.request.id);
       if (cached !== job.request.length) {
         this.#fail(
@@ -405,10 +435,10 @@ export class ShardWorker {
       finishReason,
     };
     const first = meta.shards[0].nodeId;
+    // The first shard hears first: the next lap starts before the origin streams the token.
+    if (finishReason === "" && first !== meta.origin) this.#sendOrFail(request, first, message);
     this.#sendOrFail(request, meta.origin, message);
-    if (finishReason === "") {
-      if (first !== meta.origin) this.#sendOrFail(request, first, message);
-    } else {
+    if (finishReason !== "") {
       this.#ended.add(request.id);
       this.#drop(request);
     }

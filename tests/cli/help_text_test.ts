@@ -26,6 +26,7 @@ const DOCUMENTED = [
   "--execution-provider",
   "--dtype",
   "--cache-dir",
+  "--compute-lock",
   "--device-memory",
   "--device-chip",
   "--device-tflops",

@@ -10,17 +10,43 @@ interface Sent {
   message: Message;
 }
 
+/** A compute turn that "another node" can hold: runs wait while it is held. */
+class GateTurn {
+  #gate: PromiseWithResolvers<void> | null = null;
+  /** Resolves when a run asks for the turn while it is held. */
+  waiting = Promise.withResolvers<void>();
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#gate !== null) this.waiting.resolve();
+    while (this.#gate !== null) await this.#gate.promise;
+    return await work();
+  }
+  hold(): void {
+    this.#gate ??= Promise.withResolvers<void>();
+  }
+  release(): void {
+    this.#gate?.resolve();
+    this.#gate = null;
+  }
+}
+
 /** A worker on node `self` with a fake engine, recording what it sends. */
-function harness(self: string, engine = new FakeEngine()) {
+function harness(
+  self: string,
+  engine = new FakeEngine(),
+  extra: Partial<ConstructorParameters<typeof ShardWorker>[0]> = {},
+) {
   const sent: Sent[] = [];
   const waiters = new Set<() => void>();
+  const resolved: string[] = [];
   const worker = new ShardWorker({
     selfId: self,
     engine,
-    resolveModelDir: (model) =>
-      model === "missing"
+    resolveModelDir: (model) => {
+      resolved.push(model);
+      return model === "missing"
         ? Promise.reject(new Error("Model missing is not on this node"))
-        : Promise.resolve(`/models/${model}`),
+        : Promise.resolve(`/models/${model}`);
+    },
     dtype: "float32",
     executionProvider: "cpu",
     send: (to, message) => {
@@ -29,6 +55,7 @@ function harness(self: string, engine = new FakeEngine()) {
       return Promise.resolve();
     },
     logger: silentLogger,
+    ...extra,
   });
   /** Resolves with the first sent message matching `match` (already sent or to come). */
   function waitFor(match: (sent: Sent) => boolean): Promise<Sent> {
@@ -43,7 +70,12 @@ function harness(self: string, engine = new FakeEngine()) {
       check();
     });
   }
-  return { worker, engine, sent, waitFor };
+  return { worker, engine, sent, waitFor, resolved };
+}
+
+/** Resolves once `done()` holds, checking after each macrotask. */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setTimeout(resolve, 0));
 }
 
 function meta(overrides: Partial<RequestMeta> = {}): RequestMeta {
@@ -147,7 +179,42 @@ Deno.test("ShardWorker sends the token to the origin and to the first shard when
   worker.onTensor(hidden("r", 0, 4, { meta: encodeRequestMeta(plan) }), "a");
   await waitFor((s) => s.message.type === "token" && s.to === "a");
   await waitFor((s) => s.message.type === "token" && s.to === "o");
-  assert.equal(sent.filter(({ message }) => message.type === "token").length, 2);
+  // The first shard hears first: the next lap starts before the origin streams the token.
+  const tokens = sent.filter(({ message }) => message.type === "token");
+  assert.deepEqual(tokens.map(({ to }) => to), ["a", "o"]);
+  await worker.close();
+});
+
+Deno.test("ShardWorker resolves a request's model once, not on every step", async () => {
+  const { worker, waitFor, resolved } = harness("b");
+  worker.onTensor(hidden("r", 0, 1, { meta: encodeRequestMeta(meta()) }), "a");
+  await waitFor(isType("token", "r"));
+  for (let step = 1; step < 4; step++) {
+    worker.onTensor(hidden("r", step, 2), "a");
+    await waitFor((s) => s.message.type === "token" && s.message.step === step);
+  }
+  // Once to load ahead at the plan, once for the first step; the loaded shard serves the rest.
+  assert.ok(resolved.length <= 2, `resolved ${resolved.length} times for 4 steps`);
+  await worker.close();
+});
+
+Deno.test("ShardWorker forms a batch once it holds the compute turn, so steps arriving meanwhile join it", async () => {
+  const turn = new GateTurn();
+  const { worker, engine, waitFor } = harness("b", new FakeEngine(), { computeTurn: turn });
+  for (const id of ["r1", "r2", "r3"]) {
+    worker.onTensor(hidden(id, 0, 1, { meta: encodeRequestMeta(meta()) }), "a");
+  }
+  await worker.idle();
+  turn.hold(); // another node computes: the first step waits for the turn...
+  worker.onTensor(hidden("r1", 1, 2), "a");
+  await turn.waiting.promise;
+  worker.onTensor(hidden("r2", 1, 2), "a"); // ...and these arrive meanwhile
+  worker.onTensor(hidden("r3", 1, 2), "a");
+  turn.release();
+  await waitFor((s) =>
+    s.message.type === "token" && s.message.requestId === "r3" && s.message.step === 1
+  );
+  assert.deepEqual(engine.calls.slice(3), [{ kind: "batch", requestIds: ["r1", "r2", "r3"] }]);
   await worker.close();
 });
 
@@ -177,7 +244,8 @@ Deno.test("ShardWorker runs the decode steps that are ready together as one batc
   await worker.idle();
   engine.hold();
   worker.onTensor(hidden("r1", 1, 2), "a");
-  worker.onTensor(hidden("r2", 1, 2), "a");
+  await until(() => engine.calls.length === 4); // r1's step runs...
+  worker.onTensor(hidden("r2", 1, 2), "a"); // ...while these arrive
   worker.onTensor(hidden("r3", 1, 2), "a");
   engine.open();
   await waitFor((s) =>

@@ -1,0 +1,80 @@
+/**
+ * Turns on a machine's cores, shared by every exo-node process that opens the same lock
+ * file. Each shard run already uses all cores; two runs at once on one machine (several
+ * nodes started on one computer, as in tests and benchmarks) only fight: each thread pool
+ * waits on threads the other one preempted, and both runs take longer than the two would
+ * one after the other. Taking turns also lets steps that arrive while another node computes
+ * pile up, so the next run batches them.
+ *
+ * The turn is an exclusive `flock` on the file, taken off the event loop; the kernel drops
+ * it when a process dies, so a crashed node never blocks the others. Nodes on different
+ * machines use different files and never wait for each other.
+ *
+ * @example Usage
+ * ```ts
+ * const turn = await ComputeTurn.open("/tmp/exo-node-compute.lock");
+ * const output = await turn.run(() => session.run(feeds));
+ * turn.close();
+ * ```
+ */
+export class ComputeTurn {
+  #file: Deno.FsFile;
+  /** Runs of this process queue here first: a second flock on one file would not wait. */
+  #chain: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  private constructor(file: Deno.FsFile) {
+    this.#file = file;
+  }
+
+  /**
+   * Opens (creating) the lock file at `path`.
+   * @throws {Deno.errors.PermissionDenied} and other open errors, naming the path.
+   */
+  static async open(path: string): Promise<ComputeTurn> {
+    try {
+      return new ComputeTurn(await Deno.open(path, { read: true, write: true, create: true }));
+    } catch (error) {
+      // Another user's file can still be locked through a read-only handle.
+      if (error instanceof Deno.errors.PermissionDenied) {
+        try {
+          return new ComputeTurn(await Deno.open(path, { read: true }));
+        } catch {
+          // Reported below with the first error, which says more.
+        }
+      }
+      throw new Error(
+        `Cannot open the compute lock file ${path}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** Runs `work` while holding the turn; the turn passes on when it settles. */
+  run<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#chain.then(async () => {
+      if (this.#closed) return await work();
+      try {
+        await this.#file.lock(true);
+      } catch (error) {
+        // Closed while waiting: the engine is shutting down, so the run goes ahead alone.
+        if (this.#closed) return await work();
+        throw error;
+      }
+      try {
+        return await work();
+      } finally {
+        if (!this.#closed) this.#file.unlockSync();
+      }
+    });
+    this.#chain = result.catch(() => {});
+    return result;
+  }
+
+  /** Closes the file; runs after this no longer take turns. Idempotent. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#file.close();
+  }
+}
