@@ -7,6 +7,7 @@
  * @module
  */
 import type { TopologySnapshot } from "../lib/node/mod.ts";
+import { freePort } from "../tests/_helpers/free_port.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../deno.json", import.meta.url).pathname;
@@ -252,13 +253,6 @@ export class LocalCluster {
   }
 }
 
-/** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = listener.addr.port;
-  listener.close();
-  return port;
-}
 
 function same(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
