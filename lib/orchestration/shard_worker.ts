@@ -301,11 +301,18 @@ export class ShardWorker {
   async #pump(): Promise<void> {
     try {
       while (this.#queue.length > 0) {
-        // A shard loads (maybe converting for minutes) before the turn, not while holding it.
-        await this.#loadFor(this.#queue[0].request);
-        const turn = this.#options.computeTurn;
-        if (turn === undefined) await this.#run(this.#takeBatch());
-        else await turn.run(() => this.#run(this.#takeBatch()));
+        try {
+          // A shard loads (maybe converting for minutes) before the turn, not while holding it.
+          await this.#loadFor(this.#queue[0].request);
+          const turn = this.#options.computeTurn;
+          if (turn === undefined) await this.#run(this.#takeBatch());
+          else await turn.run(() => this.#run(this.#takeBatch()));
+        } catch (error) {
+          // A bug here must cost the requests at hand, never the node and every request on it.
+          this.#logger.error(`Shard worker step failed: ${(error as Error).stack ?? error}`);
+          const reason = `internal error: ${(error as Error).message}`;
+          for (const job of this.#queue.splice(0)) this.#fail(job.request, reason);
+        }
       }
     } finally {
       // Cleared in the same turn the loop ends, so a job queued after it starts a new pump.
@@ -332,9 +339,13 @@ export class ShardWorker {
     return this.#isLive(request);
   }
 
-  /** The next job, with every other ready decode step of the same shard when it is one. */
+  /**
+   * The next job, with every other ready decode step of the same shard when it is one; none
+   * when the queue emptied meanwhile (a cancel while waiting for the turn drops its jobs).
+   */
   #takeBatch(): Job[] {
-    const first = this.#queue.shift()!;
+    const first = this.#queue.shift();
+    if (first === undefined) return [];
     if (!isDecode(first)) return [first];
     const jobs = [first];
     const maxBatch = this.#options.maxBatch ?? DEFAULT_MAX_BATCH;

@@ -218,6 +218,23 @@ Deno.test("ShardWorker forms a batch once it holds the compute turn, so steps ar
   await worker.close();
 });
 
+Deno.test("ShardWorker serves on after a request is cancelled while its step waits for the turn", async () => {
+  const turn = new GateTurn();
+  const { worker, waitFor } = harness("b", new FakeEngine(), { computeTurn: turn });
+  worker.onTensor(hidden("r1", 0, 1, { meta: encodeRequestMeta(meta()) }), "a");
+  await worker.idle();
+  turn.hold();
+  worker.onTensor(hidden("r1", 1, 2), "a");
+  await turn.waiting.promise;
+  worker.onCancel("r1", "the client went away"); // drops the only queued step
+  turn.release();
+  await worker.idle();
+  worker.onTensor(hidden("r2", 0, 1, { meta: encodeRequestMeta(meta()) }), "a");
+  await waitFor(isType("token", "r2"));
+  assert.deepEqual(worker.requests().map((r) => r.requestId), ["r2"]);
+  await worker.close();
+});
+
 Deno.test("ShardWorker ends a request at max tokens and at an EOS token, freeing its cache", async () => {
   const { worker, engine, waitFor } = harness("b");
   worker.onTensor(hidden("r", 0, 1, { meta: encodeRequestMeta(meta({ maxTokens: 2 })) }), "a");
