@@ -253,7 +253,6 @@ export class LocalCluster {
   }
 }
 
-
 function same(a: string[], b: string[]): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
