@@ -3,21 +3,8 @@ import { type NodeProcess, stopAll } from "../_helpers/node_process.ts";
 import { TcpForwarder } from "../_helpers/tcp_forwarder.ts";
 import { freePort } from "../_helpers/free_port.ts";
 import { aliveIds, endpoints, spawnNode, writePeers } from "./_cluster.ts";
+import { eventually } from "./_serving.ts";
 import type { TopologySnapshot } from "../../lib/node/mod.ts";
-
-/** Polls an async condition (each poll is a real HTTP round trip) until it holds. */
-async function eventually(
-  condition: () => Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-): Promise<number> {
-  const started = performance.now();
-  while (performance.now() - started < timeoutMs) {
-    if (await condition().catch(() => false)) return performance.now() - started;
-    await new Promise<void>((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting until ${what}`);
-}
 
 Deno.test({
   name: "Three node processes on loopback find each other and agree on the layer split",
