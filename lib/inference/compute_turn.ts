@@ -28,17 +28,33 @@ export class ComputeTurn {
   }
 
   /**
-   * Opens (creating) the lock file at `path`.
-   * @throws {Deno.errors.PermissionDenied} and other open errors, naming the path.
+   * Opens (creating) the lock file at `path` and checks that it can be locked (some network
+   * file systems cannot), so runs never fail on it later.
+   * @throws {Error} naming the path, when the file cannot be opened or locked.
    */
   static async open(path: string): Promise<ComputeTurn> {
+    const file = await ComputeTurn.#openFile(path);
     try {
-      return new ComputeTurn(await Deno.open(path, { read: true, write: true, create: true }));
+      await file.lock(true);
+      file.unlockSync();
+    } catch (error) {
+      file.close();
+      throw new Error(
+        `Cannot lock the compute lock file ${path}: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    return new ComputeTurn(file);
+  }
+
+  static async #openFile(path: string): Promise<Deno.FsFile> {
+    try {
+      return await Deno.open(path, { read: true, write: true, create: true });
     } catch (error) {
       // Another user's file can still be locked through a read-only handle.
       if (error instanceof Deno.errors.PermissionDenied) {
         try {
-          return new ComputeTurn(await Deno.open(path, { read: true }));
+          return await Deno.open(path, { read: true });
         } catch {
           // Reported below with the first error, which says more.
         }
