@@ -21,6 +21,7 @@
  */
 import { parseArgs } from "node:util";
 import { parseOrExit } from "./_usage.ts";
+import { listOf, median, positive, promptTokens, table, writeReport } from "./_bench_util.ts";
 import { ShardRunner } from "../lib/inference/shard_runner.ts";
 import type { ShardOutput } from "../lib/inference/shard_input.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
@@ -63,26 +64,6 @@ interface Options {
   threads: number;
   /** Whether weights are repacked at load; undefined keeps ShardRunner's default. */
   prepack: boolean | undefined;
-}
-
-/** Deterministic prompt ids (xorshift), avoiding the special tokens at the top of the vocab. */
-function promptTokens(count: number, vocab: number, seed: number): number[] {
-  let x = (0x9e3779b9 ^ (seed * 0x85ebca6b)) >>> 0 || 1;
-  const ids: number[] = [];
-  const range = Math.min(vocab, 128000);
-  for (let i = 0; i < count; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    ids.push((x >>> 0) % range);
-  }
-  return ids;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function logitsOf(output: ShardOutput): Float32Array {
@@ -197,35 +178,10 @@ async function benchOne(
   }
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
-
-function listOf<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
-  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  for (const item of items) {
-    if (!allowed.includes(item as T)) {
-      throw new RangeError(`Cannot benchmark: unknown ${what} "${item}", use ${allowed.join(",")}`);
-    }
-  }
-  if (items.length === 0) throw new RangeError(`Cannot benchmark: no ${what} given`);
-  return items as T[];
-}
-
 function prepackOf(value: string | undefined): boolean | undefined {
   if (value === undefined) return undefined;
   if (value === "on" || value === "off") return value === "on";
   throw new RangeError(`Cannot benchmark: --prepack must be on or off, got ${value}`);
-}
-
-function positive(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Cannot benchmark: --${name} must be a positive integer, got ${value}`);
-  }
-  return n;
 }
 
 const USAGE = "usage: deno task bench:batch [--shape smollm2-135m-like,llama-3.2-1b] " +
@@ -333,15 +289,10 @@ async function main(): Promise<void> {
 }
 
 async function writeJson(path: string, options: Options, results: BatchResult[]): Promise<void> {
-  const report = {
-    date: new Date().toISOString(),
-    target: Deno.build.target,
-    cpus: navigator.hardwareConcurrency,
-    deno: Deno.version.deno,
+  await writeReport(path, {
     options,
     results,
-  };
-  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
+  });
 }
 
 if (import.meta.main) await main();

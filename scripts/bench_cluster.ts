@@ -21,6 +21,7 @@
 import { parseArgs } from "node:util";
 import OpenAI from "openai";
 import { parseOrExit } from "./_usage.ts";
+import { listOf, positive, table, writeReport } from "./_bench_util.ts";
 import { LocalCluster, type LocalNode } from "./_cluster_procs.ts";
 import { streamChat, type StreamChatResult } from "./_stream_chat.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
@@ -397,12 +398,6 @@ function secs(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
-
 function find(results: ClusterResult[], shape: Shape, nodes: number): ClusterResult | undefined {
   return results.find((r) => r.shape === shape && r.nodes === nodes);
 }
@@ -531,11 +526,7 @@ function printBaseline(results: ClusterResult[], baseline: ClusterResult[], cs: 
 }
 
 async function writeJson(path: string, options: Options, results: ClusterResult[]): Promise<void> {
-  const report = {
-    date: new Date().toISOString(),
-    target: Deno.build.target,
-    cpus: navigator.hardwareConcurrency,
-    deno: Deno.version.deno,
+  await writeReport(path, {
     options: {
       shapes: options.shapes,
       dtype: options.dtype ?? "default",
@@ -545,30 +536,10 @@ async function writeJson(path: string, options: Options, results: ClusterResult[
       runs: options.runs,
     },
     results,
-  };
-  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
+  });
 }
 
 // ---- options ----
-
-function listOf<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
-  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  for (const item of items) {
-    if (!allowed.includes(item as T)) {
-      throw new RangeError(`Cannot benchmark: unknown ${what} "${item}", use ${allowed.join(",")}`);
-    }
-  }
-  if (items.length === 0) throw new RangeError(`Cannot benchmark: no ${what} given`);
-  return items as T[];
-}
-
-function positive(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Cannot benchmark: --${name} must be a positive integer, got ${value}`);
-  }
-  return n;
-}
 
 function nonNegative(value: string, name: string): number {
   const n = Number(value);

@@ -18,6 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { parseOrExit } from "./_usage.ts";
+import { listOf, median, positive, promptTokens, table, writeReport } from "./_bench_util.ts";
 import { ShardRunner } from "../lib/inference/shard_runner.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { argmax } from "../lib/inference/sampler/mod.ts";
@@ -122,26 +123,6 @@ async function directoryBytes(dir: string): Promise<number> {
     else if (entry.isFile) total += (await Deno.stat(path)).size;
   }
   return total;
-}
-
-/** Deterministic prompt ids (xorshift), avoiding the special tokens at the top of the vocab. */
-function promptTokens(count: number, vocab: number): number[] {
-  let x = 0x9e3779b9;
-  const ids: number[] = [];
-  const range = Math.min(vocab, 128000);
-  for (let i = 0; i < count; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    ids.push((x >>> 0) % range);
-  }
-  return ids;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 // ---- worker mode (child processes) ----
@@ -315,12 +296,6 @@ async function benchOne(
   }
 }
 
-function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
-
 function fixed(value: number, digits = 1): string {
   return value.toFixed(digits);
 }
@@ -397,24 +372,6 @@ function printResults(results: BenchResult[], baseline: BenchResult[] | null): v
       ];
     }),
   ));
-}
-
-function listOf<T extends string>(value: string, allowed: readonly T[], what: string): T[] {
-  const items = value.split(",").map((s) => s.trim()).filter((s) => s !== "");
-  for (const item of items) {
-    if (!allowed.includes(item as T)) {
-      throw new RangeError(`Cannot benchmark: unknown ${what} "${item}", use ${allowed.join(",")}`);
-    }
-  }
-  return items as T[];
-}
-
-function positive(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new RangeError(`Cannot benchmark: --${name} must be a positive integer, got ${value}`);
-  }
-  return n;
 }
 
 const USAGE = "usage: deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b] " +
@@ -502,16 +459,11 @@ async function main(): Promise<void> {
 }
 
 async function writeJson(path: string, opts: object, results: BenchResult[]): Promise<void> {
-  const report = {
-    date: new Date().toISOString(),
-    target: Deno.build.target,
-    cpus: navigator.hardwareConcurrency,
-    deno: Deno.version.deno,
+  await writeReport(path, {
     options: opts,
     reference: { source: "llama-bench pp512/tg128 on this machine kind", figures: REFERENCE },
     results,
-  };
-  await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
+  });
 }
 
 if (import.meta.main) await main();
