@@ -11,7 +11,7 @@
  *
  *   deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] [--dtype q4]
  *     [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] [--runs 3] [--quiet-wait 20]
- *     [--cache-dir DIR]
+ *     [--cache-dir DIR] [--node-args "--compute-lock none"]
  *     [--json out.json] [--baseline old.json]
  *
  * All nodes of one machine share its cores, so a cluster cannot be faster than one node
@@ -92,6 +92,8 @@ interface Options {
   /** Most seconds to wait for a quiet machine before each measurement (0: do not wait). */
   quietWait: number;
   cacheDir: string;
+  /** Extra flags for every node, e.g. ["--compute-lock", "none"] to compare a setting. */
+  nodeArgs: string[];
   json: string | undefined;
   baseline: string | undefined;
 }
@@ -299,6 +301,7 @@ async function benchCluster(
     dtype: options.dtype,
     cacheDir: `${options.cacheDir}/cluster-shards`,
     memoryMb: NODE_MEMORY_MB,
+    args: options.nodeArgs,
   });
   running = cluster;
   try {
@@ -534,6 +537,7 @@ async function writeJson(path: string, options: Options, results: ClusterResult[
       concurrency: options.concurrency,
       tokens: options.tokens,
       runs: options.runs,
+      nodeArgs: options.nodeArgs,
     },
     results,
   });
@@ -557,7 +561,7 @@ function positives(value: string, name: string): number[] {
 
 const USAGE = "usage: deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] " +
   "[--dtype float32|float16|q4] [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] " +
-  "[--runs 3] [--quiet-wait 20] " +
+  '[--runs 3] [--quiet-wait 20] [--node-args "--flag value ..."] ' +
   "[--cache-dir DIR] [--json out.json] [--baseline old.json]";
 
 function parseOptions(): Options {
@@ -572,6 +576,7 @@ function parseOptions(): Options {
       runs: { type: "string", default: "3" },
       "quiet-wait": { type: "string", default: "20" },
       "cache-dir": { type: "string" },
+      "node-args": { type: "string", default: "" },
       json: { type: "string" },
       baseline: { type: "string" },
     },
@@ -586,6 +591,7 @@ function parseOptions(): Options {
     runs: positive(values.runs, "runs"),
     quietWait: nonNegative(values["quiet-wait"], "quiet-wait"),
     cacheDir: values["cache-dir"] ?? `${Deno.env.get("HOME")}/.cache/exo-node-bench`,
+    nodeArgs: values["node-args"].split(/\s+/).filter((arg) => arg !== ""),
     json: values.json,
     baseline: values.baseline,
   };
@@ -600,7 +606,8 @@ async function main(): Promise<void> {
   log(
     `bench:cluster: ${options.shapes.join(",")}, dtype ${options.dtype ?? "node default"}, ` +
       `nodes ${options.nodes.join(",")}, concurrency ${options.concurrency.join(",")}, ` +
-      `${options.tokens} tokens, ${options.runs} run(s), cache ${options.cacheDir}`,
+      `${options.tokens} tokens, ${options.runs} run(s), cache ${options.cacheDir}` +
+      (options.nodeArgs.length > 0 ? `, node flags ${options.nodeArgs.join(" ")}` : ""),
   );
   log(
     `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus shared by all nodes; ` +

@@ -156,10 +156,7 @@ export class ShardRunner {
       modelPath: cached.modelPath,
       executionProvider: options.executionProvider,
       threads: options.threads,
-      // Float32 MatMuls decode one request as fast from the mapped weights as from a packed
-      // copy (see sessionOptions); q4's MatMulNBits needs the copy, and float16 was not
-      // measured enough.
-      prepackWeights: options.prepackWeights ?? options.dtype !== "float32",
+      prepackWeights: options.prepackWeights ?? prepacksWeights(options.dtype),
     }, logger);
     return new ShardRunner(
       config,
@@ -388,6 +385,15 @@ export class ShardRunner {
     cache.commit(seq);
     return results[signature.output].data as Float32Array; // [1, seq, hidden] or [1, vocab]
   }
+}
+
+/**
+ * Whether a shard of `dtype` has ORT repack its weights at load by default. Float32 MatMuls
+ * decode one request as fast from the mapped weights as from a packed copy (see
+ * sessionOptions); q4's MatMulNBits needs the copy, and float16 was not measured enough.
+ */
+export function prepacksWeights(dtype: ShardDType): boolean {
+  return dtype !== "float32";
 }
 
 /**
