@@ -11,7 +11,7 @@
  *
  *   deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] [--dtype q4]
  *     [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] [--runs 3] [--quiet-wait 20]
- *     [--cache-dir DIR] [--node-args "--compute-lock none"]
+ *     [--cache-dir DIR] [--node-args="--compute-lock none"]
  *     [--json out.json] [--baseline old.json]
  *
  * All nodes of one machine share its cores, so a cluster cannot be faster than one node
@@ -561,7 +561,7 @@ function positives(value: string, name: string): number[] {
 
 const USAGE = "usage: deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] " +
   "[--dtype float32|float16|q4] [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] " +
-  '[--runs 3] [--quiet-wait 20] [--node-args "--flag value ..."] ' +
+  '[--runs 3] [--quiet-wait 20] [--node-args="--flag value ..."] ' +
   "[--cache-dir DIR] [--json out.json] [--baseline old.json]";
 
 function parseOptions(): Options {
