@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { parseStatusObject } from "../protocol/status_json.ts";
 
 /** One file of a download. */
 export interface FileProgress {
@@ -39,13 +40,8 @@ export interface DownloadEvent {
 
 /** Parses a status message's JSON into a download event; null when it is another event. */
 export function parseDownloadEvent(json: string): DownloadEvent | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return null;
-  }
-  if (typeof value !== "object" || value === null) return null;
+  const value = parseStatusObject(json);
+  if (value === null) return null;
   const event = value as Partial<DownloadEvent>;
   if (
     event.event !== "download" || typeof event.nodeId !== "string" ||

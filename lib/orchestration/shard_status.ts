@@ -1,3 +1,4 @@
+import { parseStatusObject } from "../protocol/status_json.ts";
 import type { ShardRange } from "../topology/partition.ts";
 
 /** A node's report about loading the shard of a request, sent to the request's origin. */
@@ -39,13 +40,8 @@ export function shardStatusJson(
 
 /** Describes a status message's JSON for the log, or null when it is not a shard status. */
 export function describeShardStatus(json: string): string | null {
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch {
-    return null;
-  }
-  if (typeof value !== "object" || value === null) return null;
+  const value = parseStatusObject(json);
+  if (value === null) return null;
   const status = value as Partial<ShardStatus>;
   if (status.event !== "shard" || typeof status.state !== "string") return null;
   const layers = `layers ${status.startLayer}..${status.endLayer} of ${status.model}`;

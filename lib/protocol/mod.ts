@@ -19,3 +19,4 @@ export * from "./tensor.ts";
 export * from "./encode_message.ts";
 export * from "./decode_message_body.ts";
 export * from "./frame_decoder.ts";
+export * from "./status_json.ts";
