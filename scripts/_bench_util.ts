@@ -1,8 +1,20 @@
 /**
  * Pieces the benchmark scripts share: option parsing that throws what `parseOrExit` prints,
- * a deterministic prompt, the median, a Markdown table and the JSON report's header.
+ * the benchmark shapes and dtypes, a deterministic prompt, the median, a Markdown table and
+ * the JSON report's header.
  * @module
  */
+import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
+import { realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
+
+/** A benchmark shape: random weights in a real model's sizes. */
+export type Shape = keyof typeof realShapeSpecs;
+
+/** Every benchmark shape, in the order the scripts run them. */
+export const SHAPES = Object.keys(realShapeSpecs) as Shape[];
+
+/** Every weight dtype a shard can be built in. */
+export const DTYPES: readonly ShardDType[] = ["float32", "float16", "q4"];
 
 /** A comma-separated list of allowed names, e.g. `--shapes a,b`. */
 export function listOf<T extends string>(value: string, allowed: readonly T[], what: string): T[] {

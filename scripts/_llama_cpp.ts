@@ -6,10 +6,7 @@
  * @module
  */
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
-import type { realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
-
-/** A benchmark shape. */
-export type Shape = keyof typeof realShapeSpecs;
+import type { Shape } from "./_bench_util.ts";
 
 /** One llama-bench row: prompt processing of 512 tokens and decode of 128, tokens/s. */
 export interface LlamaCppFigures {

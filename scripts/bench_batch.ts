@@ -21,7 +21,17 @@
  */
 import { parseArgs } from "node:util";
 import { parseOrExit } from "./_usage.ts";
-import { listOf, median, positive, promptTokens, table, writeReport } from "./_bench_util.ts";
+import {
+  DTYPES,
+  listOf,
+  median,
+  positive,
+  promptTokens,
+  type Shape,
+  SHAPES,
+  table,
+  writeReport,
+} from "./_bench_util.ts";
 import { ShardRunner } from "../lib/inference/shard_runner.ts";
 import type { ShardOutput } from "../lib/inference/shard_input.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
@@ -29,9 +39,6 @@ import { argmax } from "../lib/inference/sampler/mod.ts";
 import { loadModelConfig } from "../lib/model/mod.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
 
-type Shape = keyof typeof realShapeSpecs;
-const SHAPES = Object.keys(realShapeSpecs) as Shape[];
-const DTYPES: ShardDType[] = ["float32", "float16", "q4"];
 const WARMUP_STEPS = 2;
 
 /** One batch size's figures, as written to --json. */

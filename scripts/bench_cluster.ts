@@ -21,7 +21,7 @@
 import { parseArgs } from "node:util";
 import OpenAI from "openai";
 import { parseOrExit } from "./_usage.ts";
-import { listOf, positive, table, writeReport } from "./_bench_util.ts";
+import { DTYPES, listOf, positive, type Shape, SHAPES, table, writeReport } from "./_bench_util.ts";
 import { LocalCluster, type LocalNode } from "./_cluster_procs.ts";
 import { streamChat, type StreamChatResult } from "./_stream_chat.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
@@ -30,9 +30,6 @@ import { defaultDType } from "../lib/inference/engine.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { loadModelConfig } from "../lib/model/mod.ts";
 
-type Shape = keyof typeof realShapeSpecs;
-const SHAPES = Object.keys(realShapeSpecs) as Shape[];
-const DTYPES = ["float32", "float16", "q4"] as const;
 /** Equal memory for every node, so the ring split is even. */
 const NODE_MEMORY_MB = 8192;
 const WARMUP_TOKENS = 8;

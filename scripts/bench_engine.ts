@@ -22,16 +22,24 @@
  */
 import { parseArgs } from "node:util";
 import { parseOrExit } from "./_usage.ts";
-import { listOf, median, positive, promptTokens, table, writeReport } from "./_bench_util.ts";
+import {
+  DTYPES,
+  listOf,
+  median,
+  positive,
+  promptTokens,
+  type Shape,
+  SHAPES,
+  table,
+  writeReport,
+} from "./_bench_util.ts";
 import { ShardRunner } from "../lib/inference/shard_runner.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { argmax } from "../lib/inference/sampler/mod.ts";
 import { loadModelConfig } from "../lib/model/mod.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
-import { LLAMA_CPP, LLAMA_CPP_PRECISION, llamaCpp, type Shape } from "./_llama_cpp.ts";
+import { LLAMA_CPP, LLAMA_CPP_PRECISION, llamaCpp } from "./_llama_cpp.ts";
 
-const SHAPES = Object.keys(realShapeSpecs) as Shape[];
-const DTYPES: ShardDType[] = ["float32", "float16", "q4"];
 const MB = 1e6;
 const RSS_SLACK_BYTES = 300 * MB;
 const RSS_WEIGHT_FACTOR = 1.2;

@@ -17,8 +17,17 @@
  */
 import { parseArgs } from "node:util";
 import { parseOrExit } from "./_usage.ts";
-import { listOf, median, positive, table, writeReport } from "./_bench_util.ts";
-import { LLAMA_CPP_PRECISION, llamaCpp, type Shape } from "./_llama_cpp.ts";
+import {
+  DTYPES,
+  listOf,
+  median,
+  positive,
+  type Shape,
+  SHAPES,
+  table,
+  writeReport,
+} from "./_bench_util.ts";
+import { LLAMA_CPP_PRECISION, llamaCpp } from "./_llama_cpp.ts";
 import { GraphBuilder } from "../lib/inference/onnx/graph_builder.ts";
 import { LinearEmitter } from "../lib/inference/onnx/linear_emitter.ts";
 import { ONNX_DATA_TYPES } from "../lib/inference/onnx/onnx_model.ts";
@@ -27,9 +36,8 @@ import { sessionOptions } from "../lib/inference/onnx/ort_session.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { prepacksWeights } from "../lib/inference/shard_runner.ts";
 import { type CheckpointSpec, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
+import { SeededRandom } from "../tests/fixtures/seeded_random.ts";
 
-const SHAPES = Object.keys(realShapeSpecs) as Shape[];
-const DTYPES: ShardDType[] = ["float32", "float16", "q4"];
 const WARMUP_RUNS = 5;
 /** The engine issue's target: decode within 10% of llama.cpp. */
 const TARGET_FRACTION = 0.9;
@@ -47,16 +55,10 @@ interface KernelResult {
 
 const int = (value: number) => ({ kind: "int", value }) as const;
 
-/** Fills `n` floats from an xorshift stream, uniform in ±0.02 (cheap for 1B weights). */
+/** `n` floats uniform in ±0.02, the same for the same seed. */
 function randomWeights(n: number, seed: number): Float32Array {
   const out = new Float32Array(n);
-  let x = (0x9e3779b9 ^ seed) >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = ((x >>> 0) / 4294967296 - 0.5) * 0.04;
-  }
+  new SeededRandom(seed).fillUniform(out, 0, 0.02);
   return out;
 }
 
