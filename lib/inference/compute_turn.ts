@@ -6,9 +6,12 @@
  * one after the other. Taking turns also lets steps that arrive while another node computes
  * pile up, so the next run batches them.
  *
- * The turn is an exclusive `flock` on the file, taken off the event loop; the kernel drops
- * it when a process dies, so a crashed node never blocks the others. Nodes on different
- * machines use different files and never wait for each other.
+ * The turn is an exclusive `flock` on the file: a free turn is taken at once, a busy one is
+ * waited for off the event loop. The kernel drops it when a process dies, so a crashed node
+ * never blocks the others. Nodes on different machines use different files and never wait
+ * for each other. Callers pass the turn on before they send a run's output to another node
+ * (see ShardWorker): a node woken by those bytes that finds the turn still held waits on a
+ * pool thread, which cost up to 1 ms a hop and slowed the runs after it.
  *
  * @example Usage
  * ```ts

@@ -67,6 +67,13 @@ interface Job {
   input: ShardInput;
 }
 
+/** A step that ran, with its output still to send. */
+interface Done {
+  request: WorkerRequest;
+  step: number;
+  output: ShardOutput;
+}
+
 const DEFAULT_MAX_BATCH = 8;
 
 /**
@@ -305,8 +312,14 @@ export class ShardWorker {
           // A shard loads (maybe converting for minutes) before the turn, not while holding it.
           await this.#loadFor(this.#queue[0].request);
           const turn = this.#options.computeTurn;
-          if (turn === undefined) await this.#run(this.#takeBatch());
-          else await turn.run(() => this.#run(this.#takeBatch()));
+          const done = turn === undefined
+            ? await this.#run(this.#takeBatch())
+            : await turn.run(() => this.#run(this.#takeBatch()));
+          // Sent once the turn is passed on: the next node, woken by these bytes, would
+          // otherwise find the turn still held and wait for it on a pool thread.
+          for (const { request, step, output } of done) {
+            if (this.#isLive(request)) this.#deliver(request, step, output);
+          }
         } catch (error) {
           // A bug here must cost the requests at hand, never the node and every request on it.
           this.#logger.error(`Shard worker step failed: ${(error as Error).stack ?? error}`);
@@ -362,7 +375,8 @@ export class ShardWorker {
     return jobs;
   }
 
-  async #run(jobs: Job[]): Promise<void> {
+  /** Runs a batch; returns the outputs to deliver, for the requests still live. */
+  async #run(jobs: Job[]): Promise<Done[]> {
     const { engine } = this.#options;
     const live: Job[] = [];
     for (const job of jobs) {
@@ -377,7 +391,7 @@ export class ShardWorker {
       }
       if (this.#isLive(job.request)) live.push(job);
     }
-    if (live.length === 0) return;
+    if (live.length === 0) return [];
     let outputs: ShardOutput[];
     try {
       outputs = live.length === 1
@@ -389,8 +403,9 @@ export class ShardWorker {
       for (const job of live) {
         this.#fail(job.request, `Cannot run step ${job.step}: ${(error as Error).message}`);
       }
-      return;
+      return [];
     }
+    const done: Done[] = [];
     live.forEach((job, i) => {
       const { request } = job;
       if (!this.#isLive(request)) {
@@ -398,8 +413,9 @@ export class ShardWorker {
         return;
       }
       request.length += "tokenIds" in job.input ? job.input.tokenIds.length : job.input.seq;
-      this.#deliver(request, job.step, outputs[i]);
+      done.push({ request, step: job.step, output: outputs[i] });
     });
+    return done;
   }
 
   #deliver(request: WorkerRequest, step: number, output: ShardOutput): void {

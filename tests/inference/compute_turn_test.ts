@@ -85,6 +85,26 @@ Deno.test("ComputeTurn runs of one process never overlap and keep their order", 
   }
 });
 
+Deno.test("ComputeTurn takes a free turn within microtasks, with no trip to a thread pool", async () => {
+  const dir = await Deno.makeTempDir();
+  const turn = await ComputeTurn.open(`${dir}/lock`);
+  try {
+    let started = false;
+    const run = turn.run(() => {
+      started = true;
+      return Promise.resolve();
+    });
+    // Only microtasks run here: an operation finished on another thread would need the event
+    // loop to turn, and a timer or I/O callback cannot run in between.
+    for (let tick = 0; tick < 20 && !started; tick++) await Promise.resolve();
+    assert.ok(started, "the run starts before the event loop turns");
+    await run;
+  } finally {
+    turn.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("ComputeTurn waits while another process holds the turn", async () => {
   const dir = await Deno.makeTempDir();
   const lockPath = `${dir}/lock`;

@@ -218,6 +218,48 @@ Deno.test("ShardWorker forms a batch once it holds the compute turn, so steps ar
   await worker.close();
 });
 
+Deno.test("ShardWorker passes the compute turn on before sending a step's output, so the next node finds it free", async () => {
+  let held = false;
+  const turn = {
+    async run<T>(work: () => Promise<T>): Promise<T> {
+      held = true;
+      try {
+        return await work();
+      } finally {
+        held = false;
+      }
+    },
+  };
+  const heldAtSend: string[] = [];
+  const sentTypes: string[] = [];
+  for (const self of ["a", "b"]) {
+    const { worker } = harness(self, new FakeEngine(), {
+      computeTurn: turn,
+      send: (_to, message) => {
+        sentTypes.push(`${self}: ${message.type}`);
+        if (held) heldAtSend.push(`${self} sent ${message.type} holding the turn`);
+        return Promise.resolve();
+      },
+    });
+    if (self === "a") {
+      worker.onPrompt({
+        type: "prompt",
+        requestId: "r",
+        meta: encodeRequestMeta(meta()),
+        tokens: [1, 2],
+      });
+    } else {
+      worker.onTensor(hidden("r", 0, 1, { meta: encodeRequestMeta(meta()) }), "a");
+    }
+    await worker.idle();
+    await worker.close();
+  }
+  // The first shard forwards its hidden state; the last one sends its token.
+  assert.ok(sentTypes.includes("a: tensor"), sentTypes.join(", "));
+  assert.ok(sentTypes.includes("b: token"), sentTypes.join(", "));
+  assert.deepEqual(heldAtSend, []);
+});
+
 Deno.test("ShardWorker serves on after a request is cancelled while its step waits for the turn", async () => {
   const turn = new GateTurn();
   const { worker, waitFor } = harness("b", new FakeEngine(), { computeTurn: turn });
