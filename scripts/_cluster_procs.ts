@@ -273,11 +273,16 @@ async function collectLines(
   stream: ReadableStream<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<void> {
+  for await (const line of readLines(stream)) onLine(line);
+}
+
+/** The lines of a byte stream as they arrive (a last line without "\n" included). */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
   let partial = "";
   for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
     const parts = (partial + chunk).split("\n");
     partial = parts.pop()!;
-    for (const line of parts) onLine(line);
+    yield* parts;
   }
-  if (partial) onLine(partial);
+  if (partial) yield partial;
 }
