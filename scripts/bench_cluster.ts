@@ -2,15 +2,17 @@
 /**
  * Cluster benchmark: the same random-weight model in a real shape served by 1, 2 and 3
  * local exo-node processes, driven through the OpenAI API with the official client.
- * For each (shape, node count) it starts the nodes fresh, warms up with one short request
+ * For each shape it starts a cluster of every size, warms each up with one short request
  * (shards loaded, graphs converted or read from the cache), then measures one streamed
- * request of --tokens tokens at temperature 0 (decode tokens/s, time to first token) and
- * the aggregate tokens/s of 1, 4 and 8 concurrent streamed requests. The single request
- * runs --runs times (the median by decode speed is kept); before each measurement it waits
- * up to --quiet-wait seconds for the machine to be idle, since other work skews everything.
+ * request of --tokens tokens at temperature 0 (decode tokens/s, time to first token) --runs
+ * times, going through the sizes in turn each round so that the sizes are compared within
+ * a round (the ratio to one node is the median of those paired ratios; the median run by
+ * decode speed is kept for the other figures), and then the aggregate tokens/s of 1, 4 and
+ * 8 concurrent streamed requests. Before each measurement it waits up to --quiet-wait
+ * seconds for the machine to be idle, since other work skews everything.
  *
  *   deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] [--dtype q4]
- *     [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] [--runs 3] [--quiet-wait 20]
+ *     [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] [--runs 5] [--quiet-wait 20]
  *     [--cache-dir DIR] [--node-args="--compute-lock none"]
  *     [--json out.json] [--baseline old.json]
  *
@@ -21,7 +23,16 @@
 import { parseArgs } from "node:util";
 import OpenAI from "openai";
 import { parseOrExit } from "./_usage.ts";
-import { DTYPES, listOf, positive, type Shape, SHAPES, table, writeReport } from "./_bench_util.ts";
+import {
+  DTYPES,
+  listOf,
+  median,
+  positive,
+  type Shape,
+  SHAPES,
+  table,
+  writeReport,
+} from "./_bench_util.ts";
 import { LocalCluster, type LocalNode } from "./_cluster_procs.ts";
 import { streamChat, type StreamChatResult } from "./_stream_chat.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
@@ -75,7 +86,15 @@ interface ClusterResult {
   dtype: string;
   nodes: number;
   split: string;
+  /** The median single run by decode speed. */
   single: SingleRun;
+  /** Decode tokens/s of every single run, in round order. */
+  singleRunsTokensPerSecond: number[];
+  /**
+   * Median over rounds of this size's decode speed over one node's in the same round (null
+   * without a 1-node cluster): paired rounds cancel the drift of a shared machine.
+   */
+  vsOneNode: number | null;
   concurrent: ConcurrentRun[];
 }
 
@@ -285,12 +304,20 @@ async function warmUp(
   }
 }
 
-async function benchCluster(
-  shape: Shape,
+/** A started cluster of one size, warmed up, with its measurements so far. */
+interface Measured {
+  nodeCount: number;
+  cluster: LocalCluster;
+  client: OpenAI;
+  split: string;
+  singles: { run: SingleRun; result: StreamChatResult }[];
+}
+
+async function startCluster(
   modelDir: string,
   nodeCount: number,
   options: Options,
-): Promise<ClusterResult> {
+): Promise<Measured> {
   const ids = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
   const cluster = await LocalCluster.start({
     ids,
@@ -300,86 +327,125 @@ async function benchCluster(
     memoryMb: NODE_MEMORY_MB,
     args: options.nodeArgs,
   });
-  running = cluster;
-  try {
-    await cluster.ready();
-    const shards = await cluster.partition();
-    const split = shards.map((s) => `${s.node_id}[${s.start_layer}..${s.end_layer}]`).join(" ");
-    await convertShards(modelDir, shards, options);
-    const client = new OpenAI({
-      baseURL: `${cluster.entry.url}/v1`,
-      apiKey: "not-needed",
-      maxRetries: 0,
-      timeout: 30 * 60_000,
-    });
-    await warmUp(client, cluster, modelDir, `${nodeCount} node(s) ${split}`);
+  running.push(cluster);
+  await cluster.ready();
+  const shards = await cluster.partition();
+  const split = shards.map((s) => `${s.node_id}[${s.start_layer}..${s.end_layer}]`).join(" ");
+  await convertShards(modelDir, shards, options);
+  const client = new OpenAI({
+    baseURL: `${cluster.entry.url}/v1`,
+    apiKey: "not-needed",
+    maxRetries: 0,
+    timeout: 30 * 60_000,
+  });
+  await warmUp(client, cluster, modelDir, `${nodeCount} node(s) ${split}`);
+  return { nodeCount, cluster, client, split, singles: [] };
+}
 
-    const singles: { run: SingleRun; result: StreamChatResult }[] = [];
-    for (let i = 0; i < options.runs; i++) {
-      await waitQuiet(options.quietWait);
-      singles.push(await single(client, cluster, modelDir, options.tokens));
+/**
+ * Every cluster size of one shape is started and warmed up first; then the single requests
+ * go through the sizes in turn, round after round, so a drift of this shared machine touches
+ * every size alike and each round pairs the sizes up; then the concurrent runs.
+ */
+async function benchShape(
+  shape: Shape,
+  modelDir: string,
+  options: Options,
+): Promise<ClusterResult[]> {
+  const clusters: Measured[] = [];
+  try {
+    for (const n of options.nodes) clusters.push(await startCluster(modelDir, n, options));
+    for (let round = 0; round < options.runs; round++) {
+      for (const c of clusters) {
+        await waitQuiet(options.quietWait);
+        c.singles.push(await single(c.client, c.cluster, modelDir, options.tokens));
+      }
     }
-    // The median run by decode speed stands for the configuration.
-    singles.sort((a, b) => a.run.decodeTokensPerSecond - b.run.decodeTokensPerSecond);
-    const { run, result } = singles[(singles.length - 1) >> 1];
-    if (options.runs > 1) {
-      log(
-        `  single runs: ${
-          singles.map((s) => fixed(s.run.decodeTokensPerSecond)).join(", ")
-        } tok/s; median kept`,
-      );
-    }
-    log(
-      `  single: ${run.tokens} tokens, ${fixed(run.decodeTokensPerSecond)} tok/s, ` +
-        `TTFT ${fixed(run.timeToFirstTokenMs, 0)} ms` +
-        (run.nodeCpuPercent === null ? "" : `, nodes' CPU ${fixed(run.nodeCpuPercent, 0)}%`) +
-        (run.otherCpuPercent === null ? "" : `, other CPU ${fixed(run.otherCpuPercent, 0)}%`),
-    );
-    if (run.tokens < options.tokens) {
-      log(
-        `  note: the model ended after ${run.tokens} of ${options.tokens} tokens (${run.finishReason}); figures use the tokens actually generated`,
-      );
-    }
-    const runs: ConcurrentRun[] = [];
-    for (const c of options.concurrency) {
-      // The single request above is the concurrency-1 run.
-      const figures = c === 1
-        ? aggregateOf(1, [result])
-        : await waitQuiet(options.quietWait).then(() =>
-          concurrent(client, modelDir, options.tokens, c)
-        );
-      log(
-        `  ${c} concurrent: ${figures.tokens} tokens in ${secs(figures.wallMs)}, ` +
-          `${fixed(figures.aggregateTokensPerSecond)} tok/s aggregate`,
-      );
-      runs.push(figures);
-    }
-    return {
-      shape,
-      dtype: options.dtype ?? "default",
-      nodes: nodeCount,
-      split,
-      single: run,
-      concurrent: runs,
-    };
+    const one = clusters.find((c) => c.nodeCount === 1);
+    const results: ClusterResult[] = [];
+    for (const c of clusters) results.push(await finish(shape, modelDir, c, one, options));
+    return results;
   } catch (error) {
-    console.error(cluster.logTail());
+    for (const c of clusters) console.error(c.cluster.logTail());
     throw error;
   } finally {
-    running = null;
-    await cluster.stop();
+    await Promise.all(clusters.map((c) => c.cluster.stop()));
+    running = running.filter((cluster) => !clusters.some((c) => c.cluster === cluster));
   }
 }
 
-/** The cluster being measured, stopped on Ctrl-C or SIGTERM. */
-let running: LocalCluster | null = null;
+/** The median single run of a cluster, its paired ratio to one node, and its concurrent runs. */
+async function finish(
+  shape: Shape,
+  modelDir: string,
+  measured: Measured,
+  one: Measured | undefined,
+  options: Options,
+): Promise<ClusterResult> {
+  const { nodeCount, client, split } = measured;
+  const speeds = measured.singles.map((s) => s.run.decodeTokensPerSecond);
+  const vsOneNode = one === undefined
+    ? null
+    : median(speeds.map((speed, i) => speed / one.singles[i].run.decodeTokensPerSecond));
+  // The median run by decode speed stands for the configuration.
+  const sorted = [...measured.singles].sort((a, b) =>
+    a.run.decodeTokensPerSecond - b.run.decodeTokensPerSecond
+  );
+  const { run, result } = sorted[(sorted.length - 1) >> 1];
+  log(`${nodeCount} node(s) ${split}:`);
+  if (options.runs > 1) {
+    log(
+      `  single runs (in round order): ${
+        speeds.map((s) => fixed(s)).join(", ")
+      } tok/s; median kept`,
+    );
+  }
+  log(
+    `  single: ${run.tokens} tokens, ${fixed(run.decodeTokensPerSecond)} tok/s, ` +
+      `TTFT ${fixed(run.timeToFirstTokenMs, 0)} ms` +
+      (run.nodeCpuPercent === null ? "" : `, nodes' CPU ${fixed(run.nodeCpuPercent, 0)}%`) +
+      (run.otherCpuPercent === null ? "" : `, other CPU ${fixed(run.otherCpuPercent, 0)}%`),
+  );
+  if (run.tokens < options.tokens) {
+    log(
+      `  note: the model ended after ${run.tokens} of ${options.tokens} tokens (${run.finishReason}); figures use the tokens actually generated`,
+    );
+  }
+  const runs: ConcurrentRun[] = [];
+  for (const c of options.concurrency) {
+    // The single request above is the concurrency-1 run.
+    const figures = c === 1
+      ? aggregateOf(1, [result])
+      : await waitQuiet(options.quietWait).then(() =>
+        concurrent(client, modelDir, options.tokens, c)
+      );
+    log(
+      `  ${c} concurrent: ${figures.tokens} tokens in ${secs(figures.wallMs)}, ` +
+        `${fixed(figures.aggregateTokensPerSecond)} tok/s aggregate`,
+    );
+    runs.push(figures);
+  }
+  return {
+    shape,
+    dtype: options.dtype ?? "default",
+    nodes: nodeCount,
+    split,
+    single: run,
+    singleRunsTokensPerSecond: speeds,
+    vsOneNode,
+    concurrent: runs,
+  };
+}
+
+/** The clusters being measured, stopped on Ctrl-C or SIGTERM. */
+let running: LocalCluster[] = [];
 
 function stopOnSignals(): void {
   const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
   for (const name of signals) {
     Deno.addSignalListener(name, () => {
       log(`\nbench:cluster: ${name}, stopping the nodes`);
-      (running?.stop() ?? Promise.resolve()).finally(() => Deno.exit(130));
+      Promise.all(running.map((cluster) => cluster.stop())).finally(() => Deno.exit(130));
     });
   }
 }
@@ -447,7 +513,6 @@ function printResults(
       ...cs.map((c) => `${c}x agg tok/s`),
     ],
     results.map((r) => {
-      const one = find(results, r.shape, 1);
       const hop = perHopMs(results, r);
       return [
         r.shape,
@@ -455,9 +520,7 @@ function printResults(
         String(r.nodes),
         String(r.single.tokens),
         fixed(r.single.decodeTokensPerSecond),
-        one
-          ? `${fixed(r.single.decodeTokensPerSecond / one.single.decodeTokensPerSecond, 2)}x`
-          : "",
+        r.vsOneNode === null ? "" : `${fixed(r.vsOneNode, 2)}x`,
         fixed(r.single.msPerToken, 2),
         hop === undefined ? "" : fixed(hop, 2),
         fixed(r.single.timeToFirstTokenMs, 0),
@@ -481,11 +544,11 @@ function printTargets(results: ClusterResult[]): void {
     const one = find(results, shape, 1);
     for (const n of [2, 3]) {
       const r = find(results, shape, n);
-      if (!one || !r) continue;
-      const ratio = r.single.decodeTokensPerSecond / one.single.decodeTokensPerSecond;
+      if (!one || !r || r.vsOneNode === null) continue;
+      const ratio = r.vsOneNode;
       console.log(
         `  ${ratio >= DECODE_TARGET ? "PASS" : "FAIL"} ${shape}: ${n}-node single-request decode ` +
-          `${fixed(r.single.decodeTokensPerSecond)} tok/s = ${fixed(ratio * 100, 0)}% of 1 node ` +
+          `${fixed(r.single.decodeTokensPerSecond)} tok/s, ${fixed(ratio * 100, 0)}% of 1 node ` +
           `(target >= ${DECODE_TARGET * 100}%)`,
       );
     }
@@ -558,7 +621,7 @@ function positives(value: string, name: string): number[] {
 
 const USAGE = "usage: deno task bench:cluster [--shape smollm2-135m-like,llama-3.2-1b] " +
   "[--dtype float32|float16|q4] [--nodes 1,2,3] [--concurrency 1,4,8] [--tokens 128] " +
-  '[--runs 3] [--quiet-wait 20] [--node-args="--flag value ..."] ' +
+  '[--runs 5] [--quiet-wait 20] [--node-args="--flag value ..."] ' +
   "[--cache-dir DIR] [--json out.json] [--baseline old.json]";
 
 function parseOptions(): Options {
@@ -570,7 +633,7 @@ function parseOptions(): Options {
       nodes: { type: "string", default: "1,2,3" },
       concurrency: { type: "string", default: "1,4,8" },
       tokens: { type: "string", default: "128" },
-      runs: { type: "string", default: "3" },
+      runs: { type: "string", default: "5" },
       "quiet-wait": { type: "string", default: "20" },
       "cache-dir": { type: "string" },
       "node-args": { type: "string", default: "" },
@@ -618,10 +681,8 @@ async function main(): Promise<void> {
       realShapeSpecs[shape],
     );
     log(`${shape}: checkpoint ready in ${secs(performance.now() - started)}`);
-    for (const n of options.nodes) {
-      results.push(await benchCluster(shape, checkpoint.dir, n, options));
-      if (options.json) await writeJson(options.json, options, results);
-    }
+    results.push(...await benchShape(shape, checkpoint.dir, options));
+    if (options.json) await writeJson(options.json, options, results);
   }
   printResults(results, options, baseline);
   if (options.json) log(`\nWrote ${options.json}`);
