@@ -115,6 +115,7 @@ export class ExoNode {
         send,
         logger: config.logger.child("shard"),
         computeTurn: serving.computeTurn,
+        quietWhile: (reason, work) => this.#manager.quietWhile(reason, work),
       });
       this.#coordinator = new Coordinator({
         selfId: config.selfId,

@@ -33,6 +33,11 @@ export interface ShardWorkerOptions {
    * formed once the turn is held, so steps that arrive while another node computes join it.
    */
   computeTurn?: Pick<ComputeTurn, "run">;
+  /**
+   * Runs a shard load, which blocks the event loop while ONNX Runtime creates its session,
+   * after telling the peers this node may fall silent (default: just runs it).
+   */
+  quietWhile?: <T>(reason: string, work: () => Promise<T>) => Promise<T>;
 }
 
 /** A request this node holds a shard of, as diagnostics show it. */
@@ -265,7 +270,11 @@ export class ShardWorker {
     status("loading");
     const started = performance.now();
     try {
-      const shard = await engine.loadShard(spec);
+      const load = () => engine.loadShard(spec);
+      const quietWhile = this.#options.quietWhile;
+      const shard = await (quietWhile === undefined
+        ? load()
+        : quietWhile(`loading layers ${startLayer}..${endLayer} of ${request.meta.model}`, load));
       status("loaded", {
         ms: Math.round(performance.now() - started),
         cacheHit: shard.cacheHit,

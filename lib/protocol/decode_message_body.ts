@@ -122,6 +122,8 @@ function readFields(reader: BodyReader, type: Message["type"]): Message {
       return { type, requestId: reader.str16("requestId"), message: reader.str32("message") };
     case "cancel":
       return { type, requestId: reader.str16("requestId"), reason: reader.str32("reason") };
+    case "quiet":
+      return { type, quietMs: reader.u32("quietMs"), reason: reader.str16("reason") };
   }
 }
 

@@ -137,6 +137,10 @@ function writeMessage(sink: BodySink, message: Message): void {
     case "status":
       sink.str32(message.json, "status.json");
       return;
+    case "quiet":
+      sink.u32(message.quietMs, "quiet.quietMs");
+      sink.str16(message.reason, "quiet.reason");
+      return;
     case "error":
       sink.str16(message.requestId, "error.requestId");
       sink.str32(message.message, "error.message");

@@ -133,6 +133,17 @@ export interface CancelMessage {
   reason: string;
 }
 
+/**
+ * The sender may fall silent for up to `quietMs` (its event loop blocked, loading a shard):
+ * the receiver does not drop it for silence meanwhile. `quietMs` 0 says it is back.
+ */
+export interface QuietMessage {
+  type: "quiet";
+  quietMs: number;
+  /** Why, for the receiver's log. */
+  reason: string;
+}
+
 /** Every message of the protocol, discriminated by `type`. */
 export type Message =
   | HelloMessage
@@ -147,7 +158,8 @@ export type Message =
   | TokenMessage
   | StatusMessage
   | ErrorMessage
-  | CancelMessage;
+  | CancelMessage
+  | QuietMessage;
 
 /** The `type` tag of a message. */
 export type MessageType = Message["type"];

@@ -15,6 +15,7 @@ export const MESSAGE_TYPE_CODES: Readonly<Record<MessageType, number>> = {
   status: 11,
   error: 12,
   cancel: 13,
+  quiet: 14,
 };
 
 const TYPES_BY_CODE: ReadonlyMap<number, MessageType> = new Map(

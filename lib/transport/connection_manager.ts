@@ -7,7 +7,7 @@ import { abortableDelay, Backoff } from "./abortable_delay.ts";
 import { importSecret } from "./auth.ts";
 import { FrameChannel } from "./frame_channel.ts";
 import { handshake } from "./handshake.ts";
-import { describeError, PeerConnection } from "./peer_connection.ts";
+import { describeError, MAX_QUIET_MS, PeerConnection } from "./peer_connection.ts";
 import type { Initiator, LivenessOptions, PeerMessage } from "./peer_connection.ts";
 
 /** An address this node keeps a connection to, from the peers file. */
@@ -58,6 +58,9 @@ export class ConnectionManager {
   #listener: Deno.TcpListener;
   #liveness: LivenessOptions;
   #peers = new Map<string, PeerConnection>();
+  #quietDepth = 0;
+  /** The peers told that this node may be silent, to be told when it is back. */
+  #quieted: PeerConnection[] = [];
   #dialers = new Map<string, { target: DialTarget; abort: AbortController; done: Promise<void> }>();
   #tasks = new Set<Promise<unknown>>();
   #peerDownWaiters = new Map<string, Set<() => void>>();
@@ -107,6 +110,29 @@ export class ConnectionManager {
   /** The port the listener is bound to. */
   get port(): number {
     return this.#listener.addr.port;
+  }
+
+  /**
+   * Runs `work`, which may block this node's event loop for long (ONNX Runtime creates a
+   * session synchronously: seconds for a 1B model's shard). Every peer is told first, so
+   * none drops this node for silence meanwhile, and told again when it is over. Nested
+   * calls tell the peers once.
+   */
+  async quietWhile<T>(reason: string, work: () => Promise<T>): Promise<T> {
+    if (this.#quietDepth++ === 0) {
+      this.#quieted = this.peers();
+      await Promise.all(
+        this.#quieted.map((peer) => peer.sayQuiet(MAX_QUIET_MS, reason).catch(() => {})),
+      );
+    }
+    try {
+      return await work();
+    } finally {
+      if (--this.#quietDepth === 0) {
+        for (const peer of this.#quieted) peer.sayQuiet(0, "").catch(() => {});
+        this.#quieted = [];
+      }
+    }
   }
 
   /** The connected peers. */

@@ -7,8 +7,15 @@ import type { FrameChannel } from "./frame_channel.ts";
 /** Messages a peer connection hands to the node; the transport answers the rest itself. */
 export type PeerMessage = Exclude<
   Message,
-  { type: "hello" | "auth" | "refuse" | "ping" | "pong" | "topology_reply" }
+  { type: "hello" | "auth" | "refuse" | "ping" | "pong" | "topology_reply" | "quiet" }
 >;
+
+/**
+ * The longest silence a peer's `quiet` message buys: a peer that vanishes while quiet (its
+ * machine off the network; a process that dies closes its socket at once) is dropped after
+ * at most this long.
+ */
+export const MAX_QUIET_MS = 10 * 60_000;
 
 /** Liveness settings of a connection. */
 export interface LivenessOptions {
@@ -51,6 +58,10 @@ export class PeerConnection {
   #lastHeardAt = performance.now();
   #closeReason: string | null = null;
   #rttMs: number | null = null;
+  /** Until when the peer said it may be silent (performance.now() ms; 0: not quiet). */
+  #peerQuietUntil = 0;
+  /** Whether this node said it may be silent: it does not judge the peer's silence either. */
+  #selfQuiet = false;
 
   /** Wraps a channel that finished its handshake; call `run` to start serving it. */
   constructor(
@@ -104,6 +115,18 @@ export class PeerConnection {
     return performance.now() - reply.sentAt;
   }
 
+  /**
+   * Tells the peer that this node may fall silent for up to `quietMs` (its event loop about
+   * to block), or with 0 that it is back. While quiet, this side does not judge the peer's
+   * silence either: its own timers are what stalls. Resolves once the frame is written.
+   */
+  async sayQuiet(quietMs: number, reason: string): Promise<void> {
+    this.#selfQuiet = quietMs > 0;
+    // Whatever the peer sent meanwhile waits unread: the silence was ours.
+    if (!this.#selfQuiet) this.#lastHeardAt = performance.now();
+    await this.send({ type: "quiet", quietMs, reason });
+  }
+
   /** Closes the connection with a reason; `run` then returns. Idempotent. */
   close(reason: string): void {
     if (this.#closeReason !== null) return;
@@ -152,6 +175,18 @@ export class PeerConnection {
       case "topology_reply":
         this.#settle(message.id, message);
         return;
+      case "quiet":
+        this.#peerQuietUntil = message.quietMs === 0
+          ? 0
+          : performance.now() + Math.min(message.quietMs, MAX_QUIET_MS);
+        if (message.quietMs > 0) {
+          this.#logger.info(
+            `Peer ${this.id} may be silent for up to ${
+              Math.round(Math.min(message.quietMs, MAX_QUIET_MS) / 1000)
+            } s: ${message.reason}`,
+          );
+        }
+        return;
       case "hello":
       case "auth":
       case "refuse":
@@ -177,7 +212,9 @@ export class PeerConnection {
   }
 
   #heartbeat(): void {
-    const silentMs = performance.now() - this.#lastHeardAt;
+    const now = performance.now();
+    if (this.#selfQuiet || now < this.#peerQuietUntil) return;
+    const silentMs = now - Math.max(this.#lastHeardAt, this.#peerQuietUntil);
     if (silentMs > this.#liveness.silenceTimeoutMs) {
       this.#logger.warn(`Peer ${this.id} silent for ${Math.round(silentMs)} ms, disconnecting`);
       this.close(`no answer for ${Math.round(silentMs)} ms`);

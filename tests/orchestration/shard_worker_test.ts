@@ -260,6 +260,34 @@ Deno.test("ShardWorker passes the compute turn on before sending a step's output
   assert.deepEqual(heldAtSend, []);
 });
 
+Deno.test("ShardWorker loads a shard inside quietWhile, so peers expect the node's silence", async () => {
+  const reasons: string[] = [];
+  let loadsInsideQuiet = 0;
+  let quiet = false;
+  const engine = new FakeEngine();
+  const loadShard = engine.loadShard.bind(engine);
+  engine.loadShard = (spec) => {
+    if (quiet) loadsInsideQuiet++;
+    return loadShard(spec);
+  };
+  const { worker, waitFor } = harness("b", engine, {
+    quietWhile: async (reason, work) => {
+      reasons.push(reason);
+      quiet = true;
+      try {
+        return await work();
+      } finally {
+        quiet = false;
+      }
+    },
+  });
+  worker.onTensor(hidden("r", 0, 1, { meta: encodeRequestMeta(meta()) }), "a");
+  await waitFor(isType("token", "r"));
+  assert.deepEqual(reasons, ["loading layers 2..3 of tiny"]);
+  assert.equal(loadsInsideQuiet, 1, "the one load ran while quiet");
+  await worker.close();
+});
+
 Deno.test("ShardWorker serves on after a request is cancelled while its step waits for the turn", async () => {
   const turn = new GateTurn();
   const { worker, waitFor } = harness("b", new FakeEngine(), { computeTurn: turn });

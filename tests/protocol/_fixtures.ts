@@ -60,6 +60,8 @@ export function sampleMessages(): Message[] {
     { type: "status", json: '{"type":"download","progress":0.5,"emoji":"🦙"}' },
     { type: "error", requestId: "chatcmpl-1", message: "Shard 1 failed: out of memory" },
     { type: "cancel", requestId: "chatcmpl-1", reason: "client disconnected" },
+    { type: "quiet", quietMs: 600_000, reason: "loading layers 0..15" },
+    { type: "quiet", quietMs: 0, reason: "" },
   ];
 }
 

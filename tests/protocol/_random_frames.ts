@@ -39,7 +39,7 @@ function capabilities(random: Random) {
 /** A random valid message of any type. */
 export function randomMessage(random: Random): Message {
   const u32 = () => int(random, 2 ** 32);
-  switch (int(random, 13)) {
+  switch (int(random, 14)) {
     case 0:
       return {
         type: "hello",
@@ -107,6 +107,8 @@ export function randomMessage(random: Random): Message {
       return { type: "status", json: text(random, 40) };
     case 11:
       return { type: "error", requestId: text(random), message: text(random) };
+    case 12:
+      return { type: "quiet", quietMs: u32(), reason: text(random) };
     default:
       return { type: "cancel", requestId: text(random), reason: text(random) };
   }

@@ -61,7 +61,7 @@ Deno.test("encodeMessage and FrameDecoder round-trip every message type", () => 
 
 Deno.test("encodeMessage gives every message type its own code", () => {
   const codes = sampleMessages().map((message) => encodeMessage(message)[4]);
-  deepStrictEqual(codes, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+  deepStrictEqual(codes, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 14]);
 });
 
 Deno.test("encodeMessage rejects numbers that do not fit their field", () => {

@@ -344,3 +344,81 @@ Deno.test("ConnectionManager warns when it listens beyond loopback without a sec
     if (warns) ok(warning[0].includes("WARN"));
   }
 });
+
+/** A peer that completes a real handshake with `a`, then only does what the test says. */
+async function fakePeer(a: TestNode, id: string) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted = (async () => {
+    const channel = new FrameChannel(await listener.accept(), 65536);
+    await handshake(channel, {
+      selfId: id,
+      capabilities: UNKNOWN_CAPABILITIES,
+      secretKey: null,
+      timeoutMs: 5000,
+      validateNodeId: () => true,
+    });
+    return channel;
+  })();
+  a.manager.setDialTargets([{ id, host: "127.0.0.1", port: listener.addr.port }]);
+  const channel = await accepted;
+  listener.close();
+  await waitUntil(() => a.manager.peer(id) !== undefined, `a connects to ${id}`);
+  return channel;
+}
+
+/** Resolves after `ms`: the silence under test, not a wait for something to happen. */
+function silence(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+Deno.test("ConnectionManager keeps a peer through the silence it announced, then drops it when silent again", async () => {
+  const a = await startNode("a", { silenceMs: 300 });
+  let fake: FrameChannel | undefined;
+  try {
+    fake = await fakePeer(a, "loader");
+    await fake.send({ type: "quiet", quietMs: 60_000, reason: "loading layers 0..15" });
+    await waitUntil(
+      () => a.events.logs.some((l) => l.includes("Peer loader may be silent for up to 60 s")),
+      "a logs the announced silence",
+    );
+    await silence(1200); // four silence timeouts without a frame
+    ok(a.manager.peer("loader") !== undefined, "a keeps the quiet peer");
+    deepStrictEqual(a.events.downs, []);
+    await fake.send({ type: "quiet", quietMs: 0, reason: "" });
+    await waitUntil(() => a.events.downs.includes("loader"), "a drops it once silent again");
+  } finally {
+    a.manager.setDialTargets([]);
+    await a.manager.close();
+    fake?.close();
+  }
+});
+
+Deno.test("ConnectionManager.quietWhile tells every peer before and after, and judges no silence meanwhile", async () => {
+  const a = await startNode("a", { silenceMs: 300 });
+  let fake: FrameChannel | undefined;
+  try {
+    fake = await fakePeer(a, "silent");
+    const heard: string[] = [];
+    const reading = (async () => {
+      for (let message = await fake.receive(); message !== null; message = await fake.receive()) {
+        if (message.type === "quiet") heard.push(`quiet ${message.quietMs} ${message.reason}`);
+      }
+    })().catch(() => {});
+    const result = await a.manager.quietWhile("loading layers 0..7", async () => {
+      await waitUntil(() => heard.length === 1, "the peer hears of the quiet first");
+      await silence(1200); // the peer answers no ping for four silence timeouts
+      ok(a.manager.peer("silent") !== undefined, "a keeps the peer while quiet itself");
+      return "loaded";
+    });
+    equal(result, "loaded");
+    await waitUntil(() => heard.length === 2, "the peer hears that a is back");
+    deepStrictEqual(heard, ["quiet 600000 loading layers 0..7", "quiet 0 "]);
+    await waitUntil(() => a.events.downs.includes("silent"), "a judges silence again after");
+    fake.close();
+    await reading;
+  } finally {
+    a.manager.setDialTargets([]);
+    await a.manager.close();
+    fake?.close();
+  }
+});
