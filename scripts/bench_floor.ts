@@ -437,7 +437,8 @@ async function main(): Promise<void> {
   );
   const base = {
     modelDir: checkpoint.dir,
-    cacheDir: `${options.cacheDir}/floor-shards`,
+    // The graphs bench:cluster converted: the splits are the same.
+    cacheDir: `${options.cacheDir}/cluster-shards`,
     dtype: options.dtype,
   };
   const started: RunningLayout[] = [];
