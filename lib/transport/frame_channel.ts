@@ -29,6 +29,7 @@ export class FrameChannel {
   /** Joins a round's small frames into one write. */
   #scratch = new Uint8Array(SCRATCH_BYTES);
   #closed = false;
+  #lastReadAt = performance.now();
 
   /** Wraps an open connection; frames above `maxFrameBytes` are a protocol error. */
   constructor(conn: Deno.Conn, maxFrameBytes: number) {
@@ -45,6 +46,16 @@ export class FrameChannel {
   get remoteAddress(): string {
     const addr = this.#conn.remoteAddr as Deno.NetAddr;
     return formatAddress(addr.hostname, addr.port);
+  }
+
+  /** When bytes last arrived (performance.now() ms), whole frames or not. */
+  get lastReadAt(): number {
+    return this.#lastReadAt;
+  }
+
+  /** Whether bytes of an unfinished frame wait for the rest. */
+  get midFrame(): boolean {
+    return this.#decoder.bufferedBytes > 0;
   }
 
   /** Whether `close` has been called. */
@@ -81,11 +92,13 @@ export class FrameChannel {
       if (body !== null && body.byteLength >= DIRECT_READ_MIN_BYTES) {
         const n = await this.#conn.read(body);
         if (n === null) return null;
+        this.#lastReadAt = performance.now();
         for (const message of this.#decoder.advance(n)) this.#pending.push(message);
         continue;
       }
       const n = await this.#conn.read(this.#readBuffer);
       if (n === null) return null;
+      this.#lastReadAt = performance.now();
       const messages = this.#decoder.push(this.#readBuffer.subarray(0, n));
       for (const message of messages) this.#pending.push(message);
     }

@@ -212,9 +212,16 @@ export class PeerConnection {
   }
 
   #heartbeat(): void {
+    if (this.#selfQuiet) return;
     const now = performance.now();
-    if (this.#selfQuiet || now < this.#peerQuietUntil) return;
-    const silentMs = now - Math.max(this.#lastHeardAt, this.#peerQuietUntil);
+    // A quiet peer is blocked between frames (it said so once its earlier frames were
+    // written): bytes of an unfinished frame mean it is writing, so a stall there is judged
+    // as usual, or a stream cut mid-frame would hold the connection for the whole quiet.
+    const quietUntil = this.#channel.midFrame ? 0 : this.#peerQuietUntil;
+    if (now < quietUntil) return;
+    // A frame still arriving counts as hearing from the peer (a big tensor on a slow link).
+    const heardAt = Math.max(this.#lastHeardAt, this.#channel.lastReadAt, quietUntil);
+    const silentMs = now - heardAt;
     if (silentMs > this.#liveness.silenceTimeoutMs) {
       this.#logger.warn(`Peer ${this.id} silent for ${Math.round(silentMs)} ms, disconnecting`);
       this.close(`no answer for ${Math.round(silentMs)} ms`);

@@ -3,7 +3,7 @@ import { ConnectionManager, FrameChannel, handshake } from "../../lib/transport/
 import type { ConnectionEvents, PeerConnection, PeerMessage } from "../../lib/transport/mod.ts";
 import { Logger } from "../../lib/log/logger.ts";
 import { UNKNOWN_CAPABILITIES } from "../../lib/topology/device_capabilities.ts";
-import { tensorFromTypedArray } from "../../lib/protocol/mod.ts";
+import { encodeMessage, tensorFromTypedArray } from "../../lib/protocol/mod.ts";
 import { waitUntil } from "../_helpers/wait_until.ts";
 
 class Recorder implements ConnectionEvents {
@@ -348,8 +348,10 @@ Deno.test("ConnectionManager warns when it listens beyond loopback without a sec
 /** A peer that completes a real handshake with `a`, then only does what the test says. */
 async function fakePeer(a: TestNode, id: string) {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  let conn: Deno.Conn | undefined;
   const accepted = (async () => {
-    const channel = new FrameChannel(await listener.accept(), 65536);
+    conn = await listener.accept();
+    const channel = new FrameChannel(conn, 65536);
     await handshake(channel, {
       selfId: id,
       capabilities: UNKNOWN_CAPABILITIES,
@@ -363,7 +365,11 @@ async function fakePeer(a: TestNode, id: string) {
   const channel = await accepted;
   listener.close();
   await waitUntil(() => a.manager.peer(id) !== undefined, `a connects to ${id}`);
-  return channel;
+  /** Writes raw bytes behind the channel's frames: a frame's first half, say. */
+  const writeRaw = async (bytes: Uint8Array) => {
+    for (let at = 0; at < bytes.length;) at += await conn!.write(bytes.subarray(at));
+  };
+  return Object.assign(channel, { writeRaw });
 }
 
 /** Resolves after `ms`: the silence under test, not a wait for something to happen. */
@@ -386,6 +392,54 @@ Deno.test("ConnectionManager keeps a peer through the silence it announced, then
     deepStrictEqual(a.events.downs, []);
     await fake.send({ type: "quiet", quietMs: 0, reason: "" });
     await waitUntil(() => a.events.downs.includes("loader"), "a drops it once silent again");
+  } finally {
+    a.manager.setDialTargets([]);
+    await a.manager.close();
+    fake?.close();
+  }
+});
+
+Deno.test("ConnectionManager drops a quiet peer whose stream stalls mid-frame after the silence timeout", async () => {
+  const a = await startNode("a", { silenceMs: 300 });
+  let fake: Awaited<ReturnType<typeof fakePeer>> | undefined;
+  try {
+    fake = await fakePeer(a, "cut");
+    await fake.send({ type: "quiet", quietMs: 60_000, reason: "loading layers 0..15" });
+    await waitUntil(
+      () => a.events.logs.some((l) => l.includes("Peer cut may be silent")),
+      "a logs the announced silence",
+    );
+    // The first half of a pong: a peer blocked by a load writes nothing, so this stream broke.
+    const pong = encodeMessage({ type: "pong", id: 7, sentAt: 1.5 });
+    await fake.writeRaw(pong.subarray(0, pong.length >> 1));
+    await waitUntil(() => a.events.downs.includes("cut"), "a drops the stalled peer");
+    ok(a.events.logs.some((l) => /Peer cut silent for \d+ ms, disconnecting/.test(l)));
+  } finally {
+    a.manager.setDialTargets([]);
+    await a.manager.close();
+    fake?.close();
+  }
+});
+
+Deno.test("ConnectionManager keeps a peer whose frame arrives slower than the silence timeout", async () => {
+  const a = await startNode("a", { silenceMs: 300 });
+  let fake: Awaited<ReturnType<typeof fakePeer>> | undefined;
+  try {
+    fake = await fakePeer(a, "slow");
+    // A status frame trickling in over about four silence timeouts, as a big tensor on a
+    // slow link does: the bytes arriving are the peer talking.
+    const frame = encodeMessage({
+      type: "status",
+      json: JSON.stringify({ event: "loading", detail: "x".repeat(40) }),
+    });
+    const chunk = Math.ceil(frame.length / 12);
+    for (let at = 0; at < frame.length; at += chunk) {
+      await fake.writeRaw(frame.subarray(at, at + chunk));
+      await silence(100); // the link's pace
+    }
+    await waitUntil(() => a.events.messages.length === 1, "a receives the whole frame");
+    equal(a.events.messages[0].message.type, "status");
+    deepStrictEqual(a.events.downs, [], "a kept the peer while its frame arrived");
   } finally {
     a.manager.setDialTargets([]);
     await a.manager.close();
