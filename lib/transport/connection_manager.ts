@@ -59,6 +59,8 @@ export class ConnectionManager {
   #liveness: LivenessOptions;
   #peers = new Map<string, PeerConnection>();
   #quietDepth = 0;
+  /** Why this node may be silent, while it may. */
+  #quietReason = "";
   /** The peers told that this node may be silent, to be told when it is back. */
   #quieted: PeerConnection[] = [];
   #dialers = new Map<string, { target: DialTarget; abort: AbortController; done: Promise<void> }>();
@@ -120,6 +122,7 @@ export class ConnectionManager {
    */
   async quietWhile<T>(reason: string, work: () => Promise<T>): Promise<T> {
     if (this.#quietDepth++ === 0) {
+      this.#quietReason = reason;
       this.#quieted = this.peers();
       await Promise.all(
         this.#quieted.map((peer) => peer.sayQuiet(MAX_QUIET_MS, reason).catch(() => {})),
@@ -131,6 +134,7 @@ export class ConnectionManager {
       if (--this.#quietDepth === 0) {
         for (const peer of this.#quieted) peer.sayQuiet(0, "").catch(() => {});
         this.#quieted = [];
+        this.#quietReason = "";
       }
     }
   }
@@ -330,6 +334,11 @@ export class ConnectionManager {
         peer.initiator === "local" ? "dialed" : "accepted"
       } ${peer.address})`,
     );
+    if (this.#quietDepth > 0) {
+      // Connected between two blocking parts of a load: it must not drop this node either.
+      this.#quieted.push(peer);
+      peer.sayQuiet(MAX_QUIET_MS, this.#quietReason).catch(() => {});
+    }
     this.#options.events.onPeerUp(peer);
     return true;
   }

@@ -399,6 +399,34 @@ Deno.test("ConnectionManager keeps a peer through the silence it announced, then
   }
 });
 
+Deno.test("ConnectionManager tells a peer that connects during quietWhile, and again when it is over", async () => {
+  const a = await startNode("a", { silenceMs: 300 });
+  let fake: FrameChannel | undefined;
+  let reading: Promise<void> | undefined;
+  try {
+    const heard: string[] = [];
+    const result = await a.manager.quietWhile("loading layers 8..15", async () => {
+      fake = await fakePeer(a, "late");
+      const channel = fake;
+      reading = (async () => {
+        for (let m = await channel.receive(); m !== null; m = await channel.receive()) {
+          if (m.type === "quiet") heard.push(`quiet ${m.quietMs} ${m.reason}`);
+        }
+      })().catch(() => {});
+      await waitUntil(() => heard.length === 1, "the late peer hears of the quiet");
+      return "loaded";
+    });
+    equal(result, "loaded");
+    await waitUntil(() => heard.length === 2, "the late peer hears that a is back");
+    deepStrictEqual(heard, ["quiet 600000 loading layers 8..15", "quiet 0 "]);
+  } finally {
+    a.manager.setDialTargets([]);
+    await a.manager.close();
+    fake?.close();
+    await reading;
+  }
+});
+
 Deno.test("ConnectionManager drops a quiet peer whose stream stalls mid-frame after the silence timeout", async () => {
   const a = await startNode("a", { silenceMs: 300 });
   let fake: Awaited<ReturnType<typeof fakePeer>> | undefined;
