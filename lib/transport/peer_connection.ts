@@ -55,7 +55,11 @@ export class PeerConnection {
   #onMessage: (peer: PeerConnection, message: PeerMessage) => void;
   #pending = new Map<number, PendingRequest>();
   #nextRequestId = 1;
-  #lastHeardAt = performance.now();
+  /**
+   * Silence is counted from the last bytes the channel read, or from this when later: the
+   * start, and the end of this node's own quiet (what the peer sent meanwhile waits unread).
+   */
+  #silenceFrom = performance.now();
   #closeReason: string | null = null;
   #rttMs: number | null = null;
   /** Until when the peer said it may be silent (performance.now() ms; 0: not quiet). */
@@ -122,8 +126,7 @@ export class PeerConnection {
    */
   async sayQuiet(quietMs: number, reason: string): Promise<void> {
     this.#selfQuiet = quietMs > 0;
-    // Whatever the peer sent meanwhile waits unread: the silence was ours.
-    if (!this.#selfQuiet) this.#lastHeardAt = performance.now();
+    if (!this.#selfQuiet) this.#silenceFrom = performance.now();
     await this.send({ type: "quiet", quietMs, reason });
   }
 
@@ -152,7 +155,6 @@ export class PeerConnection {
           this.close("closed by peer");
           break;
         }
-        this.#lastHeardAt = performance.now();
         this.#dispatch(message);
       }
     } catch (error) {
@@ -219,8 +221,8 @@ export class PeerConnection {
     // as usual, or a stream cut mid-frame would hold the connection for the whole quiet.
     const quietUntil = this.#channel.midFrame ? 0 : this.#peerQuietUntil;
     if (now < quietUntil) return;
-    // A frame still arriving counts as hearing from the peer (a big tensor on a slow link).
-    const heardAt = Math.max(this.#lastHeardAt, this.#channel.lastReadAt, quietUntil);
+    // Bytes of a frame still arriving count too (a big tensor on a slow link).
+    const heardAt = Math.max(this.#silenceFrom, this.#channel.lastReadAt, quietUntil);
     const silentMs = now - heardAt;
     if (silentMs > this.#liveness.silenceTimeoutMs) {
       this.#logger.warn(`Peer ${this.id} silent for ${Math.round(silentMs)} ms, disconnecting`);
