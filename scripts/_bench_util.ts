@@ -80,3 +80,26 @@ export async function writeReport(path: string, fields: Record<string, unknown>)
   };
   await Deno.writeTextFile(path, JSON.stringify(report, null, 2) + "\n");
 }
+
+/**
+ * Reads from `conn` until `into` is full; false when the stream ended before its first byte.
+ * @throws {Error} when the stream ends part-way through `into`.
+ */
+export async function readExactly(conn: Deno.Conn, into: Uint8Array): Promise<boolean> {
+  let offset = 0;
+  while (offset < into.length) {
+    const n = await conn.read(into.subarray(offset));
+    if (n === null) {
+      if (offset === 0) return false;
+      throw new Error(`Connection closed after ${offset} of ${into.length} bytes`);
+    }
+    offset += n;
+  }
+  return true;
+}
+
+/** Writes all of `bytes` to `conn`. */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
+}

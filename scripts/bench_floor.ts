@@ -24,9 +24,11 @@ import {
   median,
   positive,
   promptTokens,
+  readExactly,
   type Shape,
   SHAPES,
   table,
+  writeAll,
   writeReport,
 } from "./_bench_util.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
@@ -63,19 +65,6 @@ interface ChildSpec {
   nextPort: number | null;
 }
 
-async function readExactly(conn: Deno.Conn, into: Uint8Array): Promise<boolean> {
-  let offset = 0;
-  while (offset < into.length) {
-    const n = await conn.read(into.subarray(offset));
-    if (n === null) {
-      if (offset === 0) return false;
-      throw new Error(`Connection closed after ${offset} of ${into.length} bytes`);
-    }
-    offset += n;
-  }
-  return true;
-}
-
 /** Header: the number of hidden rows (0 for a token), then the request number or token. */
 async function sendFrame(conn: Deno.Conn, rows: number, value: number, body?: Float32Array) {
   const frame = new Uint8Array(HEADER_BYTES + (body?.byteLength ?? 0));
@@ -83,8 +72,7 @@ async function sendFrame(conn: Deno.Conn, rows: number, value: number, body?: Fl
   view.setUint32(0, rows, true);
   view.setUint32(4, value, true);
   if (body) frame.set(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), HEADER_BYTES);
-  let offset = 0;
-  while (offset < frame.length) offset += await conn.write(frame.subarray(offset));
+  await writeAll(conn, frame);
 }
 
 async function connectWithRetry(port: number): Promise<Deno.TcpConn> {

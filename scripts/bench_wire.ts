@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { parseOrExit } from "./_usage.ts";
+import { readExactly, writeAll } from "./_bench_util.ts";
 import { ConnectionManager } from "../lib/transport/mod.ts";
 import type { ConnectionEvents, PeerConnection, PeerMessage } from "../lib/transport/mod.ts";
 import { encodeMessage, tensorFromTypedArray } from "../lib/protocol/mod.ts";
@@ -91,11 +92,11 @@ async function rawEcho(conn: Deno.Conn): Promise<void> {
   const header = new Uint8Array(4);
   let streamed = 0;
   while (true) {
-    if (!(await readFull(conn, header))) return;
+    if (!(await readExactly(conn, header))) return;
     const length = new DataView(header.buffer).getUint32(0, true);
     const payload = new Uint8Array(4 + length);
     payload.set(header);
-    if (!(await readFull(conn, payload.subarray(4)))) return;
+    if (!(await readExactly(conn, payload.subarray(4)))) return;
     if (payload[4] === 0) {
       await writeAll(conn, payload);
     } else {
@@ -107,21 +108,6 @@ async function rawEcho(conn: Deno.Conn): Promise<void> {
       }
     }
   }
-}
-
-async function readFull(conn: Deno.Conn, buffer: Uint8Array): Promise<boolean> {
-  let offset = 0;
-  while (offset < buffer.length) {
-    const n = await conn.read(buffer.subarray(offset));
-    if (n === null) return false;
-    offset += n;
-  }
-  return true;
-}
-
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let offset = 0;
-  while (offset < bytes.length) offset += await conn.write(bytes.subarray(offset));
 }
 
 // ---- the parent: measurements ----
@@ -197,7 +183,7 @@ async function measure(rounds: number): Promise<Figures> {
   const rawSmallTrip = async () => {
     const t0 = performance.now();
     await writeAll(raw, rawSmall);
-    await readFull(raw, rawReply);
+    await readExactly(raw, rawReply);
     return performance.now() - t0;
   };
 
@@ -235,7 +221,7 @@ async function measure(rounds: number): Promise<Figures> {
   const rawStream = async () => {
     const t0 = performance.now();
     for (let i = 0; i < streamCount; i++) await writeAll(raw, rawLarge);
-    await readFull(raw, ack);
+    await readExactly(raw, ack);
     return (rawLarge.length * streamCount) / ((performance.now() - t0) / 1000) / 1e9;
   };
   const protocolRates: number[] = [];
