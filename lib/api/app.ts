@@ -12,14 +12,7 @@ import { tokenEncodeHandler } from "./token_encode_route.ts";
 import type { CompletionService } from "../orchestration/completion_service.ts";
 import type { TopologySnapshot } from "../node/topology_snapshot.ts";
 import type { RequestsSnapshot } from "../node/exo_node.ts";
-
-/** Round trip of a test tensor through a peer, as the diagnostics route reports it. */
-export interface EchoResult {
-  peer: string;
-  shape: number[];
-  bytes: number;
-  roundTripMs: number;
-}
+import type { EchoResult } from "../node/tensor_echo.ts";
 
 /** What the HTTP API needs from the node. */
 export interface AppDeps {

@@ -1,7 +1,14 @@
 import type { TensorMessage } from "../protocol/messages.ts";
 import { tensorFromTypedArray } from "../protocol/mod.ts";
 import type { PeerConnection } from "../transport/mod.ts";
-import type { EchoResult } from "../api/app.ts";
+
+/** Round trip of a test tensor through a peer, as the diagnostics route reports it. */
+export interface EchoResult {
+  peer: string;
+  shape: number[];
+  bytes: number;
+  roundTripMs: number;
+}
 
 /** Request ids with this prefix are echo probes, answered by the transport layer of a node. */
 export const ECHO_PREFIX = "echo:";
