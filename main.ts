@@ -10,7 +10,7 @@ import { Logger } from "./lib/log/mod.ts";
 import { detectCapabilities } from "./lib/topology/mod.ts";
 import { ExoNode } from "./lib/node/mod.ts";
 import { resolveModelLayers } from "./lib/node/default_model.ts";
-import { createApp } from "./lib/api/mod.ts";
+import { type AccessRules, accessSummary, createApp, ownHostNames } from "./lib/api/mod.ts";
 import { hubCacheDir } from "./lib/model/hub_cache.ts";
 import { ModelResolver } from "./lib/model/model_resolver.ts";
 import { loadModelConfig } from "./lib/model/hf_config.ts";
@@ -143,9 +143,11 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     throw error;
   });
 
+  const access = apiAccess(options);
+  logger.info(accessSummary(access));
   const app = createApp({
     nodeId: selfId,
-    topology: () => node.topology(),
+    topology: (model) => node.topology(model),
     echoTensor: (peer, shape) => node.echoTensor(peer, shape),
     completions: node.completions,
     requests: () => node.requests(),
@@ -154,6 +156,7 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
       prefetch: (model) => node.prefetch(model),
       remove: (model) => node.removeModel(model),
     },
+    access,
     limits: {
       maxBodyBytes: MAX_BODY_BYTES,
       defaultModel: options.defaultModel,
@@ -218,6 +221,19 @@ async function openComputeTurn(
     );
     return undefined;
   }
+}
+
+/**
+ * Who may call the HTTP API: loopback and this machine's own names and addresses (a browser
+ * reaching `http://mac1.local:52415` sends that as Host), plus the `--api-*` flags.
+ */
+function apiAccess(options: NodeOptions): AccessRules {
+  return {
+    ownHosts: ownHostNames(Deno.hostname(), Deno.networkInterfaces().map((i) => i.address)),
+    origins: options.apiOrigins,
+    hosts: options.apiHosts,
+    apiKey: options.apiKey,
+  };
 }
 
 function tempDir(): string {

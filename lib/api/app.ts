@@ -1,5 +1,6 @@
 import { Hono } from "hono";
-import { cors } from "hono/cors";
+import { accessGuard } from "./access_guard.ts";
+import type { AccessRules } from "./access_policy.ts";
 import { ApiError } from "./api_error.ts";
 import type { ApiLimits } from "./api_limits.ts";
 import { chatCompletionsHandler } from "./chat_completions.ts";
@@ -17,8 +18,11 @@ import type { EchoResult } from "../node/tensor_echo.ts";
 /** What the HTTP API needs from the node. */
 export interface AppDeps {
   nodeId: string;
-  /** The node's current view of the cluster. */
-  topology(): TopologySnapshot;
+  /**
+   * The node's current view of the cluster, with the layer split of `model` (a non-blank
+   * name), else of the default model; a null partition when the layer count is not known.
+   */
+  topology(model?: string): Promise<TopologySnapshot>;
   /** Sends a random tensor to a peer, which echoes it back; checks the bytes. */
   echoTensor(peer: string, shape: number[]): Promise<EchoResult>;
   /** Serves the OpenAI-compatible completion and model routes. */
@@ -29,6 +33,11 @@ export interface AppDeps {
   requests?(): RequestsSnapshot;
   /** Download progress, prefetch and removal of models; without it those routes 404. */
   downloads?: DownloadDeps;
+  /**
+   * Who may call the API beyond loopback hosts and origins, its own page's origin, and no
+   * key (see `accessGuard`); main.ts fills in this machine's names and the `--api-*` flags.
+   */
+  access?: AccessRules;
 }
 
 const MAX_ECHO_ELEMENTS = 64 * 1024 * 1024;
@@ -36,14 +45,21 @@ const MAX_ECHO_ELEMENTS = 64 * 1024 * 1024;
 /**
  * Builds the node's HTTP API as a Hono app (served by main.ts, driven by tests directly).
  * @throws {RangeError} When a limit is not a positive integer.
+ * @throws {TypeError} When `access` lists a host or origin that is not one.
  */
 export function createApp(deps: AppDeps): Hono {
   checkLimits(deps.limits);
   const app = new Hono();
-  app.use("*", cors());
+  app.use("*", accessGuard(deps.access));
 
   app.get("/healthcheck", (c) => c.json({ status: "ok", node_id: deps.nodeId }));
-  app.get("/v1/topology", (c) => c.json(deps.topology()));
+  app.get("/v1/topology", async (c) => {
+    const model = c.req.query("model");
+    if (model !== undefined && model.trim() === "") {
+      throw new ApiError(400, "model must be a model name", { param: "model" });
+    }
+    return c.json(await deps.topology(model));
+  });
 
   app.post("/v1/diagnostics/tensor-echo", async (c) => {
     const body = await readJsonBody(c.req.raw, deps.limits.maxBodyBytes);

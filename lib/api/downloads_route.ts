@@ -5,28 +5,30 @@ import { toApiError } from "./to_api_error.ts";
 import type { DownloadEvent } from "../model/download_progress.ts";
 import { HubAccessError } from "../model/hub_access_error.ts";
 
-/** The layers a prefetch fetches on this node. */
+/** The layers a prefetch fetches on this node, and the whole plan it asked of the cluster. */
 export interface PrefetchResult {
   model: string;
   startLayer: number;
   endLayer: number;
+  /** Every node of the plan and its layers, this node included. */
+  shards: { nodeId: string; startLayer: number; endLayer: number }[];
 }
 
 /** What the download routes need from the node. */
 export interface DownloadDeps {
   /** The latest download event of every node (this one and its peers), per model. */
   progress(): DownloadEvent[];
-  /** Starts downloading this node's shard of `model` in the current plan. */
+  /** Starts downloading every node's shard of `model` in the current plan. */
   prefetch(model: string): Promise<PrefetchResult>;
-  /** Deletes the local copy of `model`; false when there was none. */
-  remove(model: string): Promise<boolean>;
+  /** Deletes the local copy of `model`; resolves to the bytes freed, null when there was none. */
+  remove(model: string): Promise<number | null>;
 }
 
 /**
  * `GET /v1/download/progress` shows every node's download progress; `POST /download`
- * (`{"model"}`) prefetches this node's shard and answers 202 with its layers;
- * `DELETE /models/{id}` removes the local copy of a model (ids may hold slashes). The
- * last two are also under `/v1`.
+ * (`{"model"}`) prefetches every node's shard of the current plan and answers 202 with this
+ * node's layers and the plan; `DELETE /models/{id}` removes the local copy of a model (ids
+ * may hold slashes) and says how many bytes that freed. The last two are also under `/v1`.
  */
 export function downloadsRoute(deps: DownloadDeps, maxBodyBytes: number): Hono {
   const route = new Hono();
@@ -47,6 +49,11 @@ export function downloadsRoute(deps: DownloadDeps, maxBodyBytes: number): Hono {
       start_layer: plan.startLayer,
       end_layer: plan.endLayer,
       status: "downloading",
+      shards: plan.shards.map((shard) => ({
+        node_id: shard.nodeId,
+        start_layer: shard.startLayer,
+        end_layer: shard.endLayer,
+      })),
     }, 202);
   };
   route.post("/download", prefetch);
@@ -54,13 +61,14 @@ export function downloadsRoute(deps: DownloadDeps, maxBodyBytes: number): Hono {
 
   const remove = async (c: Context) => {
     const id = c.req.param("id") ?? "";
-    if (!(await hubErrors(() => deps.remove(id)))) {
+    const freed = await hubErrors(() => deps.remove(id));
+    if (freed === null) {
       throw new ApiError(404, `Model ${JSON.stringify(id)} has no local copy on this node`, {
         param: "model",
         code: "model_not_found",
       });
     }
-    return c.json({ id, object: "model", deleted: true });
+    return c.json({ id, object: "model", deleted: true, freed_bytes: freed });
   };
   route.delete("/models/:id{.+}", remove);
   route.delete("/v1/models/:id{.+}", remove);

@@ -4,8 +4,8 @@ import type { CompletionService, ModelEntry } from "../orchestration/completion_
 
 /**
  * `GET /` lists the models (OpenAI's `list` of `model` objects, with exo's `name` and
- * `available_locally`); `GET /{id}` answers one, where the id may hold slashes
- * (`org/name`). Mounted under `/v1/models`.
+ * `available_locally`, and `local_bytes` and `is_default`); `GET /{id}` answers one, where
+ * the id may hold slashes (`org/name`). Mounted under `/v1/models`.
  *
  * `created` is when the app was built: the service does not know when a model was made.
  */
@@ -38,5 +38,7 @@ function toModel(model: ModelEntry, created: number) {
     owned_by: "exo",
     name: model.name,
     available_locally: model.availableLocally,
+    local_bytes: model.localBytes,
+    is_default: model.isDefault,
   };
 }

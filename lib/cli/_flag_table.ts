@@ -7,9 +7,12 @@ import { LOG_LEVELS } from "../log/mod.ts";
 import type { NodeOptions } from "./node_options.ts";
 import {
   choiceOf,
+  parseApiKey,
   parseHost,
+  parseHostList,
   parseNodeId,
   parseNodeIdList,
+  parseOriginList,
   parsePort,
   parsePositive,
   parseSeconds,
@@ -200,6 +203,37 @@ export const FLAGS: readonly Flag[] = [
     help: "Most tokens generated for one request",
     default: 10000,
     parse: wholeNumberFrom(1),
+  }),
+  value({
+    name: "--api-origins",
+    key: "apiOrigins",
+    group: "API",
+    placeholder: "ORIGINS",
+    help:
+      "Comma-separated web origins (http://mac1.local:3000) that may call the API besides its own page and loopback; * for any",
+    defaultText: "none",
+    parse: parseOriginList,
+  }),
+  value({
+    name: "--api-hosts",
+    key: "apiHosts",
+    group: "API",
+    placeholder: "HOSTS",
+    help:
+      "Comma-separated Host names the API answers besides loopback and this machine's names and addresses; * for any",
+    defaultText: "none",
+    parse: parseHostList,
+  }),
+  value({
+    name: "--api-key",
+    key: "apiKey",
+    group: "API",
+    placeholder: "KEY",
+    help:
+      "Key every API request must send as Authorization: Bearer KEY (except /healthcheck and the web page)",
+    defaultText: "none",
+    env: "EXO_API_KEY",
+    parse: parseApiKey,
   }),
   value({
     name: "--default-model",

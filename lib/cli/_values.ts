@@ -9,6 +9,9 @@ const WHOLE_NUMBER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
 const PLAIN = /^[\w.+-]+$/;
 const SHOWN_LENGTH = 40;
+const ORIGIN = /^https?:\/\/[^/?#@\s]+\/?$/i;
+const HOST_NAME = /^(?:\[[0-9a-f:.]+\]|[a-z0-9_-]+(?:\.[a-z0-9_-]+)*\.?)$/;
+const BEARER_TOKEN = /^[\x21-\x7e]+$/;
 
 /**
  * setTimeout fires at once for delays above 2^31-1 ms, so a longer timeout would silently
@@ -87,6 +90,57 @@ export function parseNodeIdList(raw: string): string[] {
   const ids = raw.split(",").map((id) => id.trim());
   if (ids.includes("")) throw new RangeError(`${show(raw)} has an empty entry`);
   return [...new Set(ids.map(parseNodeId))];
+}
+
+/**
+ * Comma-separated origins for `--api-origins`, each `http(s)://host[:port]` (a trailing
+ * slash dropped), lowercased as browsers send them; `*` alone accepts any origin.
+ */
+export function parseOriginList(raw: string): string[] {
+  return entriesOf(raw, (entry) => {
+    if (!ORIGIN.test(entry) || !URL.canParse(entry)) {
+      throw new RangeError(
+        `${show(entry)} is not an origin (write http://host or https://host:port, or *)`,
+      );
+    }
+    return new URL(entry).origin;
+  });
+}
+
+/**
+ * Comma-separated host names or addresses for `--api-hosts`, without scheme or port (a
+ * `Host` header's port is not checked), lowercased; `*` alone accepts any host.
+ */
+export function parseHostList(raw: string): string[] {
+  return entriesOf(raw, (entry) => {
+    const host = entry.toLowerCase();
+    const bracketed = !host.startsWith("[") && host.includes(":") ? `[${host}]` : host;
+    if (!HOST_NAME.test(bracketed) || !URL.canParse(`http://${bracketed}`)) {
+      throw new RangeError(
+        `${show(entry)} is not a host name or address (write it without scheme or port, or *)`,
+      );
+    }
+    return host;
+  });
+}
+
+/** A key for `--api-key`: printable ASCII without spaces, as a bearer token needs. */
+export function parseApiKey(raw: string): string {
+  // The key is a secret, so the message never repeats it.
+  if (!BEARER_TOKEN.test(raw)) {
+    throw new RangeError("the key must be printable ASCII without spaces (a bearer token)");
+  }
+  return raw;
+}
+
+function entriesOf(raw: string, parse: (entry: string) => string): string[] {
+  const entries = raw.split(",").map((entry) => entry.trim());
+  if (entries.includes("")) throw new RangeError(`${show(raw)} has an empty entry`);
+  if (entries.includes("*")) {
+    if (entries.length > 1) throw new RangeError(`${show(raw)} mixes * with other entries`);
+    return ["*"];
+  }
+  return [...new Set(entries.map(parse))];
 }
 
 /**

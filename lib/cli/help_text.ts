@@ -30,6 +30,7 @@ export function helpText(): string {
     "",
     "Environment:",
     `${INDENT}EXO_CLUSTER_SECRET    cluster secret when --cluster-secret is not given`,
+    `${INDENT}EXO_API_KEY           API key when --api-key is not given`,
     `${INDENT}EXO_NODE_HOME         state directory when --state-dir is not given`,
     `${INDENT}HOME                  the state directory is $HOME/.exo-node when neither is set`,
     "",

@@ -26,6 +26,12 @@ export interface NodeOptions {
   chatgptApiPort: number;
   /** `--chatgpt-api-response-timeout`, in seconds. */
   chatgptApiResponseTimeout: number;
+  /** `--api-origins`, web origins accepted besides the API's own page and loopback; `["*"]`: any. */
+  apiOrigins?: string[];
+  /** `--api-hosts`, `Host` names accepted besides loopback and this machine's; `["*"]`: any. */
+  apiHosts?: string[];
+  /** `--api-key`, else the `EXO_API_KEY` environment variable: the API's bearer token. */
+  apiKey?: string;
   /** `--disable-tui`. */
   disableTui: boolean;
   /** `--default-model`, used when a request names no model. */

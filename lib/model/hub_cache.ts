@@ -44,6 +44,49 @@ export async function findSnapshot(hubCache: string, repo: string): Promise<stri
   return null;
 }
 
+/**
+ * The bytes a repo's cache folder (`models--org--name`) holds on disk: every regular file
+ * once (blobs, partial downloads, refs; a hard-linked file once), symlinks not followed.
+ * Null when the folder does not exist.
+ */
+export async function repoCacheBytes(hubCache: string, repo: string): Promise<number | null> {
+  const folder = repoCacheFolder(hubCache, repo);
+  try {
+    if (!(await Deno.lstat(folder)).isDirectory) return null;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+  const seen = new Set<string>();
+  let bytes = 0;
+  const pending = [folder];
+  for (let dir = pending.pop(); dir !== undefined; dir = pending.pop()) {
+    for await (const entry of Deno.readDir(dir)) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory) {
+        pending.push(path);
+      } else if (entry.isFile) {
+        // A download under way renames its partial file away between the listing and here.
+        const info = await lstatOrNull(path);
+        const inode = info?.ino == null ? path : `${info.dev}:${info.ino}`;
+        if (info === null || seen.has(inode)) continue;
+        seen.add(inode);
+        bytes += info.size;
+      }
+    }
+  }
+  return bytes;
+}
+
+async function lstatOrNull(path: string): Promise<Deno.FileInfo | null> {
+  try {
+    return await Deno.lstat(path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
 /** Whether `dir` is a directory holding a config.json. */
 export async function isModelDir(dir: string): Promise<boolean> {
   try {

@@ -1,7 +1,7 @@
 import { join, resolve } from "node:path";
 import { editDistance } from "../cli/_suggest.ts";
 import { findModelCard, MODEL_CARDS, type ModelCard } from "./registry.ts";
-import { findSnapshot, isFile, isModelDir, repoCacheFolder } from "./hub_cache.ts";
+import { findSnapshot, isFile, isModelDir, repoCacheBytes, repoCacheFolder } from "./hub_cache.ts";
 import { ModelNotFoundError } from "./model_not_found_error.ts";
 import { loadModelConfig } from "./hf_config.ts";
 import type { ModelDownloader } from "./model_downloader.ts";
@@ -34,6 +34,11 @@ export interface KnownModel {
   id: string;
   displayName: string;
   availableLocally: boolean;
+  /**
+   * Bytes of the model's hub cache folder, what `remove` frees; null without one (a local
+   * directory or seed-dir copy, which `remove` never deletes, or a model not here).
+   */
+  localBytes: number | null;
 }
 
 /** A name resolved to what it is, before any file is looked for. */
@@ -87,20 +92,51 @@ export class ModelResolver {
   }
 
   /**
-   * Removes the model's hub cache folder; resolves to false when there was none.
+   * Finds the directory with the model's config.json on this node without downloading
+   * anything: a local directory, or the hub cache or seed dir copy; null when it is not here.
+   * @throws {ModelNotFoundError} for a name that is neither known nor a model directory.
+   */
+  async findLocal(name: string): Promise<ResolvedModel | null> {
+    const named = await this.#name(name);
+    const dir = await this.#localDir(named);
+    return dir === null ? null : { id: named.id, displayName: named.displayName, dir };
+  }
+
+  /**
+   * What a name designates and what of it is on this node, as `list` shows it, without
+   * downloading anything.
+   * @throws {ModelNotFoundError} for a name that is neither known nor a model directory.
+   */
+  async describe(name: string): Promise<KnownModel> {
+    const named = await this.#name(name);
+    return {
+      id: named.id,
+      displayName: named.displayName,
+      availableLocally: (await this.#localDir(named)) !== null,
+      localBytes: named.repo === null
+        ? null
+        : await repoCacheBytes(this.#options.hubCache, named.repo),
+    };
+  }
+
+  /**
+   * Removes the model's hub cache folder; resolves to the bytes it held (see
+   * `KnownModel.localBytes`), or null when there was none.
    * @throws {ModelNotFoundError} for an unknown name.
    * @throws {RangeError} for a local directory, which is never deleted.
    */
-  async remove(name: string): Promise<boolean> {
+  async remove(name: string): Promise<number | null> {
     const named = await this.#name(name);
     if (named.repo === null) {
       throw new RangeError(`Cannot remove ${named.id}: it is a local directory, not a download`);
     }
+    const bytes = await repoCacheBytes(this.#options.hubCache, named.repo);
+    if (bytes === null) return null;
     try {
       await Deno.remove(repoCacheFolder(this.#options.hubCache, named.repo), { recursive: true });
-      return true;
+      return bytes;
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return false;
+      if (error instanceof Deno.errors.NotFound) return null;
       throw error;
     }
   }
@@ -113,7 +149,7 @@ export class ModelResolver {
     const named = await this.#name(name);
     const { id, displayName, repo } = named;
     const { downloader, offline } = this.#options;
-    const local = repo === null ? named.id : await this.#findRepo(repo, named.cardId);
+    const local = await this.#localDir(named);
     // Without a downloader a config.json is enough for the origin, as before downloads.
     const missing = local === null
       ? null
@@ -176,14 +212,27 @@ export class ModelResolver {
         id: card.id,
         displayName: card.displayName,
         availableLocally: (await this.#findCard(card)) !== null,
+        localBytes: await repoCacheBytes(this.#options.hubCache, card.repo),
       });
     }
     for (const repo of await cachedRepos(this.#options.hubCache)) {
       if (known.has(repo.toLowerCase())) continue;
       if (await findSnapshot(this.#options.hubCache, repo) === null) continue;
-      models.push({ id: repo, displayName: repo, availableLocally: true });
+      models.push({
+        id: repo,
+        displayName: repo,
+        availableLocally: true,
+        localBytes: await repoCacheBytes(this.#options.hubCache, repo),
+      });
     }
     return models;
+  }
+
+  /** The model's directory on this node (a local directory is one already), or null. */
+  #localDir(named: NamedModel): Promise<string | null> {
+    return named.repo === null
+      ? Promise.resolve(named.id)
+      : this.#findRepo(named.repo, named.cardId);
   }
 
   #findCard(card: ModelCard): Promise<string | null> {

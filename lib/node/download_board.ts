@@ -32,6 +32,11 @@ export class DownloadBoard {
     return () => this.#listeners.delete(listener);
   }
 
+  /** The latest event of one node for one model, if any. */
+  latest(nodeId: string, model: string): DownloadEvent | undefined {
+    return this.#latest.get(`${nodeId}\n${model}`);
+  }
+
   /** The latest event of every node and model, by node id then model. */
   snapshot(): DownloadEvent[] {
     return [...this.#latest.values()].sort((a, b) =>

@@ -21,7 +21,9 @@ import {
   type WorkerRequestInfo,
 } from "../orchestration/shard_worker.ts";
 import type { DownloadBoard } from "./download_board.ts";
-import { type PrefetchPlan, prefetchShard } from "./prefetch_shard.ts";
+import { ClusterPrefetch, type PrefetchPlan } from "./cluster_prefetch.ts";
+import { localModelLayers, type ModelLayers } from "./default_model.ts";
+import { ModelLayersCache } from "./model_layers_cache.ts";
 
 /** Everything a node needs to start. */
 export interface ExoNodeConfig {
@@ -91,6 +93,8 @@ export class ExoNode {
   #tasks = new Set<Promise<void>>();
   #worker: ShardWorker | null = null;
   #coordinator: Coordinator | null = null;
+  #prefetch: ClusterPrefetch | null = null;
+  #layers: ModelLayersCache;
   #peerWaiters = new Set<() => void>();
   #stopping = new AbortController();
   #unsubscribeDownloads: () => void = () => {};
@@ -100,6 +104,7 @@ export class ExoNode {
     this.#config = config;
     this.#logger = config.logger;
     this.#echo = new TensorEcho((peerId) => this.#manager.peer(peerId));
+    this.#layers = new ModelLayersCache({ lookup: (name) => this.#lookupLayers(name) });
     const serving = config.serving;
     if (serving) {
       const send = (nodeId: string, message: Message) => this.#send(nodeId, message);
@@ -128,6 +133,15 @@ export class ExoNode {
         responseTimeoutMs: serving.responseTimeoutMs,
         waitForPeerCount: serving.waitForPeers,
         maxContext: serving.maxContext,
+      });
+      this.#prefetch = new ClusterPrefetch({
+        selfId: config.selfId,
+        resolver: serving.resolver,
+        view: () => this.view(),
+        send,
+        downloads: config.downloads,
+        logger: config.logger.child("download"),
+        signal: this.#stopping.signal,
       });
     }
   }
@@ -200,12 +214,16 @@ export class ExoNode {
     });
   }
 
-  /** The view as the `/v1/topology` route shows it. */
-  topology(): TopologySnapshot {
+  /**
+   * The view as the `/v1/topology` route shows it, with the layer split of `model` when
+   * given (its layer count from local files only, kept a while), else of the default model.
+   */
+  async topology(model?: string): Promise<TopologySnapshot> {
+    const layers = model === undefined ? this.#config.defaultModel : await this.#layers.get(model);
     const links = new Map(
       this.#manager.peers().map((peer) => [peer.id, { address: peer.address, rttMs: peer.rttMs }]),
     );
-    return topologySnapshot(this.view(), links, this.#config.defaultModel);
+    return topologySnapshot(this.view(), links, layers);
   }
 
   /** Sends a random tensor of `shape` to a peer and times its echo. */
@@ -230,30 +248,18 @@ export class ExoNode {
   }
 
   /**
-   * Starts downloading this node's share of `model` in the current plan (config and
-   * tokenizer first, then the shard's weight files in the background); resolves to the
-   * layers once the download has begun.
+   * Starts downloading `model` on every node of the current plan: this node's share (config
+   * and tokenizer first, then the shard's weight files in the background) and, through a
+   * `prefetch` status message, each other node's; resolves to the plan once begun.
    * @throws {ClusterUnavailableError} when the plan gives this node no layers.
    */
   async prefetch(model: string): Promise<PrefetchPlan> {
-    const resolver = this.#servingConfig("prefetch models").resolver;
-    const { plan, done } = await prefetchShard(
-      resolver,
-      () => this.view(),
-      model,
-      this.#stopping.signal,
-    );
-    const layers = `layers ${plan.startLayer}..${plan.endLayer} of ${plan.model}`;
-    // A failure also shows in the download progress, as the tracker's last event.
-    this.#track(done.then(
-      () => this.#logger.info(`Prefetched ${layers}`),
-      (error) => this.#logger.warn(`Cannot prefetch ${layers}: ${(error as Error).message}`),
-    ));
-    return plan;
+    this.#servingConfig("prefetch models");
+    return await this.#prefetch!.start(model);
   }
 
-  /** Deletes the local copy of `model`; false when there was none. */
-  removeModel(model: string): Promise<boolean> {
+  /** Deletes the local copy of `model`; resolves to the bytes freed, null when there was none. */
+  removeModel(model: string): Promise<number | null> {
     return this.#servingConfig("remove models").resolver.remove(model);
   }
 
@@ -274,6 +280,7 @@ export class ExoNode {
     await this.#worker?.close();
     await this.#watcher.close();
     this.#echo.close();
+    await this.#prefetch?.close();
     await this.#manager.close();
     await this.#refreshing;
     await Promise.all(this.#tasks);
@@ -303,6 +310,7 @@ export class ExoNode {
         return;
       case "status":
         if (this.#config.downloads?.fromPeer(message.json, peer.id)) return;
+        if (this.#prefetch?.onStatus(message.json, peer.id)) return;
         this.#route(peer.id, message);
         return;
       case "prompt":
@@ -381,6 +389,16 @@ export class ExoNode {
       signal.addEventListener("abort", onAbort);
       check();
     });
+  }
+
+  /** A layer count for the topology; a config that cannot be read leaves it unknown. */
+  async #lookupLayers(name: string): Promise<ModelLayers | null> {
+    try {
+      return await localModelLayers(name, this.#config.serving?.resolver);
+    } catch (error) {
+      this.#logger.warn(`Layer split unknown for ${JSON.stringify(name)}: ${describeError(error)}`);
+      return null;
+    }
   }
 
   #notifyPeers(): void {

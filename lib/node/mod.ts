@@ -6,4 +6,5 @@ export * from "./exo_node.ts";
 export * from "./topology_snapshot.ts";
 export * from "./tensor_echo.ts";
 export * from "./download_board.ts";
-export * from "./prefetch_shard.ts";
+export * from "./cluster_prefetch.ts";
+export * from "./prefetch_request.ts";

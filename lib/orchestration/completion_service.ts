@@ -52,6 +52,10 @@ export interface ModelEntry {
   name: string;
   /** Whether this node has the model's files locally. */
   availableLocally: boolean;
+  /** Bytes removing the model frees on this node (its hub cache folder); null without one. */
+  localBytes: number | null;
+  /** Whether it is the node's `--default-model`. */
+  isDefault: boolean;
 }
 
 /** A prompt as the model's tokenizer renders and encodes it. */

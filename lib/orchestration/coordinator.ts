@@ -1,7 +1,7 @@
 import type { Logger } from "../log/logger.ts";
 import { loadModelConfig } from "../model/hf_config.ts";
 import type { ModelConfig } from "../model/model_config.ts";
-import type { ModelResolver, ResolvedModel } from "../model/model_resolver.ts";
+import type { KnownModel, ModelResolver, ResolvedModel } from "../model/model_resolver.ts";
 import { ContextLengthError } from "../inference/engine.ts";
 import { validateSamplingParams } from "../inference/sampler/sampling_params.ts";
 import { ModelTokenizer } from "../inference/tokenizer/model_tokenizer.ts";
@@ -144,20 +144,21 @@ export class Coordinator implements CompletionService {
     };
   }
 
-  /** Every registry model, plus the default model when it is a local directory. */
+  /**
+   * Every registry model and hub cache repo, plus the default model when it is neither (a
+   * local directory, a seeded or not yet downloaded repo), which is marked. Nothing is
+   * downloaded: a page polls this.
+   */
   async models(): Promise<ModelEntry[]> {
-    const entries: ModelEntry[] = (await this.#options.resolver.list()).map((model) => ({
-      id: model.id,
-      name: model.displayName,
-      availableLocally: model.availableLocally,
-    }));
+    const resolver = this.#options.resolver;
+    const entries: ModelEntry[] = (await resolver.list()).map((model) => toEntry(model, false));
     const fallback = this.#options.defaultModel;
     if (fallback !== undefined) {
       try {
-        const model = await this.#options.resolver.resolve(fallback);
-        if (!entries.some((entry) => entry.id === model.id)) {
-          entries.push({ id: model.id, name: model.displayName, availableLocally: true });
-        }
+        const model = await resolver.describe(fallback);
+        const listed = entries.findIndex((entry) => entry.id === model.id);
+        if (listed === -1) entries.push(toEntry(model, true));
+        else entries[listed].isDefault = true;
       } catch (error) {
         if (!(error instanceof ModelNotFoundError)) throw error;
       }
@@ -402,6 +403,16 @@ function encodeInput(
     }
   });
   return [...input.promptTokens];
+}
+
+function toEntry(model: KnownModel, isDefault: boolean): ModelEntry {
+  return {
+    id: model.id,
+    name: model.displayName,
+    availableLocally: model.availableLocally,
+    localBytes: model.localBytes,
+    isDefault,
+  };
 }
 
 function describePlan(shards: ShardRange[]): string {

@@ -41,8 +41,20 @@ export class FakeCompletionService implements CompletionService {
   /** Outcomes of the streams, in the order they ended. */
   readonly outcomes: FakeOutcome[] = [];
   readonly modelList: ModelEntry[] = [
-    { id: "llama-3.2-1b", name: "Llama 3.2 1B", availableLocally: true },
-    { id: "HuggingFaceTB/SmolLM2-135M-Instruct", name: "SmolLM2 135M", availableLocally: false },
+    {
+      id: "llama-3.2-1b",
+      name: "Llama 3.2 1B",
+      availableLocally: true,
+      localBytes: 1234567,
+      isDefault: true,
+    },
+    {
+      id: "HuggingFaceTB/SmolLM2-135M-Instruct",
+      name: "SmolLM2 135M",
+      availableLocally: false,
+      localBytes: null,
+      isDefault: false,
+    },
   ];
   #ended: ((outcome: FakeOutcome) => void)[] = [];
   #started: (() => void)[] = [];

@@ -1,6 +1,6 @@
 import OpenAI from "openai";
 import type { Hono } from "hono";
-import { createApp } from "../../lib/api/app.ts";
+import { type AppDeps, createApp } from "../../lib/api/app.ts";
 import type { ApiLimits } from "../../lib/api/api_limits.ts";
 import { FakeCompletionService } from "./_fake_service.ts";
 
@@ -11,18 +11,19 @@ export const TEST_LIMITS: ApiLimits = {
   maxGenerateTokens: 100,
 };
 
-/** An app over a fresh fake service. */
-export function testApp(limits: ApiLimits = TEST_LIMITS): {
+/** An app over a fresh fake service; `deps` replaces any of the other dependencies. */
+export function testApp(limits: ApiLimits = TEST_LIMITS, deps: Partial<AppDeps> = {}): {
   app: Hono;
   service: FakeCompletionService;
 } {
   const service = new FakeCompletionService();
   const app = createApp({
     nodeId: "node-a",
-    topology: () => ({ node_id: "node-a", nodes: [], edges: [], partition: null }),
+    topology: () => Promise.resolve({ node_id: "node-a", nodes: [], edges: [], partition: null }),
     echoTensor: () => Promise.reject(new Error("Cannot echo: no peers in tests")),
     completions: service,
     limits,
+    ...deps,
   });
   return { app, service };
 }

@@ -16,20 +16,21 @@ Deno.test("the app still serves healthcheck, topology and tensor-echo validation
   equal((await echo.json()).error.param, "peer");
 });
 
-Deno.test("streamed answers and preflights carry CORS headers", async () => {
+Deno.test("streamed answers and preflights to a loopback page carry CORS headers", async () => {
   const { app } = testApp();
   const preflight = await app.request("/v1/chat/completions", {
     method: "OPTIONS",
-    headers: { origin: "http://ui.example", "access-control-request-method": "POST" },
+    headers: { origin: "http://localhost:5173", "access-control-request-method": "POST" },
   });
   equal(preflight.status, 204);
-  equal(preflight.headers.get("access-control-allow-origin"), "*");
+  equal(preflight.headers.get("access-control-allow-origin"), "http://localhost:5173");
   const stream = await app.request("/v1/chat/completions", {
     method: "POST",
-    headers: { origin: "http://ui.example" },
+    headers: { origin: "http://localhost:5173" },
     body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }], stream: true }),
   });
-  equal(stream.headers.get("access-control-allow-origin"), "*");
+  equal(stream.headers.get("access-control-allow-origin"), "http://localhost:5173");
+  match(stream.headers.get("vary")!, /Origin/);
   match(stream.headers.get("content-type")!, /^text\/event-stream/);
   match(await stream.text(), /data: \[DONE\]\n\n$/);
 });
@@ -45,7 +46,7 @@ Deno.test("token encode maps an unknown model to 404 model_not_found", async () 
 Deno.test("createApp refuses limits that are not positive integers", () => {
   const deps = {
     nodeId: "n",
-    topology: () => ({ node_id: "n", nodes: [], edges: [], partition: null }),
+    topology: () => Promise.resolve({ node_id: "n", nodes: [], edges: [], partition: null }),
     echoTensor: () => Promise.reject(new Error("unused")),
     completions: new FakeCompletionService(),
   };

@@ -26,7 +26,7 @@ const EVENT: DownloadEvent = {
 function appWith(downloads: DownloadDeps) {
   return createApp({
     nodeId: "node-a",
-    topology: () => ({ node_id: "node-a", nodes: [], edges: [], partition: null }),
+    topology: () => Promise.resolve({ node_id: "node-a", nodes: [], edges: [], partition: null }),
     echoTensor: () => Promise.reject(new Error("no peers")),
     completions: new FakeCompletionService(),
     limits: TEST_LIMITS,
@@ -68,13 +68,21 @@ Deno.test("GET /v1/download/progress lists every node's latest download", async 
   });
 });
 
-Deno.test("POST /download starts this node's shard and answers 202 with its layers", async () => {
+Deno.test("POST /download starts the cluster's download and answers 202 with this node's layers and the plan", async () => {
   const asked: string[] = [];
   const app = appWith({
     ...FAILING,
     prefetch: (model) => {
       asked.push(model);
-      return Promise.resolve({ model, startLayer: 4, endLayer: 7 });
+      return Promise.resolve({
+        model,
+        startLayer: 4,
+        endLayer: 7,
+        shards: [
+          { nodeId: "node-b", startLayer: 0, endLayer: 3 },
+          { nodeId: "node-a", startLayer: 4, endLayer: 7 },
+        ],
+      });
     },
   });
   for (const path of ["/download", "/v1/download"]) {
@@ -85,6 +93,10 @@ Deno.test("POST /download starts this node's shard and answers 202 with its laye
       start_layer: 4,
       end_layer: 7,
       status: "downloading",
+      shards: [
+        { node_id: "node-b", start_layer: 0, end_layer: 3 },
+        { node_id: "node-a", start_layer: 4, end_layer: 7 },
+      ],
     });
   }
   assert.deepEqual(asked, ["test-org/tiny", "test-org/tiny"]);
@@ -122,28 +134,37 @@ Deno.test("POST /download refuses a missing model and maps download errors", asy
   }
 });
 
-Deno.test("DELETE /models/{id} removes a local copy, 404 when there is none", async () => {
+Deno.test("DELETE /models/{id} removes a local copy and says the bytes freed, 404 when there is none", async () => {
   const removed: string[] = [];
   const app = appWith({
     ...FAILING,
     remove: (id) => {
       removed.push(id);
-      return Promise.resolve(id === "test-org/tiny");
+      return Promise.resolve(id === "test-org/tiny" ? 4096 : id === "test-org/empty" ? 0 : null);
     },
   });
   const response = await app.request("/models/test-org/tiny", { method: "DELETE" });
   assert.equal(response.status, 200);
-  assert.deepEqual(await response.json(), { id: "test-org/tiny", object: "model", deleted: true });
+  assert.deepEqual(await response.json(), {
+    id: "test-org/tiny",
+    object: "model",
+    deleted: true,
+    freed_bytes: 4096,
+  });
+  // An empty cache folder is still a local copy: zero bytes freed is not "none".
+  const empty = await app.request("/v1/models/test-org/empty", { method: "DELETE" });
+  assert.equal(empty.status, 200);
+  assert.equal((await empty.json()).freed_bytes, 0);
   const again = await app.request("/v1/models/test-org/other", { method: "DELETE" });
   assert.equal(again.status, 404);
   assert.equal((await again.json()).error.code, "model_not_found");
-  assert.deepEqual(removed, ["test-org/tiny", "test-org/other"]);
+  assert.deepEqual(removed, ["test-org/tiny", "test-org/empty", "test-org/other"]);
 });
 
 Deno.test("Without download deps the download routes are not served", async () => {
   const app = createApp({
     nodeId: "node-a",
-    topology: () => ({ node_id: "node-a", nodes: [], edges: [], partition: null }),
+    topology: () => Promise.resolve({ node_id: "node-a", nodes: [], edges: [], partition: null }),
     echoTensor: () => Promise.reject(new Error("no peers")),
     completions: new FakeCompletionService(),
     limits: TEST_LIMITS,

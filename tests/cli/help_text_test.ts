@@ -17,6 +17,9 @@ const DOCUMENTED = [
   "--chatgpt-api-port",
   "--chatgpt-api-response-timeout",
   "--max-generate-tokens",
+  "--api-origins",
+  "--api-hosts",
+  "--api-key",
   "--default-model",
   "--inference-engine",
   "--models-seed-dir",
@@ -60,6 +63,7 @@ Deno.test("helpText shows each default beside its flag", () => {
   ok(text.includes("(default: 900)"));
   ok(text.includes("(default: $EXO_NODE_HOME, else $HOME/.exo-node)"));
   ok(text.includes("(default: $EXO_CLUSTER_SECRET, else none)"));
+  ok(text.includes("(default: $EXO_API_KEY, else none)"));
   ok(text.includes("(default: q4 on cpu, float16 on coreml)"));
   ok(text.includes("(default: <state dir>/shards)"));
 });
@@ -68,7 +72,7 @@ Deno.test("helpText shows usage lines and the environment variables", () => {
   const text = helpText();
   ok(text.startsWith(`exo-node ${VERSION}:`));
   ok(text.includes("exo-node run <model> [flags]"));
-  for (const name of ["EXO_CLUSTER_SECRET", "EXO_NODE_HOME", "HOME"]) {
+  for (const name of ["EXO_CLUSTER_SECRET", "EXO_API_KEY", "EXO_NODE_HOME", "HOME"]) {
     ok(text.includes(`\n  ${name} `), `help lacks ${name}`);
   }
 });

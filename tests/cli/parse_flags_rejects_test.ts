@@ -212,6 +212,83 @@ const REJECTED: {
     flag: "--cluster-secret",
   },
   {
+    name: "an API origin without a scheme",
+    args: ["--api-origins", "mac1.local:3000"],
+    message:
+      'Invalid value for --api-origins: "mac1.local:3000" is not an origin (write http://host or https://host:port, or *)',
+    flag: "--api-origins",
+  },
+  {
+    name: "an API origin with a path",
+    args: ["--api-origins", "http://ui.example,http://ui.example/chat"],
+    message:
+      'Invalid value for --api-origins: "http://ui.example/chat" is not an origin (write http://host or https://host:port, or *)',
+    flag: "--api-origins",
+  },
+  {
+    name: "an API origin of another scheme",
+    args: ["--api-origins", "ftp://ui.example"],
+    message:
+      'Invalid value for --api-origins: "ftp://ui.example" is not an origin (write http://host or https://host:port, or *)',
+    flag: "--api-origins",
+  },
+  {
+    name: "an empty entry in the API origins",
+    args: ["--api-origins", "http://a.example,,http://b.example"],
+    message:
+      'Invalid value for --api-origins: "http://a.example,,http://b.example" has an empty entry',
+    flag: "--api-origins",
+  },
+  {
+    name: "* mixed with API origins",
+    args: ["--api-origins", "*,http://a.example"],
+    message: 'Invalid value for --api-origins: "*,http://a.example" mixes * with other entries',
+    flag: "--api-origins",
+  },
+  {
+    name: "an API host with a scheme",
+    args: ["--api-hosts", "http://mac1.example"],
+    message:
+      'Invalid value for --api-hosts: "http://mac1.example" is not a host name or address (write it without scheme or port, or *)',
+    flag: "--api-hosts",
+  },
+  {
+    name: "an API host with a port",
+    args: ["--api-hosts", "mac1.example:52415"],
+    message:
+      'Invalid value for --api-hosts: "mac1.example:52415" is not a host name or address (write it without scheme or port, or *)',
+    flag: "--api-hosts",
+  },
+  {
+    name: "an API host with a space",
+    args: ["--api-hosts", "mac1,my mac"],
+    message:
+      'Invalid value for --api-hosts: "my mac" is not a host name or address (write it without scheme or port, or *)',
+    flag: "--api-hosts",
+  },
+  {
+    name: "an API key with a space, without repeating the key",
+    args: ["--api-key", "my secret key"],
+    message:
+      "Invalid value for --api-key: the key must be printable ASCII without spaces (a bearer token)",
+    flag: "--api-key",
+  },
+  {
+    name: "an empty EXO_API_KEY",
+    args: [],
+    vars: { ...HOME, EXO_API_KEY: "" },
+    message: "Invalid value for EXO_API_KEY: empty (unset it or give a value)",
+    flag: "--api-key",
+  },
+  {
+    name: "an EXO_API_KEY outside printable ASCII",
+    args: [],
+    vars: { ...HOME, EXO_API_KEY: "clé" },
+    message:
+      "Invalid value for EXO_API_KEY: the key must be printable ASCII without spaces (a bearer token)",
+    flag: "--api-key",
+  },
+  {
     name: "an unknown log level",
     args: ["--log-level", "loud"],
     message:

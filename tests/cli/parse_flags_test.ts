@@ -62,6 +62,9 @@ const EVERY_FLAG: [string, string | undefined][] = [
   ["--cache-dir", "/srv/shards"],
   ["--node-id-filter", " mac1, mac2 ,mac1"],
   ["--cluster-secret", "s3cret"],
+  ["--api-origins", "http://Mac1.local:3000/, https://chat.example"],
+  ["--api-hosts", "Mac1.example,10.0.0.5, ::2"],
+  ["--api-key", "sk-local-123"],
   ["--log-level", "DEBUG"],
   ["--device-memory", "16384"],
   ["--device-chip", "Apple M2 Max"],
@@ -94,6 +97,9 @@ const EVERY_VALUE: NodeOptions = {
   cacheDir: "/srv/shards",
   nodeIdFilter: ["mac1", "mac2"],
   clusterSecret: "s3cret",
+  apiOrigins: ["http://mac1.local:3000", "https://chat.example"],
+  apiHosts: ["mac1.example", "10.0.0.5", "::2"],
+  apiKey: "sk-local-123",
   logLevel: "debug",
   deviceMemoryMb: 16384,
   deviceChip: "Apple M2 Max",
@@ -130,6 +136,30 @@ Deno.test("parseFlags takes the cluster secret from EXO_CLUSTER_SECRET", () => {
   const vars = { ...HOME, EXO_CLUSTER_SECRET: "from-env" };
   equal(options(PEERS, vars).clusterSecret, "from-env");
   equal(options([...PEERS, "--cluster-secret", "from-flag"], vars).clusterSecret, "from-flag");
+});
+
+Deno.test("parseFlags takes the API key from EXO_API_KEY, the flag winning", () => {
+  const vars = { ...HOME, EXO_API_KEY: "sk-from-env" };
+  equal(options(PEERS, vars).apiKey, "sk-from-env");
+  equal(options([...PEERS, "--api-key", "sk-from-flag"], vars).apiKey, "sk-from-flag");
+  equal(options(PEERS).apiKey, undefined);
+});
+
+Deno.test("parseFlags reads * alone as any origin or any host", () => {
+  const parsed = options([...PEERS, "--api-origins", "*", "--api-hosts=*"]);
+  deepStrictEqual([parsed.apiOrigins, parsed.apiHosts], [["*"], ["*"]]);
+});
+
+Deno.test("parseFlags keeps one of each repeated origin or host, and brackets of IPv6", () => {
+  const parsed = options([
+    ...PEERS,
+    "--api-origins",
+    "http://a.example,HTTP://A.example:80",
+    "--api-hosts",
+    "a.example,A.EXAMPLE,[::1]",
+  ]);
+  deepStrictEqual(parsed.apiOrigins, ["http://a.example"]);
+  deepStrictEqual(parsed.apiHosts, ["a.example", "[::1]"]);
 });
 
 Deno.test("parseFlags takes the state dir from --state-dir, else EXO_NODE_HOME, else HOME", () => {

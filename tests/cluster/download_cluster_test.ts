@@ -66,7 +66,16 @@ async function startNodes(
 interface Progress {
   node_id: string;
   done: boolean;
+  error: string | null;
   files: { file: string }[];
+}
+
+/** A model as `GET /v1/models` lists it. */
+interface ListedModel {
+  id: string;
+  available_locally: boolean;
+  local_bytes: number | null;
+  is_default: boolean;
 }
 
 /** The safetensors files in a node's snapshot of the repo. */
@@ -164,7 +173,7 @@ Deno.test("Two nodes each download their own shard on first request, serve a com
   }
 });
 
-Deno.test("POST /download prefetches only this node's shard; DELETE /models/{id} removes it", async () => {
+Deno.test("POST /download on one node downloads every node's share; DELETE /models/{id} frees what /v1/models showed", async () => {
   const dir = await Deno.makeTempDir();
   const model = await writeRandomCheckpoint(join(dir, "repo"), {
     architecture: "llama",
@@ -175,42 +184,105 @@ Deno.test("POST /download prefetches only this node's shard; DELETE /models/{id}
   });
   const hub = await FakeHub.start([{ id: REPO, dir: model.dir }]);
   const nodes: NodeProcess[] = [];
-  try {
-    nodes.push(...await startNodes(dir, hub, endpoints("pf-a", "pf-b")));
+  const topologyOf = (node: NodeProcess) =>
+    node.getJson<TopologySnapshot>(`/v1/topology?model=${encodeURIComponent(REPO)}`);
+  const download = async () => {
     const response = await fetch(`${nodes[0].url}/download`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ model: REPO }),
     });
     assert.equal(response.status, 202);
-    const plan = await response.json();
+    return await response.json();
+  };
+  const progress = async () =>
+    (await nodes[0].getJson<{ data: Progress[] }>("/v1/download/progress")).data;
+  const weightsDone = (p: Progress) =>
+    p.done && p.error === null && p.files.some((f) => f.file.endsWith(".safetensors"));
+  try {
+    nodes.push(...await startNodes(dir, hub, endpoints("pf-a", "pf-b")));
+    // No config anywhere yet: the split of the model is not known, which is no error.
+    assert.equal((await topologyOf(nodes[0])).partition, null);
+
+    const plan = await download();
     assert.equal(plan.model, REPO);
+    assert.equal(plan.status, "downloading");
+    assert.deepEqual(plan.shards.map((s: { node_id: string }) => s.node_id).sort(), [
+      "pf-a",
+      "pf-b",
+    ]);
+    const share = (id: string) => plan.shards.find((s: { node_id: string }) => s.node_id === id);
+    assert.deepEqual(share("pf-a"), {
+      node_id: "pf-a",
+      start_layer: plan.start_layer,
+      end_layer: plan.end_layer,
+    });
     assert.equal(plan.end_layer - plan.start_layer + 1, 3, "half of the 6 layers");
 
+    // The origin shows both nodes' weight downloads done: its own and the one it asked of B.
     await eventually(async () => {
-      const progress = await nodes[0].getJson<{ data: Progress[] }>("/v1/download/progress");
-      return progress.data.some((p) =>
-        p.node_id === "pf-a" && p.done && p.files.some((f) => f.file.endsWith(".safetensors"))
-      );
-    }, "the prefetch of the weights is done");
+      const done = new Set((await progress()).filter(weightsDone).map((p) => p.node_id));
+      return done.has("pf-a") && done.has("pf-b");
+    }, "both nodes' weights are downloaded");
     const index = JSON.parse(
       await Deno.readTextFile(join(model.dir, "model.safetensors.index.json")),
     );
-    const expected = shardWeightFiles(
-      model.config,
-      { startLayer: plan.start_layer, endLayer: plan.end_layer },
-      parseSafetensorsIndex(index, "index"),
-    ).sort();
+    const filesOf = (id: string) =>
+      shardWeightFiles(
+        model.config,
+        { startLayer: share(id).start_layer, endLayer: share(id).end_layer },
+        parseSafetensorsIndex(index, "index"),
+      ).sort();
     const commit = hub.commit(REPO);
-    assert.deepEqual(await weightFiles(join(dir, "hub-pf-a"), commit), expected);
-    assert.equal(await exists(repoCacheFolder(join(dir, "hub-pf-b"), REPO)), false);
+    for (const id of ["pf-a", "pf-b"]) {
+      assert.deepEqual(await weightFiles(join(dir, `hub-${id}`), commit), filesOf(id), id);
+    }
+
+    // Every node now knows the split of the model from its cached config: the plan's.
+    for (const node of nodes) {
+      await eventually(async () => {
+        const partition = (await topologyOf(node)).partition;
+        return partition !== null &&
+          JSON.stringify(partition) ===
+            JSON.stringify({ model: REPO, num_layers: 6, shards: plan.shards });
+      }, `${node.id} shows the plan as the partition of ${REPO}`);
+    }
+
+    const models = await nodes[0].getJson<{ data: ListedModel[] }>("/v1/models");
+    const listed = models.data.find((m) => m.id === REPO);
+    assert.equal(listed?.available_locally, true);
+    assert.equal(listed?.is_default, true, "it is the nodes' --default-model");
+    assert.ok(typeof listed?.local_bytes === "number" && listed.local_bytes > 0);
+    assert.equal(models.data.filter((m) => m.is_default).length, 1);
 
     const deleted = await fetch(`${nodes[0].url}/models/${REPO}`, { method: "DELETE" });
-    assert.deepEqual(await deleted.json(), { id: REPO, object: "model", deleted: true });
+    assert.deepEqual(await deleted.json(), {
+      id: REPO,
+      object: "model",
+      deleted: true,
+      freed_bytes: listed.local_bytes,
+    });
     assert.equal(await exists(repoCacheFolder(join(dir, "hub-pf-a"), REPO)), false);
+    assert.equal(await exists(repoCacheFolder(join(dir, "hub-pf-b"), REPO)), true);
     const again = await fetch(`${nodes[0].url}/models/${REPO}`, { method: "DELETE" });
     assert.equal(again.status, 404);
     await again.body?.cancel();
+    const afterA = await nodes[0].getJson<{ data: ListedModel[] }>("/v1/models");
+    assert.equal(afterA.data.find((m) => m.id === REPO)?.local_bytes ?? null, null);
+
+    // A peer whose share fails shows on the origin as that peer's download with an error.
+    const removedB = await fetch(`${nodes[1].url}/v1/models/${REPO}`, { method: "DELETE" });
+    assert.ok((await removedB.json()).freed_bytes > 0);
+    const onlyB = filesOf("pf-b").filter((file) => !filesOf("pf-a").includes(file));
+    assert.ok(onlyB.length > 0, "B's share has a file of its own");
+    hub.failOnce(onlyB[0], 404);
+    const retried = await download();
+    assert.deepEqual(retried.shards, plan.shards);
+    await eventually(async () => {
+      const all = await progress();
+      return all.some((p) => p.node_id === "pf-b" && p.done && p.error !== null) &&
+        all.some((p) => p.node_id === "pf-a" && weightsDone(p));
+    }, "the origin shows B's failed download and its own done one");
   } finally {
     await stopAll(nodes);
     await hub.close();

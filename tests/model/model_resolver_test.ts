@@ -41,9 +41,12 @@ Deno.test("ModelResolver finds registry models and hub repos in the hub cache la
     assert.equal(listed.find((m) => m.id === "llama-3.2-1b")?.availableLocally, true);
     assert.equal(listed.find((m) => m.id === "qwen-2.5-7b")?.availableLocally, false);
     // Hub repos outside the registry are listed when they hold a model, once.
-    assert.deepEqual(listed.filter((m) => m.id.includes("/")), [
-      { id: "someone/tiny-llama", displayName: "someone/tiny-llama", availableLocally: true },
-    ]);
+    assert.deepEqual(listed.filter((m) => m.id.includes("/")), [{
+      id: "someone/tiny-llama",
+      displayName: "someone/tiny-llama",
+      availableLocally: true,
+      localBytes: 2 + "def456".length,
+    }]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -101,4 +104,100 @@ Deno.test("hubCacheDir follows HF_HUB_CACHE, then HF_HOME, then the home directo
   assert.equal(hubCacheDir(env({ HF_HUB_CACHE: "/c", HF_HOME: "/h", HOME: "/u" })), "/c");
   assert.equal(hubCacheDir(env({ HF_HOME: "/h", HOME: "/u" })), "/h/hub");
   assert.equal(hubCacheDir(env({ HOME: "/u" })), "/u/.cache/huggingface/hub");
+});
+
+/**
+ * Writes a repo the way the hub's tools do: content in `blobs/<etag>`, snapshot files as
+ * relative symlinks to them. Two commits share the config blob; one blob is half-fetched.
+ */
+async function linkedRepo(hub: string, repo: string): Promise<number> {
+  const folder = join(hub, `models--${repo.replace("/", "--")}`);
+  await Deno.mkdir(join(folder, "blobs"), { recursive: true });
+  const blobs: Record<string, string> = {
+    "c0nf1g": '{"model_type":"llama"}',
+    "we1ght5": "x".repeat(5000),
+    "we1ght5-2.incomplete": "y".repeat(700),
+  };
+  for (const [etag, text] of Object.entries(blobs)) {
+    await Deno.writeTextFile(join(folder, "blobs", etag), text);
+  }
+  for (
+    const [commit, files] of [["aaa111", ["config.json", "model.safetensors"]], [
+      "bbb222",
+      ["config.json"],
+    ]] as const
+  ) {
+    const dir = join(folder, "snapshots", commit);
+    await Deno.mkdir(dir, { recursive: true });
+    for (const file of files) {
+      const etag = file === "config.json" ? "c0nf1g" : "we1ght5";
+      await Deno.symlink(join("..", "..", "blobs", etag), join(dir, file));
+    }
+  }
+  await Deno.mkdir(join(folder, "refs"));
+  await Deno.writeTextFile(join(folder, "refs", "main"), "aaa111");
+  // A hard link is the same bytes on disk: counted once.
+  await Deno.link(join(folder, "blobs", "we1ght5"), join(folder, "blobs", "we1ght5-link"));
+  return Object.values(blobs).reduce((sum, text) => sum + text.length, 0) + "aaa111".length;
+}
+
+Deno.test("ModelResolver lists the bytes of each hub cache folder, blobs once and symlinks not at all", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const hub = join(root, "hub");
+    const registryBytes = await linkedRepo(hub, "unsloth/Llama-3.2-1B-Instruct");
+    const otherBytes = await linkedRepo(hub, "someone/tiny-llama");
+    assert.equal(registryBytes, 22 + 5000 + 700 + 6);
+    await modelDir(join(root, "seed", "smollm2-135m"));
+    const local = await modelDir(join(root, "my-model"));
+    const resolver = new ModelResolver({ hubCache: hub, seedDir: join(root, "seed") });
+
+    const listed = await resolver.list();
+    const byId = (id: string) => listed.find((m) => m.id === id);
+    assert.equal(byId("llama-3.2-1b")?.localBytes, registryBytes);
+    assert.equal(byId("someone/tiny-llama")?.localBytes, otherBytes);
+    // A seeded copy is available but not what DELETE removes; an absent model has no folder.
+    assert.deepEqual(
+      [byId("smollm2-135m")?.availableLocally, byId("smollm2-135m")?.localBytes],
+      [true, null],
+    );
+    assert.deepEqual(
+      [byId("qwen-2.5-7b")?.availableLocally, byId("qwen-2.5-7b")?.localBytes],
+      [false, null],
+    );
+
+    // describe names a model as list does, for names list does not show, never fetching.
+    assert.deepEqual(await resolver.describe("unsloth/Llama-3.2-1B-Instruct"), {
+      id: "llama-3.2-1b",
+      displayName: "Llama 3.2 1B",
+      availableLocally: true,
+      localBytes: registryBytes,
+    });
+    assert.deepEqual(await resolver.describe(local), {
+      id: local,
+      displayName: "my-model",
+      availableLocally: true,
+      localBytes: null,
+    });
+    assert.deepEqual(await resolver.describe("nobody/nothing"), {
+      id: "nobody/nothing",
+      displayName: "nobody/nothing",
+      availableLocally: false,
+      localBytes: null,
+    });
+    assert.equal(await resolver.findLocal("nobody/nothing"), null);
+    assert.equal(
+      (await resolver.findLocal("someone/tiny-llama"))?.dir,
+      join(hub, "models--someone--tiny-llama", "snapshots", "aaa111"),
+    );
+
+    // Removing frees exactly what was listed.
+    assert.equal(await resolver.remove("llama-3.2-1b"), registryBytes);
+    assert.equal(await resolver.remove("llama-3.2-1b"), null);
+    assert.equal((await resolver.describe("llama-3.2-1b")).localBytes, null);
+    assert.equal(await resolver.remove("smollm2-135m"), null, "the seed dir is left alone");
+    assert.equal((await resolver.describe("smollm2-135m")).availableLocally, true);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });

@@ -293,3 +293,54 @@ Deno.test("Coordinator caps max tokens at --max-generate-tokens and encodes prom
   assert.match(encoded.prompt, /Hi/);
   assert.ok(encoded.tokens.length > 2);
 });
+
+Deno.test("Coordinator marks the default model among the models, adding it when unlisted", async (t) => {
+  const root = await Deno.makeTempDir();
+  try {
+    const hub = join(root, "hub");
+    const snapshot = join(hub, "models--unsloth--Llama-3.2-1B-Instruct", "snapshots", "abc");
+    await Deno.mkdir(snapshot, { recursive: true });
+    await Deno.writeTextFile(join(snapshot, "config.json"), "{}");
+    const resolver = new ModelResolver({ hubCache: hub });
+    const entries = async (defaultModel: string | undefined) =>
+      await harness({ resolver, defaultModel }).coordinator.models();
+    const marked = (list: { id: string; isDefault: boolean }[]) =>
+      list.filter((m) => m.isDefault).map((m) => m.id);
+
+    await t.step("a registry repo name marks its registry entry", async () => {
+      const list = await entries("unsloth/Llama-3.2-1B-Instruct");
+      assert.deepEqual(marked(list), ["llama-3.2-1b"]);
+      const llama = list.find((m) => m.id === "llama-3.2-1b")!;
+      assert.deepEqual([llama.availableLocally, llama.localBytes], [true, 2]);
+      assert.equal(list.filter((m) => m.id === "llama-3.2-1b").length, 1);
+    });
+    await t.step("a local directory is added, marked, with no bytes to free", async () => {
+      const dir = (await model()).dir;
+      const list = await entries(dir);
+      assert.deepEqual(marked(list), [dir]);
+      assert.deepEqual(list.at(-1), {
+        id: dir,
+        name: "model",
+        availableLocally: true,
+        localBytes: null,
+        isDefault: true,
+      });
+    });
+    await t.step("a hub repo not downloaded is added as not available", async () => {
+      const list = await entries("someone/elsewhere");
+      assert.deepEqual(list.at(-1), {
+        id: "someone/elsewhere",
+        name: "someone/elsewhere",
+        availableLocally: false,
+        localBytes: null,
+        isDefault: true,
+      });
+    });
+    await t.step("no default or an unknown one marks nothing", async () => {
+      assert.deepEqual(marked(await entries(undefined)), []);
+      assert.deepEqual(marked(await entries("not a model")), []);
+    });
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
