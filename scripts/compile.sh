@@ -122,9 +122,8 @@ if [[ -n "$ort_dir" ]]; then
 fi
 # Workers are not found by the module graph walk: shard conversion runs in one.
 include_args+=(--include "$root/lib/inference/onnx/shard_build_worker.ts")
-if [[ -d "$root/web" ]]; then
-  include_args+=(--include "$root/web")
-fi
+# The web page needs no --include: lib/api/web_page.ts imports its files as text, so the
+# module graph carries web/index.html, web/styles.css, web/favicon.svg and web/dist/app.js.
 
 if [[ "$dry_run" == true && -z "${DENORT_BIN:-}" ]]; then
   # Any file of the target's executable format will do: the output is never executed.

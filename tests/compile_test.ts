@@ -80,16 +80,6 @@ function readEmbedded(binary: Uint8Array): Embedded {
   throw new Error("Cannot find the embedded file table in the output");
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}
-
 const ortBinaries = /onnxruntime-node\/[^/]+\/bin\/napi-v\d+\/([^/]+\/[^/]+)\/([^/]+)$/;
 
 function ortBinariesOf(files: string[]): { platform: string; name: string }[] {
@@ -169,13 +159,21 @@ Deno.test("compile.sh dry run for aarch64-apple-darwin embeds only what a Mac ne
       assert.equal(typeof metadata.self_extracting, "string");
     });
 
-    await t.step({
-      name: "embeds web/ because the repository has one",
-      ignore: !(await exists(`${root}/web`)),
-      fn: () => {
-        const local = files.filter((f) => !f.startsWith(".deno_compile_node_modules/"));
-        assert.ok(local.some((f) => /(^|\/)web\//.test(f)), "web/ missing");
-      },
+    await t.step("embeds the web page's files, and not its sources", () => {
+      const web = files.filter((f) => /(^|\/)web\//.test(f) && !f.includes("node_modules"))
+        .map((f) => f.slice(f.search(/(^|\/)web\//)).replace(/^\//, "")).sort();
+      assert.deepEqual(web, [
+        "web/dist/app.js",
+        "web/favicon.svg",
+        "web/index.html",
+        "web/styles.css",
+      ]);
+    });
+
+    await t.step("carries the page's script byte for byte", async () => {
+      const script = await Deno.readFile(`${root}/web/dist/app.js`);
+      const probe = script.subarray(script.length - 4096);
+      assert.ok(indexOfBytes(binary, probe, 0) !== -1, "web/dist/app.js is not in the binary");
     });
   } finally {
     await Deno.remove(dir, { recursive: true });

@@ -10,6 +10,7 @@ import { type DownloadDeps, downloadsRoute } from "./downloads_route.ts";
 import { readJsonBody } from "./read_json_body.ts";
 import { toApiError } from "./to_api_error.ts";
 import { tokenEncodeHandler } from "./token_encode_route.ts";
+import { webPageRoute } from "./web_page.ts";
 import type { CompletionService } from "../orchestration/completion_service.ts";
 import type { TopologySnapshot } from "../node/topology_snapshot.ts";
 import type { RequestsSnapshot } from "../node/exo_node.ts";
@@ -115,6 +116,8 @@ export function createApp(deps: AppDeps): Hono {
   app.route("/v1/models", modelsRoute(deps.completions));
   app.post("/v1/chat/token/encode", tokenEncodeHandler(deps));
   if (deps.downloads) app.route("/", downloadsRoute(deps.downloads, deps.limits.maxBodyBytes));
+
+  app.route("/", webPageRoute());
 
   app.notFound((c) =>
     new ApiError(404, `No route for ${c.req.method} ${c.req.path}`).toResponse(c)

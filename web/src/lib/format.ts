@@ -1,0 +1,90 @@
+/**
+ * How the page writes figures: sizes, speeds, times, rates. Pure functions, one unit each.
+ * @module
+ */
+
+const BYTE_UNITS = ["B", "KB", "MB", "GB", "TB"] as const;
+
+/** Bytes in decimal units, as macOS's Finder shows them: `1.2 GB`, `340 MB`, `12 B`. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return "—";
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < BYTE_UNITS.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  if (unit === 0) return `${Math.round(value)} B`;
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${BYTE_UNITS[unit]}`;
+}
+
+/** A transfer speed: `12 MB/s`. */
+export function formatSpeed(bytesPerSecond: number): string {
+  if (!Number.isFinite(bytesPerSecond) || bytesPerSecond <= 0) return "—";
+  return `${formatBytes(bytesPerSecond)}/s`;
+}
+
+/** Seconds left, rounded to what a person reads: `45 s`, `3 min 20 s`, `2 h 5 min`. */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds) || seconds < 0) return "—";
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const minutes = Math.floor(s / 60);
+  if (minutes < 60) return s % 60 === 0 ? `${minutes} min` : `${minutes} min ${s % 60} s`;
+  const hours = Math.floor(minutes / 60);
+  return minutes % 60 === 0 ? `${hours} h` : `${hours} h ${minutes % 60} min`;
+}
+
+/** A short duration in ms: `850 ms`, `1.4 s`, `12 s`. */
+export function formatMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+/** A network round trip: `0.4 ms`, `12 ms`. */
+export function formatRtt(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms) || ms < 0) return "—";
+  return ms < 10 ? `${ms.toFixed(1)} ms` : formatMs(ms);
+}
+
+/** Tokens per second: `42.3 tok/s`, `128 tok/s`. */
+export function formatTokensPerSecond(rate: number | null): string {
+  if (rate === null || !Number.isFinite(rate) || rate <= 0) return "—";
+  return `${rate < 100 ? rate.toFixed(1) : Math.round(rate)} tok/s`;
+}
+
+/** A node's memory, reported in MB, in GB: `16 GB`, `7.5 GB`. */
+export function formatMemoryMb(mb: number): string {
+  if (!Number.isFinite(mb) || mb <= 0) return "—";
+  const gb = mb / 1024;
+  return `${gb < 10 && !Number.isInteger(gb) ? gb.toFixed(1) : Math.round(gb)} GB`;
+}
+
+/** Throughput in TFLOPS: `3.55 TFLOPS`; unknown (0) as a dash. */
+export function formatTflops(tflops: number): string {
+  if (!Number.isFinite(tflops) || tflops <= 0) return "— TFLOPS";
+  return `${tflops < 10 ? tflops.toFixed(2) : tflops.toFixed(1)} TFLOPS`;
+}
+
+/** A layer range, inclusive: `layers 0–7 of 16`, or `layer 3 of 16`. */
+export function formatLayers(start: number, end: number, total: number): string {
+  return start === end ? `layer ${start} of ${total}` : `layers ${start}–${end} of ${total}`;
+}
+
+/** Percent of a download, never 100 before it is done: `42%`. */
+export function formatPercent(bytes: number, total: number, done: boolean): string {
+  if (done) return "100%";
+  if (!(total > 0)) return "0%";
+  return `${Math.min(99, Math.floor((bytes / total) * 100))}%`;
+}
+
+/** When a conversation was last touched, relative to `now`: `just now`, `5 min ago`, a date. */
+export function formatWhen(at: number, now: number): string {
+  const seconds = (now - at) / 1000;
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min ago`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)} h ago`;
+  const date = new Date(at);
+  return date.toLocaleDateString(undefined, { month: "short", day: "numeric" });
+}

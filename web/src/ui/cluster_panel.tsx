@@ -1,0 +1,171 @@
+/**
+ * The cluster as the node this page talks to sees it: every node with its chip, memory,
+ * TFLOPS, whether it answers, its layers of the chosen model; then the downloads.
+ * @module
+ */
+import type { JSX } from "preact";
+import type { DownloadProgress, Topology, TopologyNode } from "../lib/api_client.ts";
+import {
+  formatBytes,
+  formatEta,
+  formatLayers,
+  formatMemoryMb,
+  formatPercent,
+  formatRtt,
+  formatSpeed,
+  formatTflops,
+} from "../lib/format.ts";
+import type { NodeApiError } from "../lib/api_error.ts";
+import { Icon } from "./icons.tsx";
+
+/** Props of {@linkcode ClusterPanel}. */
+export interface ClusterPanelProps {
+  topology: Topology | null;
+  error: NodeApiError | null;
+  downloads: DownloadProgress[];
+  /** Model names by id, for the downloads list. */
+  modelName(id: string): string;
+  onClose(): void;
+}
+
+/** The cluster panel. */
+export function ClusterPanel(props: ClusterPanelProps): JSX.Element {
+  const { topology } = props;
+  const alive = topology?.nodes.filter((n) => n.alive) ?? [];
+  const memory = alive.reduce((sum, n) => sum + n.capabilities.memory, 0);
+  const tflops = alive.reduce((sum, n) => sum + n.capabilities.flops.fp32, 0);
+  const active = props.downloads.filter((d) => !d.done || d.error !== null);
+  return (
+    <div class="cluster-panel" data-testid="cluster-panel">
+      <div class="panel-head">
+        <h2>Cluster</h2>
+        <button
+          type="button"
+          class="icon-button panel-close"
+          aria-label="Close cluster panel"
+          onClick={props.onClose}
+        >
+          <Icon name="close" />
+        </button>
+      </div>
+      {props.error && (
+        <div class="panel-error" role="alert">
+          <strong>{props.error.title}</strong>
+          <span>{props.error.message}</span>
+        </div>
+      )}
+      {topology === null ? !props.error && <p class="muted">Asking the node…</p> : (
+        <>
+          <div class="cluster-totals">
+            <div>
+              <span class="total-value" data-testid="node-count">{alive.length}</span>
+              <span class="total-label">{alive.length === 1 ? "node" : "nodes"}</span>
+            </div>
+            <div>
+              <span class="total-value">{formatMemoryMb(memory)}</span>
+              <span class="total-label">memory</span>
+            </div>
+            <div>
+              <span class="total-value">{tflops > 0 ? tflops.toFixed(1) : "—"}</span>
+              <span class="total-label">TFLOPS</span>
+            </div>
+          </div>
+          {topology.partition && (
+            <p class="partition-caption">
+              {topology.partition.num_layers} layers of the chosen model, split by memory
+            </p>
+          )}
+          <ul class="node-list">
+            {sortNodes(topology).map((node) => (
+              <NodeCard key={node.id} node={node} topology={topology} />
+            ))}
+          </ul>
+        </>
+      )}
+      <h3 class="downloads-title">Downloads</h3>
+      {active.length === 0 ? <p class="muted">No download running.</p> : (
+        <ul class="download-list">
+          {active.map((d) => (
+            <li key={`${d.node_id}/${d.model}`} class="download" data-download-node={d.node_id}>
+              <div class="download-head">
+                <span>{props.modelName(d.model)}</span>
+                <span class="muted">{d.node_id}</span>
+              </div>
+              {d.error === null
+                ? (
+                  <>
+                    <span class="progress">
+                      <span style={{ width: formatPercent(d.bytes, d.total_bytes, d.done) }} />
+                    </span>
+                    <div class="download-figures">
+                      <span>{formatPercent(d.bytes, d.total_bytes, d.done)}</span>
+                      <span>{formatBytes(d.bytes)} / {formatBytes(d.total_bytes)}</span>
+                      <span>{formatSpeed(d.speed)}</span>
+                      <span>{formatEta(d.eta)} left</span>
+                    </div>
+                  </>
+                )
+                : <p class="invalid">{d.error}</p>}
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+function sortNodes(topology: Topology): TopologyNode[] {
+  const order = new Map(topology.partition?.shards.map((s, i) => [s.node_id, i]) ?? []);
+  return [...topology.nodes].sort((a, b) =>
+    (order.get(a.id) ?? Infinity) - (order.get(b.id) ?? Infinity) || a.id.localeCompare(b.id)
+  );
+}
+
+function NodeCard(props: { node: TopologyNode; topology: Topology }): JSX.Element {
+  const { node, topology } = props;
+  const self = node.id === topology.node_id;
+  const shard = topology.partition?.shards.find((s) => s.node_id === node.id);
+  const total = topology.partition?.num_layers ?? 0;
+  const caps = node.capabilities;
+  return (
+    <li class={`node-card${node.alive ? "" : " down"}`} data-node={node.id}>
+      <div class="node-head">
+        <span class={`alive-dot${node.alive ? " up" : ""}`} aria-hidden="true" />
+        <span class="node-id">{node.id}</span>
+        {self && <span class="tag accent">this page</span>}
+        <span class="node-state">
+          {node.alive
+            ? (self
+              ? "serving"
+              : node.rtt_ms === null
+              ? "connected"
+              : `${formatRtt(node.rtt_ms)} round trip`)
+            : "unreachable"}
+        </span>
+      </div>
+      <div class="node-specs">
+        <span title={caps.model}>{caps.chip || "Unknown chip"}</span>
+        <span>{formatMemoryMb(caps.memory)}</span>
+        <span>{formatTflops(caps.flops.fp32)}</span>
+      </div>
+      {shard && total > 0 && (
+        <div class="layer-bar" title={formatLayers(shard.start_layer, shard.end_layer, total)}>
+          <span
+            class="layer-fill"
+            style={{
+              left: `${(shard.start_layer / total) * 100}%`,
+              width: `${((shard.end_layer - shard.start_layer + 1) / total) * 100}%`,
+            }}
+          />
+        </div>
+      )}
+      <div class="node-layers" data-layers>
+        {shard && total > 0
+          ? formatLayers(shard.start_layer, shard.end_layer, total)
+          : node.alive
+          ? "no layers of this model"
+          : "not in the split"}
+      </div>
+    </li>
+  );
+}
