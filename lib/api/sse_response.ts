@@ -38,7 +38,7 @@ export function sseResponse(
     },
   }, { highWaterMark: 0 });
   return c.body(body, 200, {
-    "content-type": "text/event-stream",
+    "content-type": "text/event-stream; charset=utf-8",
     "cache-control": "no-cache",
     "x-accel-buffering": "no",
   });

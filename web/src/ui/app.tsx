@@ -101,7 +101,11 @@ export function App(): JSX.Element {
           : { kind: "api-key", refused: keyRef.current ? error.message : null }
       );
     }
-    if (error instanceof NodeApiError) setNodeError(error);
+    // Only a lost node or a missing key concerns the whole page; other failures are shown
+    // where they happened.
+    if (error instanceof NodeApiError && (error.status === 0 || error.status === 401)) {
+      setNodeError(error);
+    }
   };
 
   const statuses = useMemo(
@@ -267,13 +271,15 @@ export function App(): JSX.Element {
           <span class="spacer" />
           <button
             type="button"
-            class={`cluster-pill${nodeError?.status === 0 ? " offline" : ""}`}
+            class={`cluster-pill${nodeError === null ? "" : " offline"}`}
             title="Show the cluster"
             onClick={() => setClusterOpen(!clusterOpen)}
           >
-            <span class={`alive-dot${nodeError?.status === 0 ? "" : " up"}`} aria-hidden="true" />
+            <span class={`alive-dot${nodeError === null ? " up" : ""}`} aria-hidden="true" />
             {nodeError?.status === 0
               ? "node offline"
+              : nodeError?.status === 401
+              ? "API key needed"
               : `${aliveCount} ${aliveCount === 1 ? "node" : "nodes"}`}
           </button>
           <button

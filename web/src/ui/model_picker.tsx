@@ -56,7 +56,7 @@ export function ModelPicker(props: ModelPickerProps): JSX.Element {
       <button
         type="button"
         class="picker-button"
-        aria-haspopup="listbox"
+        aria-haspopup="dialog"
         aria-expanded={open}
         data-testid="model-picker"
         onClick={() => setOpen(!open)}
@@ -78,7 +78,7 @@ export function ModelPicker(props: ModelPickerProps): JSX.Element {
             ref={search}
             onInput={(e) => setQuery((e.target as HTMLInputElement).value)}
           />
-          <ul class="picker-list" role="listbox" aria-label="Models">
+          <ul class="picker-list" aria-label="Models">
             {shown.length === 0 && <li class="picker-empty">No model matches “{query}”</li>}
             {shown.map((status) => (
               <ModelRow
@@ -112,12 +112,15 @@ function ModelRow(props: {
   return (
     <li
       class={`model-row ${status.state}${props.selected ? " selected" : ""}`}
-      role="option"
-      aria-selected={props.selected}
       data-model={status.info.id}
       data-state={status.state}
     >
-      <button type="button" class="model-main" onClick={props.onSelect}>
+      <button
+        type="button"
+        class="model-main"
+        aria-current={props.selected ? "true" : undefined}
+        onClick={props.onSelect}
+      >
         <span class="model-title">
           <span class={`state-dot ${status.state}`} aria-hidden="true" />
           <span class="model-name">{status.info.name}</span>
