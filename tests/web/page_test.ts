@@ -474,6 +474,7 @@ Deno.test(
               "Cannot reach the node",
             );
             await page.locator(".banner").filter({ hasText: "No answer from the node" }).waitFor();
+            await page.locator(".node-list.stale").waitFor();
             await screenshot(page, "13-node-down");
             assert.deepEqual(watch.errors.filter((e) => !/ERR_CONNECTION_REFUSED/.test(e)), []);
             await context.close();

@@ -75,7 +75,10 @@ export function ClusterPanel(props: ClusterPanelProps): JSX.Element {
               {topology.partition.num_layers} layers of the chosen model, split by memory
             </p>
           )}
-          <ul class="node-list">
+          {props.error && (
+            <p class="partition-caption">As last seen, before the node stopped answering:</p>
+          )}
+          <ul class={`node-list${props.error ? " stale" : ""}`}>
             {sortNodes(topology).map((node) => (
               <NodeCard key={node.id} node={node} topology={topology} />
             ))}
