@@ -7,7 +7,9 @@ import { sample } from "./sampler/sample.ts";
 import type { SamplingParams } from "./sampler/sampling_params.ts";
 import type { Rng } from "./sampler/seeded_rng.ts";
 import type { ShardInput, ShardOutput } from "./shard_input.ts";
-import { ShardRunner } from "./shard_runner.ts";
+import { type LoadedRunner, ShardRunner } from "./shard_runner.ts";
+import { GqaShardRunner } from "./gqa_shard_runner.ts";
+import type { Placement } from "./onnx/placement.ts";
 
 export type { ExecutionProvider } from "./onnx/ort_session.ts";
 export type { ShardDType } from "./onnx/shard_signature.ts";
@@ -34,6 +36,8 @@ export interface LoadedShard extends ShardRequest {
   fallbackReason: string | null;
   /** Whether the built graph came from the disk cache. */
   cacheHit: boolean;
+  /** Where ORT runs the shard's nodes, per provider (from a profiled warm-up run). */
+  placement: Placement;
   /** Longest context (prompt plus generated tokens) a request may reach. */
   maxContext: number;
 }
@@ -90,11 +94,13 @@ export class ContextLengthError extends RangeError {
 /**
  * The default weight precision for a provider. On CPU, q4 decodes fastest (the engine
  * benchmark measures decode as memory-bound, and q4 reads a quarter of float16's bytes);
- * CoreML runs float16 natively and has no 4-bit MatMulNBits kernel, so it gets float16.
+ * WebGPU has a MatMulNBits kernel too and runs it with float16 activations; CoreML runs
+ * float16 natively and has no 4-bit kernel, so it gets float16.
  */
 export function defaultDType(executionProvider: ExecutionProvider): ShardDType {
   switch (executionProvider) {
     case "cpu":
+    case "webgpu":
       return "q4";
     case "coreml":
       return "float16";
@@ -136,7 +142,7 @@ export class OnnxEngine implements InferenceEngine {
   #options: OnnxEngineOptions;
   #idleTimeoutMs: number;
   #logger: Logger;
-  #runner: ShardRunner | null = null;
+  #runner: LoadedRunner | null = null;
   #shard: LoadedShard | null = null;
   /** Loads and disposals run one at a time; steps wait for the one in progress. */
   #lifecycle: Promise<unknown> = Promise.resolve();
@@ -257,7 +263,10 @@ export class OnnxEngine implements InferenceEngine {
     if (current !== null && sameShard(current, request)) return current;
     await this.#unload();
     const config = await loadModelConfig(request.modelDir);
-    const runner = await ShardRunner.load({
+    // A GPU keeps the KV cache on the device, which takes GroupQueryAttention's
+    // past/present form; the CPU reads JS-owned caches in place (see ShardRunner).
+    const Runner = request.executionProvider === "webgpu" ? GqaShardRunner : ShardRunner;
+    const runner = await Runner.load({
       ...request,
       config,
       cacheDir: this.#options.cacheDir,
@@ -276,6 +285,7 @@ export class OnnxEngine implements InferenceEngine {
       activeProvider: runner.executionProvider,
       fallbackReason: runner.fallbackReason,
       cacheHit: runner.cacheHit,
+      placement: runner.placement,
       maxContext: runner.maxContext,
     };
     return this.#shard;
@@ -294,7 +304,7 @@ export class OnnxEngine implements InferenceEngine {
     this.#busy.set(requestId, (this.#busy.get(requestId) ?? 0) + 1);
   }
 
-  #markDone(runner: ShardRunner, requestId: string): void {
+  #markDone(runner: LoadedRunner, requestId: string): void {
     const left = this.#busy.get(requestId)! - 1;
     if (left === 0) this.#busy.delete(requestId);
     else this.#busy.set(requestId, left);

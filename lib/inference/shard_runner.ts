@@ -1,6 +1,4 @@
-import { type Logger, silentLogger } from "../log/logger.ts";
 import type { ModelConfig } from "../model/model_config.ts";
-import { CheckpointReader } from "../model/checkpoint_reader.ts";
 import { type KvBuffer, KvCache, type KvElementType } from "./kv_cache.ts";
 import { BatchKvPool, runDecodeBatch } from "./decode_batch.ts";
 import { checkShardInput, type ShardInput, type ShardOutput } from "./shard_input.ts";
@@ -8,61 +6,49 @@ import { checkShardInput, type ShardInput, type ShardOutput } from "./shard_inpu
 export type { ShardInput, ShardOutput } from "./shard_input.ts";
 import { ort } from "./onnx/ort_runtime.ts";
 import { type ExecutionProvider, openSession } from "./onnx/ort_session.ts";
-import { buildRopeTables, type RopeTables } from "./onnx/rope_tables.ts";
-import { ensureShardModel } from "./onnx/shard_cache.ts";
-import { buildShardInWorker } from "./onnx/build_shard_in_worker.ts";
-import { type ShardDType, type ShardSignature, shardSignature } from "./onnx/shard_signature.ts";
+import type { RopeTables } from "./onnx/rope_tables.ts";
+import type { ShardSignature } from "./onnx/shard_signature.ts";
+import type { Placement } from "./onnx/placement.ts";
 import { attentionFeeds } from "./attention_feeds.ts";
+import {
+  measurePlacement,
+  prepacksWeights,
+  prepareShard,
+  profileDir,
+  type ShardRunnerOptions,
+  warmUpInput,
+} from "./shard_load.ts";
 
-/** How to load one shard. */
-export interface ShardRunnerOptions {
-  /** Hugging Face model directory (config.json + safetensors). */
-  modelDir: string;
-  config: ModelConfig;
-  /** First layer held (inclusive). */
-  startLayer: number;
-  /** Last layer held (inclusive), as in the topology's ShardRange. */
-  endLayer: number;
-  /** Where built shard graphs are cached. */
-  cacheDir: string;
-  dtype: ShardDType;
-  executionProvider: ExecutionProvider;
-  /** Intra-op threads (default 2). */
-  threads?: number;
-  /** Longest context served (default min(maxPositionEmbeddings, 8192)). */
-  maxContext?: number;
-  /** KV cache growth step in tokens (default 256). */
-  cacheChunk?: number;
-  /** Longest slice of a prompt run at once (default 512); bounds attention scratch memory. */
-  prefillChunk?: number;
-  /**
-   * Whether ORT repacks weights at load (default: all but float32). Float32 decodes a single
-   * request as fast from the mapped weights, but batched steps and prefill repack every
-   * weight on each call without it: batch 4 gave 1.55x over batch 1 unpacked and 2.2x
-   * packed (smollm2-135m-like, bench:batch), for about 300 MB more resident memory there.
-   */
-  prepackWeights?: boolean;
-  logger?: Logger;
-  /**
-   * Convert the checkpoint in a worker thread, so this thread's event loop (peer pings,
-   * the API) stays responsive. Default: for shards above 16M weights; smaller ones convert
-   * in well under a second here.
-   */
-  buildInWorker?: boolean;
+export type { ShardRunnerOptions } from "./shard_load.ts";
+export { prepacksWeights } from "./shard_load.ts";
+
+/** What the engine needs from a loaded shard, whichever runner holds it. */
+export interface LoadedRunner {
+  readonly cacheHit: boolean;
+  readonly executionProvider: ExecutionProvider;
+  readonly fallbackReason: string | null;
+  /** Where ORT runs the shard's nodes, from a profiled warm-up run. */
+  readonly placement: Placement;
+  readonly config: ModelConfig;
+  readonly signature: ShardSignature;
+  readonly maxContext: number;
+  requestIds(): string[];
+  cachedLength(requestId: string): number;
+  release(requestId: string): boolean;
+  step(requestId: string, input: ShardInput): Promise<ShardOutput>;
+  stepBatch(items: { requestId: string; input: ShardInput }[]): Promise<ShardOutput[]>;
+  dispose(): Promise<void>;
 }
 
-const DEFAULT_MAX_CONTEXT = 8192;
-/** Shards above this many weights are converted in a worker thread (see buildShardInWorker). */
-const WORKER_BUILD_PARAMETERS = 16 * 1024 * 1024;
-const DEFAULT_CHUNK = 256;
-const DEFAULT_PREFILL_CHUNK = 512;
+/** The request id of the load's warm-up run (never a real request's: those are UUIDs). */
+export const WARM_UP_REQUEST = "\u0000warm-up";
 
 /**
  * Runs one pipeline shard (a contiguous range of layers) in one ORT session, keeping a
  * KV cache per request id. A request's cache is created by its first step and lives until
  * `release`. Steps run one at a time, in call order.
  */
-export class ShardRunner {
+export class ShardRunner implements LoadedRunner {
   #config: ModelConfig;
   #session: ort.InferenceSession;
   #signature: ShardSignature;
@@ -78,6 +64,7 @@ export class ShardRunner {
   #cacheHit: boolean;
   #executionProvider: ExecutionProvider;
   #fallbackReason: string | null;
+  #placement: Placement = { providers: [] };
 
   private constructor(
     config: ModelConfig,
@@ -110,68 +97,43 @@ export class ShardRunner {
    * @throws {RangeError} for a bad layer range, context length or thread count.
    */
   static async load(options: ShardRunnerOptions): Promise<ShardRunner> {
-    const logger = options.logger ?? silentLogger;
-    const { config } = options;
-    const signature = shardSignature(config, options.startLayer, options.endLayer);
-    const maxContext = options.maxContext ??
-      Math.min(config.maxPositionEmbeddings, DEFAULT_MAX_CONTEXT);
-    if (!Number.isInteger(maxContext) || maxContext < 1) {
-      throw new RangeError(
-        `Cannot load shard: maxContext must be a positive integer, got ${maxContext}`,
-      );
-    }
-    const cacheChunk = options.cacheChunk ?? DEFAULT_CHUNK;
-    if (!Number.isInteger(cacheChunk) || cacheChunk < 1) {
-      throw new RangeError(
-        `Cannot load shard: cacheChunk must be a positive integer, got ${cacheChunk}`,
-      );
-    }
-    const prefillChunk = options.prefillChunk ?? DEFAULT_PREFILL_CHUNK;
-    if (!Number.isInteger(prefillChunk) || prefillChunk < 1) {
-      throw new RangeError(
-        `Cannot load shard: prefillChunk must be a positive integer, got ${prefillChunk}`,
-      );
-    }
-    const started = performance.now();
-    const cacheRequest = {
-      modelDir: options.modelDir,
-      config,
-      startLayer: options.startLayer,
-      endLayer: options.endLayer,
-      dtype: options.dtype,
-      maxPositions: maxContext,
-      cacheDir: options.cacheDir,
-    };
-    const inWorker = options.buildInWorker ??
-      shardParameters(config, signature) > WORKER_BUILD_PARAMETERS;
-    const cached = inWorker
-      ? await buildShardInWorker(cacheRequest)
-      : await ensureShardModel(cacheRequest, () => CheckpointReader.open(options.modelDir));
-    logger.info(
-      `Shard ${options.startLayer}..${options.endLayer} ${options.dtype}: ${
-        cached.hit ? "cached graph" : "built graph"
-      } in ${(performance.now() - started).toFixed(0)} ms`,
-    );
+    const activations = options.dtype === "float16" ? "float16" : "float32";
+    const shard = await prepareShard(options, { attention: "masked", activations });
+    const profile = await profileDir();
     const opened = await openSession({
-      modelPath: cached.modelPath,
+      modelPath: shard.modelPath,
       executionProvider: options.executionProvider,
       threads: options.threads,
       prepackWeights: options.prepackWeights ?? prepacksWeights(options.dtype),
-    }, logger);
-    return new ShardRunner(
-      config,
+      profilePrefix: `${profile}/warm-up`,
+    }, shard.logger).catch(async (error) => {
+      await Deno.remove(profile, { recursive: true }).catch(() => {});
+      throw error;
+    });
+    const runner = new ShardRunner(
+      options.config,
       opened.session,
-      signature,
-      ropeForCache(buildRopeTables(config, maxContext), options.dtype),
-      cacheChunk,
-      prefillChunk,
-      options.dtype === "float16" ? "float16" : "float32",
+      shard.signature,
+      shard.rope,
+      shard.cacheChunk,
+      shard.prefillChunk,
+      activations,
       {
-        cacheHit: cached.hit,
+        cacheHit: shard.cacheHit,
         executionProvider: opened.executionProvider,
         fallbackReason: opened.fallbackReason,
       },
     );
+    runner.#placement = await measurePlacement(opened.session, profile, async () => {
+      await runner.step(WARM_UP_REQUEST, warmUpInput(options.config, shard.signature));
+      runner.release(WARM_UP_REQUEST);
+    }, shard.logger);
+    return runner;
+  }
+
+  /** Where ORT runs the shard's nodes (from the load's warm-up run). */
+  get placement(): Placement {
+    return this.#placement;
   }
 
   /** Whether the built graph came from the disk cache (conversion skipped). */
@@ -385,36 +347,4 @@ export class ShardRunner {
     cache.commit(seq);
     return results[signature.output].data as Float32Array; // [1, seq, hidden] or [1, vocab]
   }
-}
-
-/**
- * Whether a shard of `dtype` has ORT repack its weights at load by default. Float32 MatMuls
- * decode one request as fast from the mapped weights as from a packed copy (see
- * sessionOptions); q4's MatMulNBits needs the copy, and float16 was not measured enough.
- */
-export function prepacksWeights(dtype: ShardDType): boolean {
-  return dtype !== "float32";
-}
-
-/**
- * The rotary tables the cache rotates K with: the graph's own, so a float16 graph's
- * half-precision tables are rounded the same way here and cached K matches the op's.
- */
-function ropeForCache(tables: RopeTables, dtype: ShardDType): RopeTables {
-  if (dtype !== "float16") return tables;
-  return {
-    ...tables,
-    cos: Float32Array.from(new Float16Array(tables.cos)),
-    sin: Float32Array.from(new Float16Array(tables.sin)),
-  };
-}
-
-/** The shard's weight count, roughly: its layers' projections plus embedding or LM head. */
-function shardParameters(config: ModelConfig, signature: ShardSignature): number {
-  const { hiddenSize, numHeads, numKvHeads, headDim, intermediateSize, vocabSize } = config;
-  const attention = 2 * hiddenSize * numHeads * headDim + 2 * hiddenSize * numKvHeads * headDim;
-  const perLayer = attention + 3 * hiddenSize * intermediateSize;
-  const layers = signature.endLayer - signature.startLayer + 1;
-  const table = vocabSize * hiddenSize;
-  return layers * perLayer + (signature.isFirst ? table : 0) + (signature.isLast ? table : 0);
 }

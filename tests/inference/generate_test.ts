@@ -48,6 +48,7 @@ class ScriptedEngine implements InferenceEngine {
       executionProvider: "cpu",
       activeProvider: "cpu",
       fallbackReason: null,
+      placement: { providers: [{ provider: "CPUExecutionProvider", nodes: 1, ops: {} }] },
       cacheHit: true,
       maxContext,
       config: { numLayers: 1, vocabSize: VOCAB } as ModelConfig,

@@ -1,43 +1,22 @@
 import assert from "node:assert/strict";
-import type { ModelConfig } from "../../lib/model/model_config.ts";
 import { Logger } from "../../lib/log/logger.ts";
 import { type ShardOutput, ShardRunner } from "../../lib/inference/shard_runner.ts";
 import type { ShardDType } from "../../lib/inference/onnx/shard_signature.ts";
-import { type CheckpointSpec, writeRandomCheckpoint } from "../fixtures/make_checkpoint.ts";
+import type { CheckpointSpec } from "../fixtures/make_checkpoint.ts";
 import {
-  loadReferenceWeights,
-  referenceForward,
-  type ReferenceWeights,
-} from "../reference/llama_reference.ts";
-
-/** float32 engine vs float64 reference: max abs diff over max |logit|. */
-const FLOAT32_TOLERANCE = 1e-4;
-/** float16 weights, activations and KV cache: measured 1.2e-3 to 1.7e-3 here. */
-const FLOAT16_TOLERANCE = 1e-2;
-/**
- * 4-bit weights (blocks of 32) with int8 activations (accuracy_level 4): random weights
- * measured 0.12-0.28 here (qwen3's q/k norms amplify the most); a wrong nibble or block
- * layout gives about 1. The layout itself is checked exactly in quantize_q4_test.ts.
- */
-const Q4_TOLERANCE = 0.4;
-
-interface Fixture {
-  root: string;
-  dir: string;
-  config: ModelConfig;
-  reference: ReferenceWeights;
-}
-
-async function withCheckpoint(spec: CheckpointSpec, body: (f: Fixture) => Promise<void>) {
-  const root = await Deno.makeTempDir({ prefix: "shard_runner_test_" });
-  try {
-    const { dir, config } = await writeRandomCheckpoint(`${root}/model`, spec);
-    const reference = await loadReferenceWeights(dir);
-    await body({ root, dir, config, reference });
-  } finally {
-    await Deno.remove(root, { recursive: true });
-  }
-}
+  ARCHITECTURES,
+  assertClose,
+  DECODED,
+  type Fixture,
+  FLOAT16_TOLERANCE,
+  FLOAT32_TOLERANCE,
+  hiddenOf,
+  lastLogits,
+  logitsOf,
+  PROMPT,
+  Q4_TOLERANCE,
+  withCheckpoint,
+} from "./_shard_fixture.ts";
 
 function load(
   f: Fixture,
@@ -66,62 +45,6 @@ function load(
     buildInWorker: options.buildInWorker,
   });
 }
-
-function logitsOf(output: ShardOutput): Float32Array {
-  assert.equal(output.kind, "logits");
-  return (output as { logits: Float32Array }).logits;
-}
-
-function hiddenOf(output: ShardOutput): { hidden: Float32Array; seq: number } {
-  assert.equal(output.kind, "hidden");
-  return output as { hidden: Float32Array; seq: number };
-}
-
-/** Asserts max |got - want| <= tolerance × max |want|. */
-function assertClose(
-  got: ArrayLike<number>,
-  want: ArrayLike<number>,
-  tolerance: number,
-  what: string,
-) {
-  assert.equal(got.length, want.length, `${what}: length`);
-  let maxDiff = 0;
-  let maxWant = 0;
-  for (let i = 0; i < want.length; i++) {
-    maxDiff = Math.max(maxDiff, Math.abs(got[i] - want[i]));
-    maxWant = Math.max(maxWant, Math.abs(want[i]));
-  }
-  assert.ok(maxWant > 0, `${what}: reference is all zeros`);
-  assert.ok(
-    maxDiff <= tolerance * maxWant,
-    `${what}: max diff ${maxDiff} exceeds ${tolerance} x ${maxWant}`,
-  );
-}
-
-function lastLogits(f: Fixture, tokens: number[]): Float64Array {
-  const all = referenceForward(f.reference, f.config, tokens);
-  return all[all.length - 1];
-}
-
-const PROMPT = [1, 17, 42, 99, 7, 250];
-const DECODED = [33, 5, 380, 64, 12];
-
-const ARCHITECTURES: [string, CheckpointSpec][] = [
-  ["llama untied", { architecture: "llama" }],
-  ["llama tied with llama3 rope scaling", {
-    architecture: "llama",
-    tieWordEmbeddings: true,
-    ropeScaling: {
-      factor: 8,
-      lowFreqFactor: 1,
-      highFreqFactor: 4,
-      originalMaxPositionEmbeddings: 256,
-    },
-  }],
-  ["mistral", { architecture: "mistral", numKvHeads: 1 }],
-  ["qwen2 with q/k/v biases", { architecture: "qwen2", tieWordEmbeddings: true }],
-  ["qwen3 with q/k norms", { architecture: "qwen3", headDim: 32 }],
-];
 
 for (const [name, spec] of ARCHITECTURES) {
   Deno.test(`ShardRunner prefill and cached decode of ${name} match the float64 reference`, async () => {

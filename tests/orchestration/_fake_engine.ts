@@ -46,6 +46,7 @@ export class FakeEngine implements InferenceEngine {
       config: { numLayers: 4, hiddenSize: HIDDEN, vocabSize: VOCAB } as ModelConfig,
       activeProvider: "cpu",
       fallbackReason: null,
+      placement: { providers: [{ provider: "CPUExecutionProvider", nodes: 1, ops: {} }] },
       cacheHit: false,
       maxContext: this.#maxContext,
     };

@@ -17,11 +17,23 @@ export interface LinearOptions {
 export class LinearEmitter {
   #b: GraphBuilder;
   #dtype: ShardDType;
+  #activations: "float32" | "float16";
 
-  /** Creates an emitter writing into `builder` at precision `dtype`. */
-  constructor(builder: GraphBuilder, dtype: ShardDType) {
+  /**
+   * Creates an emitter writing into `builder` at precision `dtype`, for inputs of element
+   * type `activations` (q4 scales take the activations' type, as MatMulNBits requires).
+   */
+  constructor(
+    builder: GraphBuilder,
+    dtype: ShardDType,
+    activations: "float32" | "float16" = dtype === "float16" ? "float16" : "float32",
+  ) {
+    if (dtype === "float32" && activations === "float16") {
+      throw new RangeError("Cannot build shard graph: float32 weights need float32 activations");
+    }
     this.#b = builder;
     this.#dtype = dtype;
+    this.#activations = activations;
   }
 
   /** Emits a projection of `x` [..., inDim] to [..., outDim] and returns its output name. */
@@ -56,9 +68,9 @@ export class LinearEmitter {
         ], q.packed);
         const scales = b.initializer(
           `${name}.scales`,
-          "float32",
+          this.#activations,
           [q.scales.length],
-          bytesOf(q.scales),
+          bytesOf(this.#activations === "float16" ? toFloat16Bits(q.scales) : q.scales),
         );
         const zeroPoints = b.initializer(
           `${name}.zero_points`,

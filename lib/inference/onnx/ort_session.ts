@@ -3,7 +3,14 @@ import { listSupportedBackends } from "onnxruntime-node";
 import { ort } from "./ort_runtime.ts";
 
 /** Execution providers a shard can ask for. */
-export type ExecutionProvider = "cpu" | "coreml";
+export type ExecutionProvider = "cpu" | "coreml" | "webgpu";
+
+/** ORT's own name of each provider, as its profile and placement log spell it. */
+export const ORT_PROVIDER_NAMES: Record<ExecutionProvider, string> = {
+  cpu: "CPUExecutionProvider",
+  coreml: "CoreMLExecutionProvider",
+  webgpu: "WebGpuExecutionProvider",
+};
 
 /** How to open a session. */
 export interface SessionRequest {
@@ -16,6 +23,13 @@ export interface SessionRequest {
    * true). Q4 graphs need it; float32 graphs serve as fast and far smaller without it.
    */
   prepackWeights?: boolean;
+  /** Outputs a GPU session leaves on the device (its KV cache), fed back as inputs. */
+  deviceOutputs?: string[];
+  /**
+   * Profile into this file prefix until the caller ends profiling: the profile of the
+   * first run tells where each node ran (see placement.ts).
+   */
+  profilePrefix?: string;
 }
 
 /** An open session and the provider it actually runs on. */
@@ -26,6 +40,12 @@ export interface OpenedSession {
   fallbackReason: string | null;
 }
 
+/** The execution providers this onnxruntime-node build carries, by our names. */
+export function availableProviders(): ExecutionProvider[] {
+  const names = new Set(listSupportedBackends().map((b) => b.name));
+  return (["cpu", "coreml", "webgpu"] as const).filter((p) => p === "cpu" || names.has(p));
+}
+
 /**
  * Opens an ORT session from a model file path (external data resolves beside it). Intra-op
  * threads spin while a run lasts (turning spinning off cost ~20% per token here) and stop
@@ -33,7 +53,9 @@ export interface OpenedSession {
  * request must leave the cores to the node computing. Spinning on between runs halved a
  * 2-node cluster's decode on one 2-core machine (bench:cluster, smollm2-135m-like q4: 44 vs
  * 97 tokens/s on 1 node; with the stop, 80 vs 104).
- * A failed CoreML session falls back to CPU, with the reason returned and logged.
+ * A CoreML or WebGPU session that this build lacks or that fails to open falls back to CPU,
+ * with the reason returned and logged. Nodes a provider cannot run go to the CPU provider
+ * within the session; the placement from the profile shows them.
  */
 export async function openSession(request: SessionRequest, logger: Logger): Promise<OpenedSession> {
   const threads = request.threads ?? 2;
@@ -41,35 +63,36 @@ export async function openSession(request: SessionRequest, logger: Logger): Prom
     throw new RangeError(`Cannot open session: threads must be a positive integer, got ${threads}`);
   }
   const options = (providers: string[]) => sessionOptions(providers, threads, request);
-  if (request.executionProvider === "coreml") {
-    // onnxruntime-common silently drops a provider the binding lacks, so ask first.
-    const backends = listSupportedBackends().map((b) => b.name);
-    if (!backends.includes("coreml")) {
-      const reason =
-        `CoreML is not in this onnxruntime-node build for ${Deno.build.os}/${Deno.build.arch} (has ${
-          backends.join(", ")
-        })`;
-      logger.warn(`${reason}; using CPU`);
-      const session = await ort.InferenceSession.create(request.modelPath, options(["cpu"]));
-      return { session, executionProvider: "cpu", fallbackReason: reason };
-    }
-    try {
-      const session = await ort.InferenceSession.create(
-        request.modelPath,
-        options(["coreml", "cpu"]),
-      );
-      return { session, executionProvider: "coreml", fallbackReason: null };
-    } catch (error) {
-      const reason = `CoreML session failed: ${
-        error instanceof Error ? error.message : String(error)
-      }`;
-      logger.warn(`${reason}; falling back to CPU`);
-      const session = await ort.InferenceSession.create(request.modelPath, options(["cpu"]));
-      return { session, executionProvider: "cpu", fallbackReason: reason };
-    }
+  const provider = request.executionProvider;
+  const onCpu = async (reason: string | null): Promise<OpenedSession> => {
+    const session = await ort.InferenceSession.create(request.modelPath, options(["cpu"]));
+    return { session, executionProvider: "cpu", fallbackReason: reason };
+  };
+  if (provider === "cpu") return onCpu(null);
+  const label = provider === "coreml" ? "CoreML" : "WebGPU";
+  // onnxruntime-common silently drops a provider the binding lacks, so ask first.
+  const backends = listSupportedBackends().map((b) => b.name);
+  if (!backends.includes(provider)) {
+    const reason =
+      `${label} is not in this onnxruntime-node build for ${Deno.build.os}/${Deno.build.arch} (has ${
+        backends.join(", ")
+      })`;
+    logger.warn(`${reason}; using CPU`);
+    return onCpu(reason);
   }
-  const session = await ort.InferenceSession.create(request.modelPath, options(["cpu"]));
-  return { session, executionProvider: "cpu", fallbackReason: null };
+  try {
+    const session = await ort.InferenceSession.create(
+      request.modelPath,
+      options([provider, "cpu"]),
+    );
+    return { session, executionProvider: provider, fallbackReason: null };
+  } catch (error) {
+    const reason = `${label} session failed: ${
+      error instanceof Error ? error.message : String(error)
+    }`;
+    logger.warn(`${reason}; falling back to CPU`);
+    return onCpu(reason);
+  }
 }
 
 /**
@@ -85,11 +108,21 @@ export async function openSession(request: SessionRequest, logger: Logger): Prom
 export function sessionOptions(
   providers: string[],
   threads: number,
-  request: Pick<SessionRequest, "prepackWeights">,
+  request: Pick<SessionRequest, "prepackWeights" | "deviceOutputs" | "profilePrefix">,
 ): ort.InferenceSession.SessionOptions {
   const prepack = request.prepackWeights ?? true;
+  // Only a GPU provider has a device to keep outputs on; on CPU they are CPU tensors anyway.
+  const onDevice = providers[0] === "webgpu" ? request.deviceOutputs ?? [] : [];
   return {
     executionProviders: providers,
+    ...(onDevice.length === 0 ? {} : {
+      preferredOutputLocation: Object.fromEntries(
+        onDevice.map((name) => [name, "gpu-buffer" as const]),
+      ),
+    }),
+    ...(request.profilePrefix === undefined
+      ? {}
+      : { enableProfiling: true, profileFilePrefix: request.profilePrefix }),
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: "sequential",

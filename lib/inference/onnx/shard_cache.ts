@@ -1,5 +1,11 @@
 import type { ModelConfig } from "../../model/model_config.ts";
-import { buildShardGraph, SHARD_GRAPH_VERSION, type WeightSource } from "./shard_graph.ts";
+import {
+  activationType,
+  buildShardGraph,
+  SHARD_GRAPH_VERSION,
+  type ShardAttention,
+  type WeightSource,
+} from "./shard_graph.ts";
 import type { ShardDType } from "./shard_signature.ts";
 
 /** What a cached shard model depends on. */
@@ -10,6 +16,10 @@ export interface ShardCacheRequest {
   endLayer: number;
   dtype: ShardDType;
   maxPositions: number;
+  /** How attention is built (default "masked"; see ShardGraphOptions). */
+  attention?: ShardAttention;
+  /** Activation element type (default from the dtype; see ShardGraphOptions). */
+  activations?: "float32" | "float16";
   /** Directory holding one sub-directory per built shard. */
   cacheDir: string;
 }
@@ -89,6 +99,8 @@ export async function shardCacheKey(request: ShardCacheRequest): Promise<string>
     endLayer: request.endLayer,
     dtype: request.dtype,
     maxPositions: request.maxPositions,
+    attention: request.attention ?? "masked",
+    activations: activationType(request),
     files,
   });
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(identity));

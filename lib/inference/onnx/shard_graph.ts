@@ -4,7 +4,8 @@ import { LinearEmitter } from "./linear_emitter.ts";
 import { buildRopeTables } from "./rope_tables.ts";
 import { toFloat16Bits } from "./float16.ts";
 import { ONNX_DATA_TYPES } from "./onnx_model.ts";
-import { emitAttention, emitAttentionShared } from "./attention_emitter.ts";
+import { type AttentionShared, emitAttention, emitAttentionShared } from "./attention_emitter.ts";
+import { emitGqaAttention, emitGqaShared, type GqaShared } from "./gqa_attention_emitter.ts";
 import { type ShardDType, type ShardSignature, shardSignature } from "./shard_signature.ts";
 import { bytesOf, stackRows, transpose } from "./weight_layout.ts";
 
@@ -26,10 +27,25 @@ export interface ShardGraphOptions {
   dtype: ShardDType;
   /** Rows of the rotary tables: the longest context the graph can serve. */
   maxPositions: number;
+  /**
+   * How attention is built (default "masked"): "masked" reads JS-owned K/V buffers in
+   * place and outputs each step's packed q|k|v (the fastest on CPU); "gqa" is one
+   * GroupQueryAttention node per layer taking past K/V and returning the present K/V, which
+   * a GPU provider keeps on the device between steps.
+   */
+  attention?: ShardAttention;
+  /**
+   * Element type of activations and the KV cache (default: float16 for float16 weights,
+   * else float32). A GPU runs q4 weights with float16 activations at full speed.
+   */
+  activations?: FloatType;
 }
 
+/** How a shard graph computes attention (see {@linkcode ShardGraphOptions.attention}). */
+export type ShardAttention = "masked" | "gqa";
+
 /** Version of the graph layout; bump it whenever built graphs would differ. */
-export const SHARD_GRAPH_VERSION = 6;
+export const SHARD_GRAPH_VERSION = 7;
 
 const int = (value: number) => ({ kind: "int", value }) as const;
 const float = (value: number) => ({ kind: "float", value }) as const;
@@ -84,7 +100,7 @@ async function emitShard(
   const { config } = options;
   const hidden = config.hiddenSize;
   const headDim = config.headDim;
-  const linear = new LinearEmitter(b, options.dtype);
+  const linear = new LinearEmitter(b, options.dtype, activationType(options));
   const eps = config.rmsNormEps;
 
   // A tied head on a shard that also embeds stores the matrix once, transposed for the
@@ -92,7 +108,8 @@ async function emitShard(
   const sharedEmbedding = config.tieWordEmbeddings && signature.isFirst && signature.isLast &&
     options.dtype !== "q4";
   // float16 shards compute in half precision end to end; their I/O stays float32.
-  const ft: FloatType = options.dtype === "float16" ? "float16" : "float32";
+  const ft: FloatType = activationType(options);
+  const gqa = (options.attention ?? "masked") === "gqa";
   let sharedEmbeddingName = "";
   let x: string; // [batch, seq, hidden]
   if (signature.isFirst) {
@@ -135,15 +152,21 @@ async function emitShard(
   const rope = buildRopeTables(config, options.maxPositions);
   const cos = floatInitializer(b, "rope.cos", ft, [rope.maxPositions, rope.halfDim], rope.cos);
   const sin = floatInitializer(b, "rope.sin", ft, [rope.maxPositions, rope.halfDim], rope.sin);
-  for (const { pastKey, pastValue } of signature.layers) {
-    b.input(pastKey, ft, ["batch", config.numKvHeads, "capacity", headDim]);
-    b.input(pastValue, ft, ["batch", config.numKvHeads, "capacity", headDim]);
+  let shared: AttentionShared | GqaShared;
+  if (gqa) {
+    shared = emitGqaShared(b, { cos, sin });
+  } else {
+    for (const { pastKey, pastValue } of signature.layers) {
+      b.input(pastKey, ft, ["batch", config.numKvHeads, "capacity", headDim]);
+      b.input(pastValue, ft, ["batch", config.numKvHeads, "capacity", headDim]);
+    }
+    shared = emitAttentionShared(b, config, ft, signature.layers[0].pastKey, { cos, sin });
   }
-  const shared = emitAttentionShared(b, config, ft, signature.layers[0].pastKey, { cos, sin });
 
   let residual = x; // [batch, seq, hidden]
   let pending: string | null = null; // previous layer's MLP output, not yet added to residual
-  for (const { layer, pastKey, pastValue, qkv } of signature.layers) {
+  for (const layerNames of signature.layers) {
+    const { layer, pastKey, pastValue, qkv } = layerNames;
     const p = `model.layers.${layer}.`;
     const inputNorm = await norm(b, weights, `${p}input_layernorm.weight`, ft);
     let normed: string;
@@ -160,12 +183,17 @@ async function emitShard(
     }
 
     await emitQkv(b, weights, linear, config, ft, p, normed, qkv);
-    const attention = emitAttention(b, config, p, qkv, pastKey, pastValue, shared); // [batch, seq, numHeads * headDim]
-    b.output(qkv, ft, [
-      "batch",
-      "seq",
-      (config.numHeads + 2 * config.numKvHeads) * headDim,
-    ]);
+    let attention: string; // [batch, seq, numHeads * headDim]
+    if (gqa) {
+      attention = emitGqaAttention(b, config, ft, qkv, layerNames, shared as GqaShared);
+    } else {
+      attention = emitAttention(b, config, p, qkv, pastKey, pastValue, shared as AttentionShared);
+      b.output(qkv, ft, [
+        "batch",
+        "seq",
+        (config.numHeads + 2 * config.numKvHeads) * headDim,
+      ]);
+    }
 
     const oProj = await weights.readFloat32(`${p}self_attn.o_proj.weight`);
     const attnOut = linear.emit(
@@ -238,6 +266,13 @@ async function emitShard(
   }
   if (logits !== signature.output) castToFloat32(b, logits, signature.output);
   b.output(signature.output, "float32", ["batch", config.vocabSize]);
+}
+
+/** The element type of a shard's activations and KV cache. */
+export function activationType(
+  options: Pick<ShardGraphOptions, "dtype" | "activations">,
+): FloatType {
+  return options.activations ?? (options.dtype === "float16" ? "float16" : "float32");
 }
 
 async function emitQkv(

@@ -17,8 +17,18 @@ export interface ShardSignature {
   input: string;
   /** "logits" or "hidden_states_out". */
   output: string;
-  /** Per held layer, in order: the past K/V inputs and the packed QKV output. */
-  layers: { layer: number; pastKey: string; pastValue: string; qkv: string }[];
+  /**
+   * Per held layer, in order: the past K/V inputs, the packed QKV output (masked attention
+   * graphs) and the present K/V outputs (GroupQueryAttention graphs).
+   */
+  layers: {
+    layer: number;
+    pastKey: string;
+    pastValue: string;
+    qkv: string;
+    presentKey: string;
+    presentValue: string;
+  }[];
 }
 
 /** Name of the int64 [batch, seq] input holding each new token's position. */
@@ -28,6 +38,14 @@ export const POSITION_IDS = "position_ids";
  * token may look (its request's cached rows, then the new tokens up to itself), -inf elsewhere.
  */
 export const ATTENTION_BIAS = "attention_bias";
+
+/**
+ * Name of the int32 [batch] input of GroupQueryAttention graphs: each request's total
+ * length (cached plus new tokens) minus one.
+ */
+export const SEQLENS_K = "seqlens_k";
+/** Name of the int32 [1] input of GroupQueryAttention graphs: the longest total length. */
+export const TOTAL_SEQUENCE_LENGTH = "total_sequence_length";
 
 /** Names the inputs and outputs of the shard holding layers startLayer..endLayer. */
 export function shardSignature(
@@ -54,6 +72,8 @@ export function shardSignature(
       pastKey: `past_key.${layer}`,
       pastValue: `past_value.${layer}`,
       qkv: `qkv.${layer}`,
+      presentKey: `present_key.${layer}`,
+      presentValue: `present_value.${layer}`,
     });
   }
   return {

@@ -1,0 +1,203 @@
+/**
+ * What both shard runners do to load a shard: check the options, build the graph (or find
+ * it in the cache, in a worker thread for big shards), and learn where ORT placed its nodes
+ * from a profiled warm-up run.
+ * @module
+ */
+import { type Logger, silentLogger } from "../log/logger.ts";
+import type { ModelConfig } from "../model/model_config.ts";
+import { CheckpointReader } from "../model/checkpoint_reader.ts";
+import type { ort } from "./onnx/ort_runtime.ts";
+import type { ExecutionProvider } from "./onnx/ort_session.ts";
+import { buildRopeTables, type RopeTables } from "./onnx/rope_tables.ts";
+import { ensureShardModel } from "./onnx/shard_cache.ts";
+import { buildShardInWorker } from "./onnx/build_shard_in_worker.ts";
+import type { ShardAttention } from "./onnx/shard_graph.ts";
+import { type ShardDType, type ShardSignature, shardSignature } from "./onnx/shard_signature.ts";
+import { type Placement, placementFromProfile } from "./onnx/placement.ts";
+import type { ShardInput } from "./shard_input.ts";
+
+/** How to load one shard. */
+export interface ShardRunnerOptions {
+  /** Hugging Face model directory (config.json + safetensors). */
+  modelDir: string;
+  config: ModelConfig;
+  /** First layer held (inclusive). */
+  startLayer: number;
+  /** Last layer held (inclusive), as in the topology's ShardRange. */
+  endLayer: number;
+  /** Where built shard graphs are cached. */
+  cacheDir: string;
+  dtype: ShardDType;
+  executionProvider: ExecutionProvider;
+  /** Intra-op threads (default 2). */
+  threads?: number;
+  /** Longest context served (default min(maxPositionEmbeddings, 8192)). */
+  maxContext?: number;
+  /** KV cache growth step in tokens (default 256). */
+  cacheChunk?: number;
+  /** Longest slice of a prompt run at once (default 512); bounds attention scratch memory. */
+  prefillChunk?: number;
+  /**
+   * Whether ORT repacks weights at load (default: all but float32). Float32 decodes a single
+   * request as fast from the mapped weights, but batched steps and prefill repack every
+   * weight on each call without it: batch 4 gave 1.55x over batch 1 unpacked and 2.2x
+   * packed (smollm2-135m-like, bench:batch), for about 300 MB more resident memory there.
+   */
+  prepackWeights?: boolean;
+  logger?: Logger;
+  /**
+   * Convert the checkpoint in a worker thread, so this thread's event loop (peer pings,
+   * the API) stays responsive. Default: for shards above 16M weights; smaller ones convert
+   * in well under a second here.
+   */
+  buildInWorker?: boolean;
+}
+
+/** A shard whose graph is on disk, ready for a session. */
+export interface PreparedShard {
+  signature: ShardSignature;
+  rope: RopeTables;
+  cacheChunk: number;
+  prefillChunk: number;
+  modelPath: string;
+  cacheHit: boolean;
+  logger: Logger;
+}
+
+const DEFAULT_MAX_CONTEXT = 8192;
+/** Shards above this many weights are converted in a worker thread (see buildShardInWorker). */
+const WORKER_BUILD_PARAMETERS = 16 * 1024 * 1024;
+const DEFAULT_CHUNK = 256;
+const DEFAULT_PREFILL_CHUNK = 512;
+
+/**
+ * Checks the options and builds (or finds in the cache) the shard's graph of the given
+ * attention and activation type.
+ * @throws {RangeError} for a bad layer range, context length or chunk size.
+ */
+export async function prepareShard(
+  options: ShardRunnerOptions,
+  graph: { attention: ShardAttention; activations: "float32" | "float16" },
+): Promise<PreparedShard> {
+  const logger = options.logger ?? silentLogger;
+  const { config } = options;
+  const signature = shardSignature(config, options.startLayer, options.endLayer);
+  const maxContext = options.maxContext ??
+    Math.min(config.maxPositionEmbeddings, DEFAULT_MAX_CONTEXT);
+  const cacheChunk = options.cacheChunk ?? DEFAULT_CHUNK;
+  const prefillChunk = options.prefillChunk ?? DEFAULT_PREFILL_CHUNK;
+  for (
+    const [name, value] of [["maxContext", maxContext], ["cacheChunk", cacheChunk], [
+      "prefillChunk",
+      prefillChunk,
+    ]] as const
+  ) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new RangeError(`Cannot load shard: ${name} must be a positive integer, got ${value}`);
+    }
+  }
+  const started = performance.now();
+  const cacheRequest = {
+    modelDir: options.modelDir,
+    config,
+    startLayer: options.startLayer,
+    endLayer: options.endLayer,
+    dtype: options.dtype,
+    maxPositions: maxContext,
+    cacheDir: options.cacheDir,
+    attention: graph.attention,
+    activations: graph.activations,
+  };
+  const inWorker = options.buildInWorker ??
+    shardParameters(config, signature) > WORKER_BUILD_PARAMETERS;
+  const cached = inWorker
+    ? await buildShardInWorker(cacheRequest)
+    : await ensureShardModel(cacheRequest, () => CheckpointReader.open(options.modelDir));
+  logger.info(
+    `Shard ${options.startLayer}..${options.endLayer} ${options.dtype}: ${
+      cached.hit ? "cached graph" : "built graph"
+    } in ${(performance.now() - started).toFixed(0)} ms`,
+  );
+  return {
+    signature,
+    rope: ropeForCache(buildRopeTables(config, maxContext), graph.activations),
+    cacheChunk,
+    prefillChunk,
+    modelPath: cached.modelPath,
+    cacheHit: cached.hit,
+    logger,
+  };
+}
+
+/** A fresh directory to profile a session's warm-up run into. */
+export function profileDir(): Promise<string> {
+  return Deno.makeTempDir({ prefix: "exo-node-placement-" });
+}
+
+/**
+ * Runs `warmUp` on a session opened with profiling into `dir`, ends profiling and reads
+ * where each node ran; the directory is removed. A placement that cannot be read is
+ * logged and reported as empty rather than failing the load.
+ */
+export async function measurePlacement(
+  session: ort.InferenceSession,
+  dir: string,
+  warmUp: () => Promise<void>,
+  logger: Logger,
+): Promise<Placement> {
+  try {
+    await warmUp();
+    await session.endProfiling();
+    const files = [];
+    for await (const entry of Deno.readDir(dir)) {
+      if (entry.name.endsWith(".json")) files.push(entry.name);
+    }
+    if (files.length === 0) throw new Error(`no profile was written to ${dir}`);
+    return placementFromProfile(await Deno.readTextFile(`${dir}/${files.sort().at(-1)}`));
+  } catch (error) {
+    logger.warn(`Cannot tell where the shard's nodes run: ${(error as Error).message}`);
+    return { providers: [] };
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A one-token input for a warm-up run of the shard. */
+export function warmUpInput(config: ModelConfig, signature: ShardSignature): ShardInput {
+  return signature.isFirst
+    ? { tokenIds: [0] }
+    : { hidden: new Float32Array(config.hiddenSize), seq: 1 };
+}
+
+/**
+ * Whether a shard of `dtype` has ORT repack its weights at load by default. Float32 MatMuls
+ * decode one request as fast from the mapped weights as from a packed copy (see
+ * sessionOptions); q4's MatMulNBits needs the copy, and float16 was not measured enough.
+ */
+export function prepacksWeights(dtype: ShardDType): boolean {
+  return dtype !== "float32";
+}
+
+/**
+ * The rotary tables the cache rotates K with: the graph's own, so a float16 graph's
+ * half-precision tables are rounded the same way here and cached K matches the op's.
+ */
+function ropeForCache(tables: RopeTables, activations: "float32" | "float16"): RopeTables {
+  if (activations !== "float16") return tables;
+  return {
+    ...tables,
+    cos: Float32Array.from(new Float16Array(tables.cos)),
+    sin: Float32Array.from(new Float16Array(tables.sin)),
+  };
+}
+
+/** The shard's weight count, roughly: its layers' projections plus embedding or LM head. */
+function shardParameters(config: ModelConfig, signature: ShardSignature): number {
+  const { hiddenSize, numHeads, numKvHeads, headDim, intermediateSize, vocabSize } = config;
+  const attention = 2 * hiddenSize * numHeads * headDim + 2 * hiddenSize * numKvHeads * headDim;
+  const perLayer = attention + 3 * hiddenSize * intermediateSize;
+  const layers = signature.endLayer - signature.startLayer + 1;
+  const table = vocabSize * hiddenSize;
+  return layers * perLayer + (signature.isFirst ? table : 0) + (signature.isLast ? table : 0);
+}
