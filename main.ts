@@ -52,6 +52,15 @@ export async function main(args: string[]): Promise<number> {
     print(Deno.stdout, `exo-node ${VERSION}`);
     return 0;
   }
+  if (parsed.executionProvider === "webgpu") {
+    // Imported here so that --help and flag errors do not load ONNX Runtime.
+    const { missingProvider } = await import("./lib/inference/onnx/ort_session.ts");
+    const missing = missingProvider(parsed.executionProvider);
+    if (missing !== null) {
+      print(Deno.stderr, `exo-node: Invalid value for --execution-provider: ${missing}`);
+      return 2;
+    }
+  }
   const logger = new Logger(parsed.logLevel);
   if (parsed.command === "run") {
     // Imported here so that serving does not load ONNX Runtime until it needs it.

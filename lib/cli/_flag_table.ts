@@ -297,10 +297,10 @@ export const FLAGS: readonly Flag[] = [
     group: "Model and inference",
     placeholder: "PROVIDER",
     help:
-      "Where ONNX Runtime runs the model: coreml or cpu (CoreML falls back to CPU with a reason)",
+      "Where ONNX Runtime runs the model: cpu, coreml or webgpu (the GPU through Dawn: Metal on macOS, Vulkan on Linux). CoreML and WebGPU fall back to CPU with a logged reason; the log and /v1/topology say where every node of the graph runs. The macOS default is not measured against webgpu yet: try --execution-provider webgpu on an M-series Mac",
     // CoreML is macOS-only; onnxruntime-node builds elsewhere have only the CPU provider.
     default: Deno.build.os === "darwin" ? "coreml" : "cpu",
-    parse: choiceOf("an execution provider", ["coreml", "cpu"] as const),
+    parse: choiceOf("an execution provider", ["coreml", "cpu", "webgpu"] as const),
   }),
   value({
     name: "--dtype",
@@ -309,7 +309,7 @@ export const FLAGS: readonly Flag[] = [
     placeholder: "DTYPE",
     help: "Weight precision: float32, float16 or q4 (4-bit weights)",
     // q4 decodes fastest on CPU (decode is memory-bound); CoreML has no 4-bit kernel.
-    defaultText: "q4 on cpu, float16 on coreml",
+    defaultText: "q4 on cpu and webgpu, float16 on coreml",
     parse: choiceOf("a dtype", ["float32", "float16", "q4"] as const),
   }),
   value({

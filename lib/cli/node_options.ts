@@ -47,7 +47,7 @@ export interface NodeOptions {
   /** `--offline`: local model files only (main also honours `HF_HUB_OFFLINE`). */
   offline: boolean;
   /** `--execution-provider`; defaults to coreml on macOS, cpu elsewhere. */
-  executionProvider: "coreml" | "cpu";
+  executionProvider: "coreml" | "cpu" | "webgpu";
   /** `--dtype`, the weight precision; when absent q4 on cpu, float16 on coreml. */
   dtype?: "float32" | "float16" | "q4";
   /** `--cache-dir`, where converted shard graphs are kept; else `<stateDir>/shards`. */

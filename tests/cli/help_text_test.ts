@@ -64,7 +64,7 @@ Deno.test("helpText shows each default beside its flag", () => {
   ok(text.includes("(default: $EXO_NODE_HOME, else $HOME/.exo-node)"));
   ok(text.includes("(default: $EXO_CLUSTER_SECRET, else none)"));
   ok(text.includes("(default: $EXO_API_KEY, else none)"));
-  ok(text.includes("(default: q4 on cpu, float16 on coreml)"));
+  ok(text.includes("(default: q4 on cpu and webgpu, float16 on coreml)"));
   ok(text.includes("(default: <state dir>/shards)"));
 });
 

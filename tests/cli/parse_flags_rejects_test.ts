@@ -182,7 +182,7 @@ const REJECTED: {
     name: "an unknown execution provider",
     args: ["--execution-provider", "cuda"],
     message:
-      "Invalid value for --execution-provider: cuda is not an execution provider (expected coreml or cpu)",
+      "Invalid value for --execution-provider: cuda is not an execution provider (expected coreml, cpu or webgpu)",
     flag: "--execution-provider",
   },
   {

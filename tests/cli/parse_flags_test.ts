@@ -190,3 +190,10 @@ Deno.test("parseFlags takes a negative number after a flag as its value", () => 
 Deno.test("parseFlags takes a value starting with a dash after an equals sign", () => {
   equal(options(["run", "m", "--prompt=-list three colours"]).prompt, "-list three colours");
 });
+
+Deno.test("parseFlags takes webgpu as an execution provider", () => {
+  deepStrictEqual(
+    options([...PEERS, "--execution-provider", "webgpu"]).executionProvider,
+    "webgpu",
+  );
+});

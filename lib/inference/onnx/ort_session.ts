@@ -41,9 +41,25 @@ export interface OpenedSession {
 }
 
 /** The execution providers this onnxruntime-node build carries, by our names. */
-export function availableProviders(): ExecutionProvider[] {
-  const names = new Set(listSupportedBackends().map((b) => b.name));
-  return (["cpu", "coreml", "webgpu"] as const).filter((p) => p === "cpu" || names.has(p));
+export function availableProviders(
+  backends: readonly string[] = listSupportedBackends().map((b) => b.name),
+): ExecutionProvider[] {
+  return (["cpu", "coreml", "webgpu"] as const).filter((p) => p === "cpu" || backends.includes(p));
+}
+
+/**
+ * Why `provider` cannot be asked for on this build, or null when it can. CoreML is the
+ * macOS default and falls back to CPU elsewhere, so only an explicit WebGPU is refused.
+ */
+export function missingProvider(
+  provider: ExecutionProvider,
+  backends: readonly string[] = listSupportedBackends().map((b) => b.name),
+  platform = `${Deno.build.os}/${Deno.build.arch}`,
+): string | null {
+  if (provider !== "webgpu" || availableProviders(backends).includes("webgpu")) return null;
+  return `webgpu is not in this onnxruntime-node build for ${platform} (it has ${
+    backends.join(", ")
+  })`;
 }
 
 /**
