@@ -9,7 +9,8 @@ import type { Rng } from "./sampler/seeded_rng.ts";
 import type { ShardInput, ShardOutput } from "./shard_input.ts";
 import { type LoadedRunner, ShardRunner } from "./shard_runner.ts";
 import { GqaShardRunner } from "./gqa_shard_runner.ts";
-import type { Placement } from "./onnx/placement.ts";
+import { describePlacement, offProvider, type Placement } from "./onnx/placement.ts";
+import { ORT_PROVIDER_NAMES } from "./onnx/ort_session.ts";
 
 export type { ExecutionProvider } from "./onnx/ort_session.ts";
 export type { ShardDType } from "./onnx/shard_signature.ts";
@@ -275,6 +276,13 @@ export class OnnxEngine implements InferenceEngine {
       logger: this.#logger,
     });
     this.#runner = runner;
+    const placed = describePlacement(runner.placement);
+    const strays = offProvider(runner.placement, ORT_PROVIDER_NAMES[runner.executionProvider]);
+    if (runner.executionProvider !== "cpu" && strays.length > 0) {
+      this.#logger.warn(`Shard ${request.startLayer}..${request.endLayer} runs ${placed}`);
+    } else {
+      this.#logger.info(`Shard ${request.startLayer}..${request.endLayer} runs ${placed}`);
+    }
     this.#shard = {
       modelDir: request.modelDir,
       startLayer: request.startLayer,

@@ -11,7 +11,12 @@ import { topologySnapshot } from "./topology_snapshot.ts";
 import type { TopologySnapshot } from "./topology_snapshot.ts";
 import { type EchoResult, TensorEcho } from "./tensor_echo.ts";
 import type { Message } from "../protocol/messages.ts";
-import type { ExecutionProvider, InferenceEngine, ShardDType } from "../inference/engine.ts";
+import type {
+  ExecutionProvider,
+  InferenceEngine,
+  LoadedShard,
+  ShardDType,
+} from "../inference/engine.ts";
 import type { ModelResolver } from "../model/model_resolver.ts";
 import { Coordinator } from "../orchestration/coordinator.ts";
 import type { CompletionService } from "../orchestration/completion_service.ts";
@@ -21,6 +26,7 @@ import {
   type WorkerRequestInfo,
 } from "../orchestration/shard_worker.ts";
 import type { DownloadBoard } from "./download_board.ts";
+import { EngineBoard, type EngineReport } from "./engine_report.ts";
 import { ClusterPrefetch, type PrefetchPlan } from "./cluster_prefetch.ts";
 import { localModelLayers, type ModelLayers } from "./default_model.ts";
 import { ModelLayersCache } from "./model_layers_cache.ts";
@@ -98,6 +104,7 @@ export class ExoNode {
   #peerWaiters = new Set<() => void>();
   #stopping = new AbortController();
   #unsubscribeDownloads: () => void = () => {};
+  #engines = new EngineBoard();
 
   private constructor(config: ExoNodeConfig) {
     this.selfId = config.selfId;
@@ -120,6 +127,7 @@ export class ExoNode {
         logger: config.logger.child("shard"),
         computeTurn: serving.computeTurn,
         quietWhile: (reason, work) => this.#manager.quietWhile(reason, work),
+        onShardLoaded: (shard, model) => this.#reportEngine(shard, model, serving),
       });
       this.#coordinator = new Coordinator({
         selfId: config.selfId,
@@ -172,10 +180,12 @@ export class ExoNode {
         events: {
           onPeerUp: (peer) => {
             node.#track(node.#refreshPeer(peer));
+            node.#sendEngineReport(peer);
             node.#notifyPeers();
           },
           onPeerDown: (peerId) => {
             node.#reports.delete(peerId);
+            node.#engines.forget(peerId);
             node.#worker?.onPeerDown(peerId);
             node.#coordinator?.onPeerDown(peerId);
             node.#notifyPeers();
@@ -223,7 +233,7 @@ export class ExoNode {
     const links = new Map(
       this.#manager.peers().map((peer) => [peer.id, { address: peer.address, rttMs: peer.rttMs }]),
     );
-    return topologySnapshot(this.view(), links, layers);
+    return topologySnapshot(this.view(), links, layers, (id) => this.#engines.get(id) ?? null);
   }
 
   /** Sends a random tensor of `shape` to a peer and times its echo. */
@@ -310,6 +320,7 @@ export class ExoNode {
         return;
       case "status":
         if (this.#config.downloads?.fromPeer(message.json, peer.id)) return;
+        if (this.#engines.fromPeer(message.json, peer.id)) return;
         if (this.#prefetch?.onStatus(message.json, peer.id)) return;
         this.#route(peer.id, message);
         return;
@@ -403,6 +414,33 @@ export class ExoNode {
 
   #notifyPeers(): void {
     for (const check of [...this.#peerWaiters]) check();
+  }
+
+  /** Records the shard this node loaded and tells every peer where it runs. */
+  #reportEngine(shard: LoadedShard, model: string, serving: ServingConfig): void {
+    const report: EngineReport = {
+      event: "engine",
+      nodeId: this.selfId,
+      model,
+      startLayer: shard.startLayer,
+      endLayer: shard.endLayer,
+      dtype: shard.dtype,
+      requestedProvider: serving.executionProvider,
+      activeProvider: shard.activeProvider,
+      fallbackReason: shard.fallbackReason,
+      placement: shard.placement.providers.map(({ provider, nodes }) => ({ provider, nodes })),
+      at: Date.now(),
+    };
+    this.#engines.publish(report);
+    for (const peer of this.#manager?.peers() ?? []) this.#sendEngineReport(peer);
+  }
+
+  #sendEngineReport(peer: PeerConnection): void {
+    const report = this.#engines.get(this.selfId);
+    if (report === undefined) return;
+    peer.send({ type: "status", json: JSON.stringify(report) }).catch((error) =>
+      this.#logger.debug(`No engine report to ${peer.id}: ${describeError(error)}`)
+    );
   }
 
   /** Broadcasts this node's download progress (already throttled by the tracker). */

@@ -1,6 +1,7 @@
 import type { ClusterView } from "../topology/topology.ts";
 import { planRequest } from "../orchestration/plan_request.ts";
 import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
+import type { EngineReport } from "./engine_report.ts";
 
 /** One node in the `/v1/topology` answer. */
 export interface TopologySnapshotNode {
@@ -12,6 +13,22 @@ export interface TopologySnapshotNode {
   /** The socket address of a direct connection, if any. */
   address: string | null;
   rtt_ms: number | null;
+  /** The shard the node has loaded and where ONNX Runtime runs it; null before a load. */
+  engine: TopologyEngine | null;
+}
+
+/** A node's loaded shard as `/v1/topology` shows it. */
+export interface TopologyEngine {
+  model: string;
+  start_layer: number;
+  end_layer: number;
+  dtype: string;
+  requested_provider: string;
+  active_provider: string;
+  fallback_reason: string | null;
+  /** Nodes of the shard's graph per ORT provider, most first. */
+  placement: { provider: string; nodes: number }[];
+  loaded_at: number;
 }
 
 /** The layer split a request for the default model would get now. */
@@ -40,6 +57,7 @@ export function topologySnapshot(
   view: ClusterView,
   links: DirectLinks,
   model: { id: string; numLayers: number } | null,
+  engineOf: (nodeId: string) => EngineReport | null = () => null,
 ): TopologySnapshot {
   const partition = model
     ? {
@@ -62,8 +80,24 @@ export function topologySnapshot(
       via: node.via ?? null,
       address: links.get(node.nodeId)?.address ?? null,
       rtt_ms: links.get(node.nodeId)?.rttMs ?? null,
+      engine: toEngine(engineOf(node.nodeId)),
     })),
     edges: view.edges.map(({ from, to }) => ({ from, to })),
     partition,
+  };
+}
+
+function toEngine(report: EngineReport | null): TopologyEngine | null {
+  if (report === null) return null;
+  return {
+    model: report.model,
+    start_layer: report.startLayer,
+    end_layer: report.endLayer,
+    dtype: report.dtype,
+    requested_provider: report.requestedProvider,
+    active_provider: report.activeProvider,
+    fallback_reason: report.fallbackReason,
+    placement: report.placement,
+    loaded_at: report.at,
   };
 }

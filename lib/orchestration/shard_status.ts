@@ -15,6 +15,8 @@ export interface ShardStatus {
   ms?: number;
   cacheHit?: boolean;
   executionProvider?: string;
+  /** Where the shard's nodes run, as one line (see describePlacement). */
+  placement?: string;
   error?: string;
 }
 
@@ -51,7 +53,9 @@ export function describeShardStatus(json: string): string | null {
     case "loaded":
       return `Node ${status.nodeId} loaded ${layers} in ${status.ms} ms (${
         status.cacheHit ? "cached graph" : "built graph"
-      }, ${status.executionProvider})`;
+      }, ${status.executionProvider}${
+        typeof status.placement === "string" ? `: ${status.placement}` : ""
+      })`;
     default:
       return `Node ${status.nodeId} failed to load ${layers}: ${status.error}`;
   }

@@ -13,6 +13,7 @@ import type { ShardRange } from "../topology/partition.ts";
 import { encodeRequestMeta, parseRequestMeta, type RequestMeta } from "./request_meta.ts";
 import { RecentIds } from "./recent_ids.ts";
 import { shardStatusJson } from "./shard_status.ts";
+import { describePlacement } from "../inference/onnx/placement.ts";
 import type { ComputeTurn } from "../inference/compute_turn.ts";
 
 /** What a worker needs from its node. */
@@ -38,6 +39,8 @@ export interface ShardWorkerOptions {
    * after telling the peers this node may fall silent (default: just runs it).
    */
   quietWhile?: <T>(reason: string, work: () => Promise<T>) => Promise<T>;
+  /** Told of every shard this node loads, with the model it belongs to. */
+  onShardLoaded?: (shard: LoadedShard, model: string) => void;
 }
 
 /** A request this node holds a shard of, as diagnostics show it. */
@@ -279,7 +282,9 @@ export class ShardWorker {
         ms: Math.round(performance.now() - started),
         cacheHit: shard.cacheHit,
         executionProvider: shard.activeProvider,
+        placement: describePlacement(shard.placement),
       });
+      this.#options.onShardLoaded?.(shard, request.meta.model);
     } catch (error) {
       status("failed", { error: (error as Error).message });
       throw error;
