@@ -7,7 +7,7 @@
 import { createApp } from "../../lib/api/app.ts";
 import type { AccessRules } from "../../lib/api/access_policy.ts";
 import type { DownloadEvent } from "../../lib/model/download_progress.ts";
-import type { TopologySnapshot } from "../../lib/node/topology_snapshot.ts";
+import type { TopologyEngine, TopologySnapshot } from "../../lib/node/topology_snapshot.ts";
 import { FakeCompletionService } from "../api/_fake_service.ts";
 
 const CAPS = {
@@ -30,6 +30,21 @@ export const SHARDS = [
   { node_id: "mac2", start_layer: 0, end_layer: 10 },
   { node_id: "mac1", start_layer: 11, end_layer: 15 },
 ];
+
+/** A loaded shard on `provider` with the given nodes per ORT provider. */
+function engine(provider: string, placement: [string, number][]): TopologyEngine {
+  return {
+    model: "llama-3.2-1b",
+    start_layer: 0,
+    end_layer: 10,
+    dtype: provider === "coreml" ? "float16" : "q4",
+    requested_provider: provider,
+    active_provider: provider,
+    fallback_reason: null,
+    placement: placement.map(([p, nodes]) => ({ provider: p, nodes })),
+    loaded_at: 0,
+  };
+}
 
 /** Downloads the test moves forward by hand. */
 export class FakeDownloads {
@@ -95,6 +110,7 @@ export function servePage(access: AccessRules = {}): PageServer {
           via: null,
           address: null,
           rtt_ms: null,
+          engine: engine("coreml", [["CPUExecutionProvider", 118], ["CoreMLExecutionProvider", 4]]),
         },
         {
           id: "mac2",
@@ -104,6 +120,7 @@ export function servePage(access: AccessRules = {}): PageServer {
           via: null,
           address: "127.0.0.1:50052",
           rtt_ms: 0.8,
+          engine: engine("webgpu", [["WebGpuExecutionProvider", 122]]),
         },
       ],
       edges: [{ from: "mac1", to: "mac2" }, { from: "mac2", to: "mac1" }],

@@ -80,6 +80,14 @@ Deno.test(
             );
             assert.match(await page.locator("[data-node=mac1]").textContent() ?? "", /this page/);
             assert.equal(await page.getByTestId("node-count").textContent(), "2");
+            assert.equal(
+              await page.locator("[data-node=mac2] [data-engine]").textContent(),
+              "WebGPU · q4 · all 122 graph nodes there",
+            );
+            assert.match(
+              await page.locator("[data-node=mac1] .node-engine.warn").textContent() ?? "",
+              /4 of 122 graph nodes there, 118 on CPU/,
+            );
             assert.equal(await page.getByTestId("model-picker").textContent(), "Llama 3.2 1B");
             await screenshot(page, "01-empty-wide");
             clean(watch);

@@ -36,6 +36,18 @@ export interface Capabilities {
   flops: { fp32: number; fp16: number; int8: number };
 }
 
+/** A node's loaded shard and where ONNX Runtime runs it. */
+export interface TopologyEngine {
+  model: string;
+  start_layer: number;
+  end_layer: number;
+  dtype: string;
+  requested_provider: string;
+  active_provider: string;
+  fallback_reason: string | null;
+  placement: { provider: string; nodes: number }[];
+}
+
 /** One node of `GET /v1/topology`. */
 export interface TopologyNode {
   id: string;
@@ -44,6 +56,8 @@ export interface TopologyNode {
   hops: number;
   address: string | null;
   rtt_ms: number | null;
+  /** Absent from nodes older than this page. */
+  engine?: TopologyEngine | null;
 }
 
 /** One node's layers in the split. */

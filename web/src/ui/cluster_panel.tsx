@@ -17,6 +17,8 @@ import {
 } from "../lib/format.ts";
 import type { NodeApiError } from "../lib/api_error.ts";
 import { Icon } from "./icons.tsx";
+import { engineSummary } from "../lib/engine_text.ts";
+import type { TopologyEngine } from "../lib/api_client.ts";
 
 /** Props of {@linkcode ClusterPanel}. */
 export interface ClusterPanelProps {
@@ -151,6 +153,7 @@ function NodeCard(props: { node: TopologyNode; topology: Topology }): JSX.Elemen
         <span>{formatMemoryMb(caps.memory)}</span>
         <span>{formatTflops(caps.flops.fp32)}</span>
       </div>
+      {node.engine && <EngineLine engine={node.engine} />}
       {shard && total > 0 && (
         <div class="layer-bar" title={formatLayers(shard.start_layer, shard.end_layer, total)}>
           <span
@@ -171,4 +174,9 @@ function NodeCard(props: { node: TopologyNode; topology: Topology }): JSX.Elemen
       </div>
     </li>
   );
+}
+
+function EngineLine(props: { engine: TopologyEngine }): JSX.Element {
+  const { text, warn } = engineSummary(props.engine);
+  return <div class={`node-engine${warn ? " warn" : ""}`} data-engine>{text}</div>;
 }
