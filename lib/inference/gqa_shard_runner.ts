@@ -3,6 +3,7 @@ import { checkShardInput, type ShardInput, type ShardOutput } from "./shard_inpu
 import { ort } from "./onnx/ort_runtime.ts";
 import { type ExecutionProvider, openSession } from "./onnx/ort_session.ts";
 import type { Placement } from "./onnx/placement.ts";
+import { checkGqaPrefill } from "./onnx/gqa_prefill_check.ts";
 import { SEQLENS_K, type ShardSignature, TOTAL_SEQUENCE_LENGTH } from "./onnx/shard_signature.ts";
 import {
   measurePlacement,
@@ -79,7 +80,9 @@ export class GqaShardRunner implements LoadedRunner {
 
   /**
    * Builds (or finds) the GroupQueryAttention graph of the shard, with float16 activations
-   * and cache unless the weights are float32, and opens its session.
+   * and cache unless the weights are float32, and opens its session. On WebGPU, prompts run
+   * in slices as long as the GPU's attention is checked to compute right (see
+   * gqa_prefill_check.ts).
    * @throws {RangeError} for a bad layer range, context length or thread count.
    */
   static async load(options: ShardRunnerOptions): Promise<GqaShardRunner> {
@@ -98,9 +101,21 @@ export class GqaShardRunner implements LoadedRunner {
       await Deno.remove(profile, { recursive: true }).catch(() => {});
       throw error;
     });
+    let prefillChunk = shard.prefillChunk;
+    if (opened.executionProvider === "webgpu") {
+      const check = await checkGqaPrefill(options.config, kvType, prefillChunk).catch(
+        async (error) => {
+          await opened.session.release();
+          await Deno.remove(profile, { recursive: true }).catch(() => {});
+          throw error;
+        },
+      );
+      if (check.reason !== null) shard.logger.warn(`WebGPU: ${check.reason}`);
+      prefillChunk = check.chunk;
+    }
     const runner = new GqaShardRunner(options.config, opened.session, shard.signature, {
       maxContext: shard.rope.maxPositions,
-      prefillChunk: shard.prefillChunk,
+      prefillChunk,
       kvType,
       cacheHit: shard.cacheHit,
       executionProvider: opened.executionProvider,

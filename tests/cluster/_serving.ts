@@ -43,7 +43,13 @@ export async function startServingCluster(
   dir: string,
   ids: string[],
   modelDir: string,
-  options: { maxGenerateTokens?: number; args?: string[] } = {},
+  options: {
+    maxGenerateTokens?: number;
+    /** Flags for every node. */
+    args?: string[];
+    /** Flags for one node, by id, after those for every node. */
+    nodeArgs?: Record<string, string[]>;
+  } = {},
 ): Promise<{ nodes: NodeProcess[]; endpoints: Endpoint[] }> {
   const eps = endpoints(...ids);
   const nodes: NodeProcess[] = [];
@@ -58,6 +64,7 @@ export async function startServingCluster(
         "--device-memory",
         "1000",
         ...options.args ?? [],
+        ...options.nodeArgs?.[self.id] ?? [],
       ]));
     }
     await Promise.all(nodes.map((node) => node.ready()));

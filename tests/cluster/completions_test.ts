@@ -4,7 +4,6 @@ import { type NodeProcess, stopAll } from "../_helpers/node_process.ts";
 import { TcpForwarder } from "../_helpers/tcp_forwarder.ts";
 import { freePort } from "../_helpers/free_port.ts";
 import { aliveIds, endpoints, spawnNode, writePeers } from "./_cluster.ts";
-import { referenceGreedy, visibleText, writeTestModel } from "./_model.ts";
 import {
   clientOf,
   eventually,
@@ -13,60 +12,13 @@ import {
   servingArgs,
   startServingCluster,
 } from "./_serving.ts";
-import { ModelTokenizer } from "../../lib/inference/tokenizer/model_tokenizer.ts";
-import type { WrittenCheckpoint } from "../fixtures/make_checkpoint.ts";
-
-const MESSAGES = [{ role: "user" as const, content: "Tell me about the cluster" }];
-const MAX_TOKENS = 16;
-
-interface Expected {
-  model: WrittenCheckpoint;
-  promptIds: number[];
-  text: string;
-  completionTokens: number;
-  finishReason: "stop" | "length";
-}
-
-/** The test model and what the float64 reference says its greedy chat completion is. */
-async function expectation(dir: string): Promise<Expected> {
-  const model = await writeTestModel(dir);
-  const tokenizer = await ModelTokenizer.load(model.dir);
-  const promptIds = tokenizer.encodeChat(MESSAGES);
-  const { ids, finishReason } = await referenceGreedy(model, promptIds, MAX_TOKENS);
-  return {
-    model,
-    promptIds,
-    text: await visibleText(model, ids),
-    completionTokens: ids.length,
-    finishReason,
-  };
-}
-
-async function assertChat(client: OpenAI, expected: Expected): Promise<void> {
-  const completion = await client.chat.completions.create({
-    model: expected.model.dir,
-    messages: MESSAGES,
-    max_tokens: MAX_TOKENS,
-    temperature: 0,
-  });
-  assert.equal(completion.object, "chat.completion");
-  assert.equal(completion.choices.length, 1);
-  assert.equal(completion.choices[0].message.role, "assistant");
-  assert.equal(completion.choices[0].message.content, expected.text);
-  assert.equal(completion.choices[0].finish_reason, expected.finishReason);
-  assert.deepEqual(
-    completion.usage && {
-      prompt_tokens: completion.usage.prompt_tokens,
-      completion_tokens: completion.usage.completion_tokens,
-      total_tokens: completion.usage.total_tokens,
-    },
-    {
-      prompt_tokens: expected.promptIds.length,
-      completion_tokens: expected.completionTokens,
-      total_tokens: expected.promptIds.length + expected.completionTokens,
-    },
-  );
-}
+import {
+  assertChat,
+  expectation,
+  type Expected,
+  MAX_TOKENS,
+  MESSAGES,
+} from "./_chat_expectation.ts";
 
 async function streamChat(
   client: OpenAI,

@@ -34,7 +34,7 @@ function load(
   provider: ExecutionProvider,
   startLayer: number,
   endLayer: number,
-  options: { dtype?: ShardDType; prefillChunk?: number } = {},
+  options: { dtype?: ShardDType; prefillChunk?: number; maxContext?: number } = {},
 ): Promise<GqaShardRunner> {
   return GqaShardRunner.load({
     modelDir: f.dir,
@@ -45,7 +45,7 @@ function load(
     dtype: options.dtype ?? "float32",
     executionProvider: provider,
     threads: 1,
-    maxContext: 64,
+    maxContext: options.maxContext ?? 64,
     prefillChunk: options.prefillChunk,
   });
 }
@@ -158,6 +158,34 @@ for (const [provider, test] of PROVIDERS) {
           assert.equal(whole.cachedLength("b"), 4);
         } finally {
           await Promise.all([whole.dispose(), first.dispose(), second.dispose()]);
+        }
+      });
+    }),
+  );
+
+  Deno.test(
+    test(`GqaShardRunner on ${provider}: a 70-token prompt (past the 32 new tokens where lavapipe's attention kernel goes wrong) and its decode match the reference`, async () => {
+      await withCheckpoint({ architecture: "llama", numLayers: 2, seed: 13 }, async (f) => {
+        const runner = await load(f, provider, 0, 1, { maxContext: 128 });
+        try {
+          const tokens = Array.from({ length: 70 }, (_, i) => token(i + 100, f.config.vocabSize));
+          assertClose(
+            logitsOf(await runner.step("r", { tokenIds: tokens })),
+            lastLogits(f, tokens),
+            FLOAT32_TOLERANCE,
+            "prefill",
+          );
+          for (const next of [3, 77]) {
+            tokens.push(next);
+            assertClose(
+              logitsOf(await runner.step("r", { tokenIds: [next] })),
+              lastLogits(f, tokens),
+              FLOAT32_TOLERANCE,
+              `decode at ${tokens.length}`,
+            );
+          }
+        } finally {
+          await runner.dispose();
         }
       });
     }),
