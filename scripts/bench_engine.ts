@@ -1,13 +1,19 @@
 // deno-lint-ignore-file no-console -- a benchmark prints its figures
 /**
- * Engine benchmark: one node, all layers in one shard, CPU. For each (shape, dtype) it
+ * Engine benchmark: one node, all layers in one shard. For each (shape, dtype) it
  * prints prefill and decode tokens/s beside llama.cpp's figures for the same shape, time to
  * first token, cold load (graph conversion into a fresh shard cache), warm load (cache
  * hit), the shard's weight bytes and peak RSS against "peak RSS <= 1.2 x weights + 300 MB".
  *
  *   deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b]
  *     [--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--threads 2] [--runs 1]
- *     [--cache-dir ~/.cache/exo-node-bench] [--json out.json] [--baseline old.json]
+ *     [--execution-provider cpu|webgpu] [--cache-dir ~/.cache/exo-node-bench]
+ *     [--json out.json] [--baseline old.json]
+ *
+ * With `--execution-provider webgpu` the shard runs as it does on a node with that flag
+ * (the GroupQueryAttention graph, KV cache on the device), and the report says where ORT
+ * placed its nodes. On Mesa's lavapipe (scripts/ci/webgpu_lavapipe.sh) WebGPU runs on the
+ * CPU: those figures say the path works, not how fast a GPU is, and are labelled so.
  *
  * Random-weight checkpoints in the real shapes are written once under the cache dir.
  * Each configuration runs in two fresh child processes (this script in worker mode): one
@@ -33,7 +39,10 @@ import {
   table,
   writeReport,
 } from "./_bench_util.ts";
-import { ShardRunner } from "../lib/inference/shard_runner.ts";
+import type { LoadedRunner } from "../lib/inference/shard_runner.ts";
+import { loadRunner } from "../lib/inference/load_runner.ts";
+import { type ExecutionProvider, missingProvider } from "../lib/inference/onnx/ort_session.ts";
+import { describePlacement } from "../lib/inference/onnx/placement.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { argmax } from "../lib/inference/sampler/mod.ts";
 import { loadModelConfig } from "../lib/model/mod.ts";
@@ -56,6 +65,10 @@ interface ConvertResult {
 interface RunResult {
   warmLoadMs: number;
   cacheHit: boolean;
+  /** The provider the session ran on (CPU after a fallback). */
+  activeProvider: ExecutionProvider;
+  /** Where ORT placed the shard's nodes, as one line. */
+  placement: string;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
   /** Decoding `decode` tokens after a one-token prompt, as llama-bench's tg128. */
@@ -68,6 +81,9 @@ interface RunResult {
 interface BenchResult {
   shape: Shape;
   dtype: ShardDType;
+  executionProvider: ExecutionProvider;
+  activeProvider: ExecutionProvider;
+  placement: string;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
   emptyContextDecodeTokensPerSecond: number;
@@ -123,23 +139,24 @@ interface WorkerArgs {
   modelDir: string;
   shardCache: string;
   dtype: ShardDType;
+  provider: ExecutionProvider;
   threads: number;
   prompt: number;
   decode: number;
   runs: number;
 }
 
-async function loadShard(args: WorkerArgs): Promise<{ runner: ShardRunner; ms: number }> {
+async function loadShard(args: WorkerArgs): Promise<{ runner: LoadedRunner; ms: number }> {
   const config = await loadModelConfig(args.modelDir);
   const started = performance.now();
-  const runner = await ShardRunner.load({
+  const runner = await loadRunner({
     modelDir: args.modelDir,
     config,
     startLayer: 0,
     endLayer: config.numLayers - 1,
     cacheDir: args.shardCache,
     dtype: args.dtype,
-    executionProvider: "cpu",
+    executionProvider: args.provider,
     threads: args.threads,
   });
   return { runner, ms: performance.now() - started };
@@ -158,7 +175,7 @@ async function convertWorker(args: WorkerArgs): Promise<ConvertResult> {
   };
 }
 
-function logitsOf(output: Awaited<ReturnType<ShardRunner["step"]>>): Float32Array {
+function logitsOf(output: Awaited<ReturnType<LoadedRunner["step"]>>): Float32Array {
   if (output.kind !== "logits") throw new TypeError("Cannot benchmark: the shard returned hidden");
   return output.logits;
 }
@@ -203,11 +220,14 @@ async function runWorker(args: WorkerArgs): Promise<RunResult> {
     emptyDecode.push(await decodeRun(emptyId, token));
     runner.release(emptyId);
   }
-  const cacheHit = runner.cacheHit;
+  const { cacheHit, executionProvider } = runner;
+  const placement = describePlacement(runner.placement);
   await runner.dispose();
   return {
     warmLoadMs: ms,
     cacheHit,
+    activeProvider: executionProvider,
+    placement,
     prefillTokensPerSecond: median(prefill),
     decodeTokensPerSecond: median(decode),
     emptyContextDecodeTokensPerSecond: median(emptyDecode),
@@ -239,6 +259,8 @@ async function spawnWorker(mode: "convert" | "run", args: WorkerArgs): Promise<u
         args.shardCache,
         "--dtypes",
         args.dtype,
+        "--execution-provider",
+        args.provider,
         "--threads",
         String(args.threads),
         "--prompt",
@@ -271,7 +293,7 @@ async function benchOne(
   await Deno.mkdir(`${cacheDir}/shards`, { recursive: true });
   const shardCache = await Deno.makeTempDir({
     dir: `${cacheDir}/shards`,
-    prefix: `${shape}-${dtype}-`,
+    prefix: `${shape}-${dtype}-${opts.provider}-`,
   });
   const args: WorkerArgs = { ...opts, modelDir, shardCache, dtype };
   try {
@@ -283,6 +305,9 @@ async function benchOne(
     return {
       shape,
       dtype,
+      executionProvider: opts.provider,
+      activeProvider: ran.activeProvider,
+      placement: ran.placement,
       prefillTokensPerSecond: ran.prefillTokensPerSecond,
       decodeTokensPerSecond: ran.decodeTokensPerSecond,
       emptyContextDecodeTokensPerSecond: ran.emptyContextDecodeTokensPerSecond,
@@ -311,7 +336,30 @@ function change(now: number, before: number | undefined): string {
   return `${pct >= 0 ? "+" : ""}${pct.toFixed(1)}%`;
 }
 
+/**
+ * What a provider's figures are: WebGPU on Mesa's lavapipe runs on the CPU, so its figures
+ * show the GPU path works, not how fast a GPU is.
+ */
+function providerLabel(provider: ExecutionProvider): string {
+  if (provider !== "webgpu") return provider;
+  const icd = Deno.env.get("VK_DRIVER_FILES") ?? Deno.env.get("VK_ICD_FILENAMES") ?? "";
+  return /lvp/.test(icd)
+    ? "webgpu on lavapipe (Vulkan on the CPU: NOT GPU figures)"
+    : "webgpu (adapter as Dawn found it)";
+}
+
 function printResults(results: BenchResult[], baseline: BenchResult[] | null): void {
+  console.log("\nWhere ONNX Runtime ran each shard (from the load's profiled warm-up run)");
+  console.log(table(
+    ["shape", "dtype", "provider", "ran on", "placement"],
+    results.map((r) => [
+      r.shape,
+      r.dtype,
+      providerLabel(r.executionProvider),
+      r.activeProvider,
+      r.placement,
+    ]),
+  ));
   console.log(
     "\nSpeed (llama.cpp: llama-bench pp512/tg128 on this machine kind, scripts/_llama_cpp.ts;" +
       " ratio = ours / llama.cpp; decode ratio from the empty-context decode, like tg128)",
@@ -329,10 +377,13 @@ function printResults(results: BenchResult[], baseline: BenchResult[] | null): v
       "ratio",
     ],
     results.map((r) => {
-      const ref = llamaCpp(r.shape, r.dtype);
+      // The llama.cpp figures are CPU figures of this machine kind: no ratio for a GPU row.
+      const ref = r.activeProvider === "cpu" ? llamaCpp(r.shape, r.dtype) : undefined;
       return [
         r.shape,
-        `${r.dtype} (${LLAMA_CPP_PRECISION[r.dtype]})`,
+        `${r.dtype} (${LLAMA_CPP_PRECISION[r.dtype]})${
+          r.activeProvider === "cpu" ? "" : ` on ${r.activeProvider}`
+        }`,
         fixed(r.prefillTokensPerSecond),
         ref ? fixed(ref.prefill512) : "n/a",
         ref ? fixed(r.prefillTokensPerSecond / ref.prefill512, 2) : "n/a",
@@ -385,7 +436,11 @@ function printResults(results: BenchResult[], baseline: BenchResult[] | null): v
       "peak RSS",
     ],
     results.map((r) => {
-      const b = baseline.find((x) => x.shape === r.shape && x.dtype === r.dtype);
+      const b = baseline.find((x) =>
+        x.shape === r.shape && x.dtype === r.dtype &&
+        // Reports from before --execution-provider ran on the CPU.
+        (x.executionProvider ?? "cpu") === r.executionProvider
+      );
       return [
         r.shape,
         r.dtype,
@@ -403,7 +458,8 @@ function printResults(results: BenchResult[], baseline: BenchResult[] | null): v
 
 const USAGE = "usage: deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b] " +
   "[--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--threads 2] [--runs 1] " +
-  "[--cache-dir DIR] [--json out.json] [--baseline old.json]";
+  "[--execution-provider cpu|coreml|webgpu] [--cache-dir DIR] [--json out.json] " +
+  "[--baseline old.json]";
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -415,6 +471,7 @@ function parseOptions() {
       decode: { type: "string", default: "128" },
       threads: { type: "string", default: "2" },
       runs: { type: "string", default: "1" },
+      "execution-provider": { type: "string", default: "cpu" },
       "cache-dir": { type: "string" },
       json: { type: "string" },
       baseline: { type: "string" },
@@ -426,7 +483,16 @@ function parseOptions() {
   });
   const dtypes = listOf(values.dtypes, DTYPES, "dtype");
   const shapes = listOf(values.shapes, SHAPES, "shape");
+  const [provider, ...more] = listOf(
+    values["execution-provider"],
+    ["cpu", "coreml", "webgpu"] as const,
+    "execution provider",
+  );
+  if (more.length > 0) throw new RangeError("Cannot benchmark: give one --execution-provider");
+  const missing = missingProvider(provider);
+  if (missing !== null) throw new RangeError(`Cannot benchmark: ${missing}`);
   const opts = {
+    provider,
     threads: positive(values.threads, "threads"),
     prompt: positive(values.prompt, "prompt"),
     decode: positive(values.decode, "decode"),
@@ -455,8 +521,9 @@ async function main(): Promise<void> {
     ? (JSON.parse(await Deno.readTextFile(values.baseline)).results as BenchResult[])
     : null;
   console.log(
-    `bench:engine: ${shapes.join(",")} x ${dtypes.join(",")}, prompt ${opts.prompt}, ` +
-      `decode ${opts.decode}, ${opts.threads} threads, ${opts.runs} run(s), cache ${cacheDir}`,
+    `bench:engine: ${shapes.join(",")} x ${dtypes.join(",")} on ${providerLabel(opts.provider)}, ` +
+      `prompt ${opts.prompt}, decode ${opts.decode}, ${opts.threads} threads, ${opts.runs} ` +
+      `run(s), cache ${cacheDir}`,
   );
   console.log(
     `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus; ` +

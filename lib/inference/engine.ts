@@ -7,8 +7,8 @@ import { sample } from "./sampler/sample.ts";
 import type { SamplingParams } from "./sampler/sampling_params.ts";
 import type { Rng } from "./sampler/seeded_rng.ts";
 import type { ShardInput, ShardOutput } from "./shard_input.ts";
-import { type LoadedRunner, ShardRunner } from "./shard_runner.ts";
-import { GqaShardRunner } from "./gqa_shard_runner.ts";
+import type { LoadedRunner } from "./shard_runner.ts";
+import { loadRunner } from "./load_runner.ts";
 import { describePlacement, offProvider, type Placement } from "./onnx/placement.ts";
 import { ORT_PROVIDER_NAMES } from "./onnx/ort_session.ts";
 
@@ -264,10 +264,7 @@ export class OnnxEngine implements InferenceEngine {
     if (current !== null && sameShard(current, request)) return current;
     await this.#unload();
     const config = await loadModelConfig(request.modelDir);
-    // A GPU keeps the KV cache on the device, which takes GroupQueryAttention's
-    // past/present form; the CPU reads JS-owned caches in place (see ShardRunner).
-    const Runner = request.executionProvider === "webgpu" ? GqaShardRunner : ShardRunner;
-    const runner = await Runner.load({
+    const runner = await loadRunner({
       ...request,
       config,
       cacheDir: this.#options.cacheDir,
