@@ -34,7 +34,7 @@ Deno.test(webgpuTest(
           const shards = topology.partition?.shards.map((s) => s.node_id);
           assert.deepEqual(shards, [...ids].sort().reverse());
           await eventually(
-            async () => nodes[ids.indexOf("gpu")].logged("runs all"),
+            () => Promise.resolve(nodes[ids.indexOf("gpu")].logged("runs all")),
             "the GPU node logs where its shard runs",
           );
         }
