@@ -22,6 +22,8 @@ import { DownloadProgressView } from "./lib/cli/download_progress_view.ts";
 import type { DownloadEvent } from "./lib/model/download_progress.ts";
 import { join } from "node:path";
 import { ComputeTurn } from "./lib/inference/compute_turn.ts";
+import { InterfaceProbe } from "./lib/discovery/interface_probe.ts";
+import type { UdpConfig } from "./lib/node/exo_node.ts";
 
 const encoder = new TextEncoder();
 
@@ -122,13 +124,16 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
   const dtype = options.dtype ?? defaultDType(options.executionProvider);
   logger.info(`Shards run on ${options.executionProvider} in ${dtype}`);
 
+  const interfaces = new InterfaceProbe();
   const node = await ExoNode.start({
     selfId,
     capabilities,
     nodeHost: options.nodeHost,
     nodePort: options.nodePort,
-    // parseFlags guarantees a peers file for manual discovery.
-    peersPath: options.discoveryConfigPath!,
+    // parseFlags guarantees a peers file for manual discovery; udp may have one too.
+    peersPath: options.discoveryConfigPath,
+    udp: udpConfig(options, logger),
+    interfaces: () => interfaces.list(),
     secret: options.clusterSecret,
     nodeIdFilter: options.nodeIdFilter,
     defaultModel,
@@ -197,6 +202,23 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
   progressView.close();
   logger.info("Stopped");
   return 0;
+}
+
+/** UDP discovery's settings from the flags, or undefined with manual discovery. */
+function udpConfig(options: NodeOptions, logger: Logger): UdpConfig | undefined {
+  if (options.discoveryModule !== "udp") return undefined;
+  if (!options.clusterSecret) {
+    logger.warn(
+      "UDP discovery without --cluster-secret: any exo-node on this network that has no secret either joins this cluster and runs layers of its requests; give every node the same --cluster-secret",
+    );
+  }
+  return {
+    listenPort: options.listenPort,
+    broadcastPort: options.broadcastPort,
+    intervalMs: options.broadcastInterval * 1000,
+    forgetMs: options.discoveryTimeout * 1000,
+    interfaceTypes: options.interfaceTypeFilter,
+  };
 }
 
 /**

@@ -8,8 +8,10 @@ import type { NodeOptions } from "./node_options.ts";
 import {
   choiceOf,
   parseApiKey,
+  parseBroadcastInterval,
   parseHost,
   parseHostList,
+  parseInterfaceTypes,
   parseNodeId,
   parseNodeIdList,
   parseOriginList,
@@ -17,6 +19,7 @@ import {
   parsePositive,
   parseSeconds,
   parseText,
+  parseUdpPort,
   wholeNumberFrom,
 } from "./_values.ts";
 
@@ -55,6 +58,8 @@ export interface ValueFlag<K extends keyof NodeOptions = keyof NodeOptions> exte
   defaultText?: string;
   /** The only command the flag applies to. */
   only?: NodeOptions["command"];
+  /** The only discovery module the flag applies to (checked when serving). */
+  onlyDiscovery?: NodeOptions["discoveryModule"];
 }
 
 type SwitchKey = {
@@ -134,11 +139,11 @@ export const FLAGS: readonly Flag[] = [
     key: "discoveryModule",
     group: "Discovery",
     placeholder: "MODULE",
-    help: "How peers are found: manual (a peers file)",
-    default: "manual",
-    parse: choiceOf("a discovery module", ["manual"] as const, {
-      udp: "is not supported yet (use manual)",
-      tailscale: "is not supported yet (use manual)",
+    help:
+      "How peers are found: udp (announcements broadcast on the local network) or manual (a peers file)",
+    defaultText: "manual with --discovery-config-path, else udp",
+    parse: choiceOf("a discovery module", ["udp", "manual"] as const, {
+      tailscale: "is not supported yet (use udp or manual)",
     }),
   }),
   value({
@@ -146,7 +151,8 @@ export const FLAGS: readonly Flag[] = [
     key: "discoveryConfigPath",
     group: "Discovery",
     placeholder: "FILE",
-    help: "Peers file (JSON) for manual discovery; required to serve",
+    help:
+      "Peers file (JSON), re-read while running: needed for manual; with udp its peers are dialed too",
     defaultText: "none",
     parse: parseText,
   }),
@@ -155,9 +161,51 @@ export const FLAGS: readonly Flag[] = [
     key: "discoveryTimeout",
     group: "Discovery",
     placeholder: "SECONDS",
-    help: "Seconds to wait for a peer to accept a connection and finish the handshake",
-    default: 30,
+    help:
+      "Seconds a peer that stopped announcing itself is remembered (udp), and the longest a connection with its handshake may take",
+    defaultText: "10 with udp, 30 with manual",
     parse: parseSeconds,
+  }),
+  value({
+    name: "--listen-port",
+    key: "listenPort",
+    group: "Discovery",
+    placeholder: "PORT",
+    help: "UDP port announcements are received on (udp)",
+    default: 5678,
+    onlyDiscovery: "udp",
+    parse: parseUdpPort,
+  }),
+  value({
+    name: "--broadcast-port",
+    key: "broadcastPort",
+    group: "Discovery",
+    placeholder: "PORT",
+    help: "UDP port announcements are sent to (udp)",
+    default: 5678,
+    onlyDiscovery: "udp",
+    parse: parseUdpPort,
+  }),
+  value({
+    name: "--broadcast-interval",
+    key: "broadcastInterval",
+    group: "Discovery",
+    placeholder: "SECONDS",
+    help: "Seconds between two announcements (udp)",
+    default: 2.5,
+    onlyDiscovery: "udp",
+    parse: parseBroadcastInterval,
+  }),
+  value({
+    name: "--interface-type-filter",
+    key: "interfaceTypeFilter",
+    group: "Discovery",
+    placeholder: "TYPES",
+    help:
+      "Comma-separated interface types announced on (udp): thunderbolt, ethernet, wifi, other, container, vpn",
+    defaultText: "all",
+    onlyDiscovery: "udp",
+    parse: parseInterfaceTypes,
   }),
   value({
     name: "--wait-for-peers",
@@ -401,9 +449,6 @@ export const FLAGS: readonly Flag[] = [
  */
 export const EXO_ONLY_FLAGS: ReadonlyMap<string, string> = new Map([
   ["--run-model", "write `exo-node run <model>` instead"],
-  ["--listen-port", "udp discovery is not supported yet"],
-  ["--broadcast-port", "udp discovery is not supported yet"],
-  ["--interface-type-filter", "udp discovery is not supported yet"],
   ["--tailscale-api-key", "tailscale discovery is not supported yet"],
   ["--tailnet-name", "tailscale discovery is not supported yet"],
   ["--prometheus-client-port", "metrics are not supported yet"],

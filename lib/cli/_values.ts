@@ -4,6 +4,7 @@
  * @module
  */
 import { isValidNodeId, NODE_ID_RULE } from "./node_id.ts";
+import { INTERFACE_TYPES, type InterfaceType } from "../discovery/interface_type.ts";
 
 const WHOLE_NUMBER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)$/;
@@ -37,6 +38,48 @@ function wholeNumber(raw: string, min: number, max: number, problem: string): nu
 /** A TCP port; 0 asks the system for a free one. */
 export function parsePort(raw: string): number {
   return wholeNumber(raw, 0, 65535, "is not a port (1-65535, or 0 for a free port)");
+}
+
+/** A UDP port to listen on or send to: 0 (any port) would make no sense for either. */
+export function parseUdpPort(raw: string): number {
+  return wholeNumber(raw, 1, 65535, "is not a UDP port (1-65535)");
+}
+
+/** Shortest and longest time between two announcements, in seconds. */
+export const BROADCAST_INTERVAL_RANGE = { min: 0.1, max: 3600 } as const;
+
+/**
+ * Seconds between announcements: at least a tenth of a second, so a typo cannot flood the
+ * network, and at most an hour.
+ */
+export function parseBroadcastInterval(raw: string): number {
+  const value = Number(raw);
+  const { min, max } = BROADCAST_INTERVAL_RANGE;
+  if (!DECIMAL.test(raw) || !(value >= min && value <= max)) {
+    throw new RangeError(`${show(raw)} is not a number of seconds from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** The interface types `--interface-type-filter` may name (loopback is never announced on). */
+export const FILTERABLE_INTERFACE_TYPES: readonly InterfaceType[] = INTERFACE_TYPES.filter((t) =>
+  t !== "loopback"
+);
+
+/** Comma-separated interface types, trimmed and lowercased; duplicates are dropped. */
+export function parseInterfaceTypes(raw: string): InterfaceType[] {
+  const entries = raw.split(",").map((entry) => entry.trim().toLowerCase());
+  if (entries.includes("")) throw new RangeError(`${show(raw)} has an empty entry`);
+  const types = entries.map((entry) => {
+    const type = FILTERABLE_INTERFACE_TYPES.find((t) => t === entry);
+    if (type === undefined) {
+      throw new RangeError(
+        `${show(entry)} is not an interface type (expected ${listOf(FILTERABLE_INTERFACE_TYPES)})`,
+      );
+    }
+    return type;
+  });
+  return [...new Set(types)];
 }
 
 /** Returns a parser of whole numbers no smaller than `min`. */

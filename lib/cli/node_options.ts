@@ -1,4 +1,5 @@
 import type { LogLevel } from "../log/mod.ts";
+import type { InterfaceType } from "../discovery/interface_type.ts";
 
 /** Everything the command line decides about how this node runs. */
 export interface NodeOptions {
@@ -14,12 +15,27 @@ export interface NodeOptions {
   nodeHost: string;
   /** `--node-port`, the peer listener's TCP port; 0 picks a free port. */
   nodePort: number;
-  /** `--discovery-module`; only the peers file is implemented. */
-  discoveryModule: "manual";
-  /** `--discovery-config-path`, the peers file (required when serving). */
+  /**
+   * `--discovery-module`: "udp" (broadcast on the local network) or "manual" (a peers
+   * file); by default manual when a peers file is given, else udp.
+   */
+  discoveryModule: "manual" | "udp";
+  /** `--discovery-config-path`, the peers file (required for manual; optional with udp). */
   discoveryConfigPath?: string;
-  /** `--discovery-timeout`, in seconds. */
+  /**
+   * `--discovery-timeout`, in seconds: how long a peer that stopped announcing is
+   * remembered (udp), and the longest a connection and its handshake may take. By default
+   * 10 with udp, 30 with manual.
+   */
   discoveryTimeout: number;
+  /** `--listen-port`, the UDP port announcements are received on. */
+  listenPort: number;
+  /** `--broadcast-port`, the UDP port announcements are sent to. */
+  broadcastPort: number;
+  /** `--broadcast-interval`, seconds between announcements. */
+  broadcastInterval: number;
+  /** `--interface-type-filter`, the only interface types announced on. */
+  interfaceTypeFilter?: InterfaceType[];
   /** `--wait-for-peers`, peers to wait for before starting. */
   waitForPeers: number;
   /** `--chatgpt-api-port`, the HTTP API's TCP port; 0 picks a free port. */

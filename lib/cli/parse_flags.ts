@@ -59,6 +59,7 @@ export function parseFlags(args: readonly string[], env: EnvReader): ParsedFlags
   const values = new Map<keyof NodeOptions, unknown>();
   for (const [key, { value }] of given) values.set(key, value);
   fillFromEnvAndDefaults(values, env);
+  fillDiscoveryDefaults(values);
   checkCombinations(command, given, values);
 
   // Every required key either has a default in the table or is set above; the defaults test
@@ -225,6 +226,47 @@ function fillFromEnvAndDefaults(values: Map<keyof NodeOptions, unknown>, env: En
   }
 }
 
+/**
+ * UDP discovery is the default when no peers file is given: two machines on one network
+ * find each other with no setup, as with exo. A peers file alone keeps manual discovery,
+ * so existing command lines mean what they meant. A silent peer is forgotten after 10 s
+ * with udp (exo: 30); manual keeps its 30 s connection timeout.
+ */
+function fillDiscoveryDefaults(values: Map<keyof NodeOptions, unknown>): void {
+  if (!values.has("discoveryModule")) {
+    values.set("discoveryModule", values.has("discoveryConfigPath") ? "manual" : "udp");
+  }
+  if (!values.has("discoveryTimeout")) {
+    values.set("discoveryTimeout", values.get("discoveryModule") === "udp" ? 10 : 30);
+  }
+}
+
+function checkUdpTimes(
+  given: Map<keyof NodeOptions, Given>,
+  values: Map<keyof NodeOptions, unknown>,
+): void {
+  const timeout = values.get("discoveryTimeout") as number;
+  const interval = values.get("broadcastInterval") as number;
+  if (timeout > interval) return;
+  // Blame the flag the user wrote; the timeout when both were.
+  if (given.has("discoveryTimeout")) {
+    throw new FlagError(
+      `Invalid value for ${
+        given.get("discoveryTimeout")!.typed
+      }: ${timeout} s is not longer than ` +
+        `--broadcast-interval ${interval} s (a peer would be forgotten between two announcements)`,
+      "--discovery-timeout",
+    );
+  }
+  throw new FlagError(
+    `Invalid value for ${
+      given.get("broadcastInterval")!.typed
+    }: ${interval} s is not shorter than ` +
+      `--discovery-timeout ${timeout} s (a peer would be forgotten between two announcements)`,
+    "--broadcast-interval",
+  );
+}
+
 function readEnv(flag: ValueFlag, name: string, env: EnvReader): unknown {
   const raw = env.get(name);
   // An empty variable is more likely a broken script than a wish for no value.
@@ -247,11 +289,25 @@ function checkCombinations(
       );
     }
   }
-  if (command === "serve" && !values.has("discoveryConfigPath")) {
-    throw new FlagError(
-      `--discovery-module ${values.get("discoveryModule")} needs --discovery-config-path`,
-      "--discovery-config-path",
-    );
+  const module = values.get("discoveryModule");
+  if (command === "serve") {
+    if (module === "manual" && !values.has("discoveryConfigPath")) {
+      throw new FlagError(
+        "--discovery-module manual needs --discovery-config-path (or use --discovery-module udp)",
+        "--discovery-config-path",
+      );
+    }
+    for (const { flag, typed } of given.values()) {
+      if (
+        flag.kind === "value" && flag.onlyDiscovery !== undefined && flag.onlyDiscovery !== module
+      ) {
+        throw new FlagError(
+          `${typed} only applies to --discovery-module ${flag.onlyDiscovery} (this node uses ${module})`,
+          flag.name,
+        );
+      }
+    }
+    if (module === "udp") checkUdpTimes(given, values);
   }
   const nodePort = values.get("nodePort");
   if (nodePort !== 0 && nodePort === values.get("chatgptApiPort")) {

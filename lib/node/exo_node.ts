@@ -7,6 +7,9 @@ import { ConnectionManager, describeError } from "../transport/mod.ts";
 import type { LivenessOptions, PeerConnection, PeerMessage } from "../transport/mod.ts";
 import type { PeerEntry } from "../discovery/peers_file.ts";
 import { PeersFileWatcher } from "../discovery/peers_file_watcher.ts";
+import { UdpDiscovery, type UdpDiscoveryOptions } from "../discovery/udp_discovery.ts";
+import { interfaceWithAddress, type LocalInterface } from "../discovery/local_interfaces.ts";
+import { PROTOCOL_VERSION } from "../protocol/messages.ts";
 import { topologySnapshot } from "./topology_snapshot.ts";
 import type { TopologySnapshot } from "./topology_snapshot.ts";
 import { type EchoResult, TensorEcho } from "./tensor_echo.ts";
@@ -37,7 +40,15 @@ export interface ExoNodeConfig {
   capabilities: DeviceCapabilities;
   nodeHost: string;
   nodePort: number;
-  peersPath: string;
+  /** Manual discovery: the peers file to dial and re-read. */
+  peersPath?: string;
+  /** UDP discovery: announce this node and dial the nodes heard. */
+  udp?: UdpConfig;
+  /**
+   * This machine's interfaces, to name the one each link uses in the topology (and for
+   * UDP discovery to announce on).
+   */
+  interfaces?: () => Promise<LocalInterface[]>;
   secret?: string;
   nodeIdFilter?: readonly string[];
   /** The default model's id and layer count, when known, for the layer split. */
@@ -55,6 +66,19 @@ export interface ExoNodeConfig {
   /** Download progress: this node's is broadcast to peers, peers' is recorded here. */
   downloads?: DownloadBoard;
 }
+
+/** UDP discovery's settings (the node fills in who it is and how to connect). */
+export type UdpConfig = Pick<
+  UdpDiscoveryOptions,
+  | "listenPort"
+  | "broadcastPort"
+  | "listenHost"
+  | "intervalMs"
+  | "forgetMs"
+  | "interfaceTypes"
+  | "limits"
+  | "settleMs"
+>;
 
 /** What a node needs to run shards and answer completions. */
 export interface ServingConfig {
@@ -90,7 +114,8 @@ export class ExoNode {
   #config: ExoNodeConfig;
   #logger: Logger;
   #manager!: ConnectionManager;
-  #watcher!: PeersFileWatcher;
+  #watcher: PeersFileWatcher | null = null;
+  #udp: UdpDiscovery | null = null;
   #known = new Map<string, DeviceCapabilities>();
   #reports = new Map<string, TopologyReport>();
   #echo: TensorEcho;
@@ -154,16 +179,21 @@ export class ExoNode {
     }
   }
 
-  /** Reads the peers file, listens on the node port and starts dialing peers. */
+  /**
+   * Reads the peers file, listens on the node port, starts dialing the file's peers and
+   * starts UDP discovery, as configured.
+   */
   static async start(config: ExoNodeConfig): Promise<ExoNode> {
     const node = new ExoNode(config);
-    node.#watcher = await PeersFileWatcher.open(
-      config.peersPath,
-      config.selfId,
-      config.logger.child("discovery"),
-      (peers) => node.#applyPeers(peers),
-      { intervalMs: config.peersPollMs },
-    );
+    if (config.peersPath !== undefined) {
+      node.#watcher = await PeersFileWatcher.open(
+        config.peersPath,
+        config.selfId,
+        config.logger.child("discovery"),
+        (peers) => node.#applyPeers(peers),
+        { intervalMs: config.peersPollMs },
+      );
+    }
     try {
       node.#manager = await ConnectionManager.start({
         selfId: config.selfId,
@@ -173,17 +203,21 @@ export class ExoNode {
         secret: config.secret,
         nodeIdFilter: config.nodeIdFilter,
         validateNodeId: isValidNodeId,
+        admitPeer: config.udp &&
+          ((peerId, remoteHost) => node.#udp?.admit(peerId, remoteHost) ?? null),
         logger: config.logger.child("transport"),
         connectTimeoutMs: config.connectTimeoutMs,
         handshakeTimeoutMs: config.handshakeTimeoutMs,
         liveness: config.liveness,
         events: {
           onPeerUp: (peer) => {
+            node.#udp?.peerUp(peer.id);
             node.#track(node.#refreshPeer(peer));
             node.#sendEngineReport(peer);
             node.#notifyPeers();
           },
-          onPeerDown: (peerId) => {
+          onPeerDown: (peerId, _reason, peer) => {
+            node.#udp?.peerDown(peerId, peer.remoteHost);
             node.#reports.delete(peerId);
             node.#engines.forget(peerId);
             node.#worker?.onPeerDown(peerId);
@@ -194,16 +228,47 @@ export class ExoNode {
         },
       });
     } catch (error) {
-      await node.#watcher.close();
+      await node.#watcher?.close();
       throw error;
     }
-    node.#applyPeers(node.#watcher.peers);
+    if (node.#watcher) node.#applyPeers(node.#watcher.peers);
+    if (config.udp) {
+      try {
+        node.#udp = await node.#startUdp(config.udp);
+      } catch (error) {
+        await node.#manager.close();
+        await node.#watcher?.close();
+        throw error;
+      }
+    }
     if (config.downloads) node.#unsubscribeDownloads = node.#broadcastDownloads(config.downloads);
     node.#topologyTimer = setInterval(
       () => node.#refreshTopology(),
       config.topologyIntervalMs ?? 1000,
     );
     return node;
+  }
+
+  async #startUdp(udp: UdpConfig): Promise<UdpDiscovery> {
+    const config = this.#config;
+    const manager = this.#manager;
+    const interfaces = config.interfaces;
+    if (interfaces === undefined) {
+      throw new TypeError("Cannot start UDP discovery: no interface list was given");
+    }
+    return await UdpDiscovery.start({
+      ...udp,
+      selfId: config.selfId,
+      capabilities: config.capabilities,
+      nodePort: manager.port,
+      protocol: PROTOCOL_VERSION,
+      nodeHost: config.nodeHost,
+      nodeIdFilter: config.nodeIdFilter,
+      interfaces,
+      connectedHost: (id) => manager.peer(id)?.remoteHost ?? null,
+      dial: (target) => manager.dialOnce(target),
+      logger: config.logger.child("udp"),
+    });
   }
 
   /** The port the node listens on for peers. */
@@ -230,10 +295,21 @@ export class ExoNode {
    */
   async topology(model?: string): Promise<TopologySnapshot> {
     const layers = model === undefined ? this.#config.defaultModel : await this.#layers.get(model);
+    const interfaces = await this.#config.interfaces?.().catch(() => []) ?? [];
     const links = new Map(
-      this.#manager.peers().map((peer) => [peer.id, { address: peer.address, rttMs: peer.rttMs }]),
+      this.#manager.peers().map((peer) => {
+        const local = interfaceWithAddress(interfaces, peer.localHost);
+        return [peer.id, {
+          address: peer.address,
+          rttMs: peer.rttMs,
+          interface: local ? { name: local.name, type: local.type } : null,
+        }];
+      }),
     );
-    return topologySnapshot(this.view(), links, layers, (id) => this.#engines.get(id) ?? null);
+    return topologySnapshot(this.view(), links, layers, (id) => this.#engines.get(id) ?? null, {
+      peersFile: this.#config.peersPath ?? null,
+      udp: this.#udp?.status() ?? null,
+    });
   }
 
   /** Sends a random tensor of `shape` to a peer and times its echo. */
@@ -288,10 +364,13 @@ export class ExoNode {
     clearInterval(this.#topologyTimer);
     this.#coordinator?.close();
     await this.#worker?.close();
-    await this.#watcher.close();
+    await this.#watcher?.close();
+    // Closing stops announcing and dialing at once; its dials end with the manager below.
+    const udpClosed = this.#udp?.close();
     this.#echo.close();
     await this.#prefetch?.close();
     await this.#manager.close();
+    await udpClosed;
     await this.#refreshing;
     await Promise.all(this.#tasks);
   }

@@ -21,8 +21,8 @@ export interface DialTarget {
 export interface ConnectionEvents {
   /** A peer connected (or its connection was replaced by a better one). */
   onPeerUp(peer: PeerConnection): void;
-  /** The peer's only connection closed. */
-  onPeerDown(peerId: string, reason: string): void;
+  /** The peer's only connection closed; `peer` is that connection. */
+  onPeerDown(peerId: string, reason: string, peer: PeerConnection): void;
   /** A message for the node arrived. */
   onMessage(peer: PeerConnection, message: PeerMessage): void;
 }
@@ -38,6 +38,12 @@ export interface ConnectionManagerOptions {
   /** When set, only these node ids are dialed and accepted. */
   nodeIdFilter?: readonly string[];
   validateNodeId: (id: string) => boolean;
+  /**
+   * Whether a peer that passed the other handshake checks may join: a refusal reason (sent
+   * to the peer and logged) or null. `connectedHost` is the host of this node's current
+   * connection to that id, if any. UDP discovery refuses a second process using an id.
+   */
+  admitPeer?: (peerId: string, remoteHost: string, connectedHost: string | null) => string | null;
   logger: Logger;
   events: ConnectionEvents;
   connectTimeoutMs?: number;
@@ -182,6 +188,29 @@ export class ConnectionManager {
     }
   }
 
+  /**
+   * Opens one connection to `target` and runs the handshake, expecting `target.id`;
+   * resolves once the peer is connected (at once if it already is) and rejects with the
+   * reason when it cannot be. No retry: UDP discovery calls again on a later announcement.
+   */
+  dialOnce(target: DialTarget): Promise<void> {
+    if (this.#closing.signal.aborted) {
+      return Promise.reject(new Error("Cannot connect: the node is shutting down"));
+    }
+    const filter = this.#options.nodeIdFilter;
+    if (filter && !filter.includes(target.id)) {
+      return Promise.reject(new Error(`Cannot connect to ${target.id}: not in --node-id-filter`));
+    }
+    if (this.#peers.has(target.id)) return Promise.resolve();
+    const attempt = (async () => {
+      const signal = this.#closing.signal;
+      const conn = await this.#connect(target, signal);
+      await this.#establish(conn, "local", target.id, signal);
+    })();
+    this.#track(attempt.catch(() => {}));
+    return attempt;
+  }
+
   /** Stops listening and dialing, closes every connection and waits for all tasks. */
   async close(): Promise<void> {
     if (this.#closing.signal.aborted) return;
@@ -281,6 +310,8 @@ export class ConnectionManager {
     const abort = () => channel.close();
     signal?.addEventListener("abort", abort, { once: true });
     this.#handshaking.add(channel);
+    const admitPeer = this.#options.admitPeer;
+    const remoteHost = channel.remoteHost;
     let result;
     try {
       result = await handshake(channel, {
@@ -291,6 +322,8 @@ export class ConnectionManager {
         allowedIds: this.#options.nodeIdFilter ? new Set(this.#options.nodeIdFilter) : undefined,
         timeoutMs: this.#options.handshakeTimeoutMs ?? 5000,
         validateNodeId: this.#options.validateNodeId,
+        admit: admitPeer &&
+          ((peerId) => admitPeer(peerId, remoteHost, this.#peers.get(peerId)?.remoteHost ?? null)),
       });
     } catch (error) {
       channel.close();
@@ -348,7 +381,7 @@ export class ConnectionManager {
     if (this.#peers.get(peer.id) !== peer) return;
     this.#peers.delete(peer.id);
     this.#logger.info(`Peer ${peer.id} disconnected: ${reason}`);
-    this.#options.events.onPeerDown(peer.id, reason);
+    this.#options.events.onPeerDown(peer.id, reason, peer);
     for (const wake of this.#peerDownWaiters.get(peer.id) ?? []) wake();
   }
 

@@ -48,6 +48,16 @@ export class FrameChannel {
     return formatAddress(addr.hostname, addr.port);
   }
 
+  /** The remote host (an address, without the port). */
+  get remoteHost(): string {
+    return (this.#conn.remoteAddr as Deno.NetAddr).hostname;
+  }
+
+  /** The local address the connection uses, without the port. */
+  get localHost(): string {
+    return (this.#conn.localAddr as Deno.NetAddr).hostname;
+  }
+
   /** When bytes last arrived (performance.now() ms), whole frames or not. */
   get lastReadAt(): number {
     return this.#lastReadAt;

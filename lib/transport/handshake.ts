@@ -25,6 +25,8 @@ export interface HandshakeOptions {
   allowedIds?: ReadonlySet<string>;
   timeoutMs: number;
   validateNodeId: (id: string) => boolean;
+  /** A last say on the peer's id: a refusal reason, or null to go on. */
+  admit?: (peerId: string) => string | null;
 }
 
 /** The authenticated identity of the other side. */
@@ -85,6 +87,8 @@ async function exchange(
   if (options.allowedIds && !options.allowedIds.has(peerId)) {
     await refuse(channel, `node ${peerId} is not in --node-id-filter`);
   }
+  const refusal = options.admit?.(peerId) ?? null;
+  if (refusal !== null) await refuse(channel, refusal);
 
   const proof = options.secretKey
     ? await createProof(options.secretKey, hello.nonce, options.selfId)

@@ -47,8 +47,12 @@ export class PeerConnection {
   readonly capabilities: DeviceCapabilities;
   /** Who dialed this connection. */
   readonly initiator: Initiator;
-  /** The peer's address as seen on the socket. */
+  /** The peer's address as seen on the socket ("host:port"). */
   readonly address: string;
+  /** The peer's host as seen on the socket (an address, without the port). */
+  readonly remoteHost: string;
+  /** This node's address the connection uses, which names the interface it goes over. */
+  readonly localHost: string;
   #channel: FrameChannel;
   #liveness: LivenessOptions;
   #logger: Logger;
@@ -79,6 +83,8 @@ export class PeerConnection {
     this.capabilities = peer.capabilities;
     this.initiator = peer.initiator;
     this.address = channel.remoteAddress;
+    this.remoteHost = channel.remoteHost;
+    this.localHost = channel.localHost;
     this.#channel = channel;
     this.#liveness = liveness;
     this.#logger = logger;

@@ -12,6 +12,10 @@ const DOCUMENTED = [
   "--discovery-module",
   "--discovery-config-path",
   "--discovery-timeout",
+  "--listen-port",
+  "--broadcast-port",
+  "--broadcast-interval",
+  "--interface-type-filter",
   "--wait-for-peers",
   "--node-id-filter",
   "--chatgpt-api-port",
@@ -66,6 +70,11 @@ Deno.test("helpText shows each default beside its flag", () => {
   ok(text.includes("(default: $EXO_API_KEY, else none)"));
   ok(text.includes("(default: q4 on cpu and webgpu, float16 on coreml)"));
   ok(text.includes("(default: <state dir>/shards)"));
+  ok(lineOf(text, "--listen-port PORT").endsWith("(default: 5678)"));
+  ok(lineOf(text, "--broadcast-port PORT").endsWith("(default: 5678)"));
+  ok(text.includes("Seconds between two announcements (udp) (default: 2.5)"));
+  ok(text.includes("(default: manual with --discovery-config-path, else udp)"));
+  ok(text.includes("(default: 10 with udp, 30 with manual)"));
 });
 
 Deno.test("helpText shows usage lines and the environment variables", () => {

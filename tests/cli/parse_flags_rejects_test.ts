@@ -95,30 +95,111 @@ const REJECTED: {
     flag: "--node-id",
   },
   {
-    name: "udp discovery as not supported yet",
-    args: ["--discovery-module", "udp"],
-    message: "Invalid value for --discovery-module: udp is not supported yet (use manual)",
-    flag: "--discovery-module",
-  },
-  {
     name: "tailscale discovery as not supported yet",
     args: ["--discovery-module=tailscale"],
-    message: "Invalid value for --discovery-module: tailscale is not supported yet (use manual)",
+    message:
+      "Invalid value for --discovery-module: tailscale is not supported yet (use udp or manual)",
     flag: "--discovery-module",
   },
   {
     name: "an unknown discovery module",
     args: ["--discovery-module", "carrier-pigeon"],
     message:
-      "Invalid value for --discovery-module: carrier-pigeon is not a discovery module (expected manual)",
+      "Invalid value for --discovery-module: carrier-pigeon is not a discovery module (expected udp or manual)",
     flag: "--discovery-module",
   },
   {
-    name: "serving without a peers file",
-    args: [],
+    name: "manual discovery without a peers file",
+    args: ["--discovery-module", "manual"],
     withoutPeers: true,
-    message: "--discovery-module manual needs --discovery-config-path",
+    message:
+      "--discovery-module manual needs --discovery-config-path (or use --discovery-module udp)",
     flag: "--discovery-config-path",
+  },
+  {
+    name: "a UDP listen port of zero",
+    args: ["--discovery-module", "udp", "--listen-port", "0"],
+    message: "Invalid value for --listen-port: 0 is not a UDP port (1-65535)",
+    flag: "--listen-port",
+  },
+  {
+    name: "a UDP broadcast port above 65535",
+    args: ["--discovery-module", "udp", "--broadcast-port=65536"],
+    message: "Invalid value for --broadcast-port: 65536 is not a UDP port (1-65535)",
+    flag: "--broadcast-port",
+  },
+  {
+    name: "a UDP port that is a word",
+    args: ["--discovery-module", "udp", "--listen-port", "udp"],
+    message: "Invalid value for --listen-port: udp is not a UDP port (1-65535)",
+    flag: "--listen-port",
+  },
+  {
+    name: "a broadcast interval of zero",
+    args: ["--discovery-module", "udp", "--broadcast-interval", "0"],
+    message:
+      "Invalid value for --broadcast-interval: 0 is not a number of seconds from 0.1 to 3600",
+    flag: "--broadcast-interval",
+  },
+  {
+    name: "a broadcast interval short enough to flood the network",
+    args: ["--discovery-module", "udp", "--broadcast-interval", "0.01"],
+    message:
+      "Invalid value for --broadcast-interval: 0.01 is not a number of seconds from 0.1 to 3600",
+    flag: "--broadcast-interval",
+  },
+  {
+    name: "a broadcast interval in words",
+    args: ["--discovery-module", "udp", "--broadcast-interval", "often"],
+    message:
+      "Invalid value for --broadcast-interval: often is not a number of seconds from 0.1 to 3600",
+    flag: "--broadcast-interval",
+  },
+  {
+    name: "a discovery timeout no longer than the broadcast interval",
+    args: ["--discovery-module", "udp", "--discovery-timeout", "2", "--broadcast-interval", "2"],
+    message:
+      "Invalid value for --discovery-timeout: 2 s is not longer than --broadcast-interval 2 s (a peer would be forgotten between two announcements)",
+    flag: "--discovery-timeout",
+  },
+  {
+    name: "a broadcast interval beyond the default discovery timeout",
+    args: ["--discovery-module", "udp", "--broadcast-interval=30"],
+    message:
+      "Invalid value for --broadcast-interval: 30 s is not shorter than --discovery-timeout 10 s (a peer would be forgotten between two announcements)",
+    flag: "--broadcast-interval",
+  },
+  {
+    name: "an unknown interface type",
+    args: ["--discovery-module", "udp", "--interface-type-filter", "wifi,carrier-pigeon"],
+    message:
+      "Invalid value for --interface-type-filter: carrier-pigeon is not an interface type (expected thunderbolt, ethernet, wifi, other, container or vpn)",
+    flag: "--interface-type-filter",
+  },
+  {
+    name: "loopback as an interface type",
+    args: ["--discovery-module", "udp", "--interface-type-filter", "loopback"],
+    message:
+      "Invalid value for --interface-type-filter: loopback is not an interface type (expected thunderbolt, ethernet, wifi, other, container or vpn)",
+    flag: "--interface-type-filter",
+  },
+  {
+    name: "an empty interface type",
+    args: ["--discovery-module", "udp", "--interface-type-filter", "wifi,,ethernet"],
+    message: 'Invalid value for --interface-type-filter: "wifi,,ethernet" has an empty entry',
+    flag: "--interface-type-filter",
+  },
+  {
+    name: "a UDP flag with manual discovery",
+    args: ["--listen-port", "5679"],
+    message: "--listen-port only applies to --discovery-module udp (this node uses manual)",
+    flag: "--listen-port",
+  },
+  {
+    name: "a UDP interval with manual discovery",
+    args: ["--discovery-module", "manual", "--broadcast-interval", "1"],
+    message: "--broadcast-interval only applies to --discovery-module udp (this node uses manual)",
+    flag: "--broadcast-interval",
   },
   {
     name: "a discovery timeout of zero",

@@ -9,6 +9,9 @@ const DEFAULTS: NodeOptions = {
   nodePort: 50051,
   discoveryModule: "manual",
   discoveryTimeout: 30,
+  listenPort: 5678,
+  broadcastPort: 5678,
+  broadcastInterval: 2.5,
   waitForPeers: 0,
   chatgptApiPort: 52415,
   chatgptApiResponseTimeout: 900,
@@ -30,9 +33,49 @@ Deno.test("parseFlags takes run's model and needs no peers file for it", () => {
   const { discoveryConfigPath: _, ...rest } = DEFAULTS;
   deepStrictEqual(options(["run", "llama-3.2-1b"]), {
     ...rest,
+    discoveryModule: "udp",
+    discoveryTimeout: 10,
     command: "run",
     model: "llama-3.2-1b",
   });
+});
+
+Deno.test("parseFlags chooses udp discovery when no peers file is given", () => {
+  const { discoveryConfigPath: _, ...rest } = DEFAULTS;
+  deepStrictEqual(options([]), { ...rest, discoveryModule: "udp", discoveryTimeout: 10 });
+});
+
+Deno.test("parseFlags keeps a peers file beside udp discovery", () => {
+  const parsed = options(["--discovery-module", "UDP", ...PEERS]);
+  deepStrictEqual(
+    [parsed.discoveryModule, parsed.discoveryConfigPath, parsed.discoveryTimeout],
+    ["udp", "peers.json", 10],
+  );
+});
+
+Deno.test("parseFlags reads the UDP discovery flags", () => {
+  const parsed = options([
+    "--listen-port",
+    "6001",
+    "--broadcast-port=6002",
+    "--broadcast-interval",
+    "0.5",
+    "--discovery-timeout",
+    "4",
+    "--interface-type-filter",
+    " Ethernet,thunderbolt ,ethernet",
+  ]);
+  deepStrictEqual(
+    [
+      parsed.discoveryModule,
+      parsed.listenPort,
+      parsed.broadcastPort,
+      parsed.broadcastInterval,
+      parsed.discoveryTimeout,
+      parsed.interfaceTypeFilter,
+    ],
+    ["udp", 6001, 6002, 0.5, 4, ["ethernet", "thunderbolt"]],
+  );
 });
 
 Deno.test("parseFlags accepts serve as an explicit command", () => {
@@ -47,6 +90,10 @@ const EVERY_FLAG: [string, string | undefined][] = [
   ["--discovery-module", "manual"],
   ["--discovery-config-path", "/etc/exo/peers.json"],
   ["--discovery-timeout", "2.5"],
+  ["--listen-port", "6001"],
+  ["--broadcast-port", "6002"],
+  ["--broadcast-interval", "0.5"],
+  ["--interface-type-filter", "wifi"],
   ["--wait-for-peers", "2"],
   ["--chatgpt-api-port", "8000"],
   ["--chatgpt-api-response-timeout", "60"],
@@ -82,6 +129,10 @@ const EVERY_VALUE: NodeOptions = {
   discoveryModule: "manual",
   discoveryConfigPath: "/etc/exo/peers.json",
   discoveryTimeout: 2.5,
+  listenPort: 6001,
+  broadcastPort: 6002,
+  broadcastInterval: 0.5,
+  interfaceTypeFilter: ["wifi"],
   waitForPeers: 2,
   chatgptApiPort: 8000,
   chatgptApiResponseTimeout: 60,
