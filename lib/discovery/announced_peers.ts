@@ -19,6 +19,8 @@ export interface HeardAddress {
   localInterface: { name: string; type: InterfaceType };
   localPriority: number;
   lastSeen: number;
+  /** When a connection attempt to this address last failed, if it did. */
+  failedAt?: number;
 }
 
 /** One process that announced itself (a node id plus its per-start instance). */
@@ -139,10 +141,17 @@ export class AnnouncedPeers {
     return { kind: "accepted", replaced };
   }
 
-  /** The address to dial for `nodeId`: the best fresh one of the instance holding the id. */
-  dialTarget(nodeId: string, now: number): AnnouncedTarget | null {
+  /**
+   * The address to dial for `nodeId`: the best fresh one of the instance holding the id
+   * among those `usable` allows (those on a link of this machine that is up, say).
+   */
+  dialTarget(
+    nodeId: string,
+    now: number,
+    usable: (host: string) => boolean = () => true,
+  ): AnnouncedTarget | null {
     const holder = this.#holder(nodeId, now, null);
-    const best = holder && bestAddress(holder, now, this.#options.holdMs);
+    const best = holder && bestAddress(holder, now, this.#options.holdMs, usable);
     if (!best) return null;
     return { id: nodeId, host: best.host, port: best.port, via: best.localInterface };
   }
@@ -168,6 +177,14 @@ export class AnnouncedPeers {
     return `node id ${nodeId} is already used by the node at ${
       holderHost ?? "another address"
     } (two nodes share an id: give each its own --node-id)`;
+  }
+
+  /** Notes that connecting to `nodeId` at `host` failed, so another address goes first. */
+  failed(nodeId: string, host: string, now: number): void {
+    for (const entry of this.#byId.get(nodeId)?.values() ?? []) {
+      const heard = entry.addresses.get(host);
+      if (heard) heard.failedAt = now;
+    }
   }
 
   /** Forgets the process a closed connection to `nodeId` from `host` went to. */
@@ -242,25 +259,30 @@ export class AnnouncedPeers {
 }
 
 /**
- * The best address heard within `freshMs`: the link is only as good as its worse end, so
- * the lower of the two interfaces' priorities ranks first, then the sender's, then ours,
- * then the most recently heard.
+ * The best address heard within `freshMs` that `usable` allows: one that did not just fail
+ * to connect goes first; then, since a link is only as good as its worse end, the lower
+ * of the two interfaces' priorities ranks first, then the sender's, then ours, then the
+ * most recently heard.
  */
 export function bestAddress(
   entry: HeardInstance,
   now: number,
   freshMs: number,
+  usable: (host: string) => boolean = () => true,
 ): HeardAddress | undefined {
   let best: HeardAddress | undefined;
   for (const heard of entry.addresses.values()) {
-    if (now - heard.lastSeen > freshMs) continue;
-    if (best === undefined || rank(heard, best) > 0) best = heard;
+    if (now - heard.lastSeen > freshMs || !usable(heard.host)) continue;
+    if (best === undefined || rank(heard, best, now, freshMs) > 0) best = heard;
   }
   return best;
 }
 
-function rank(a: HeardAddress, b: HeardAddress): number {
-  return Math.min(a.remotePriority, a.localPriority) -
+function rank(a: HeardAddress, b: HeardAddress, now: number, freshMs: number): number {
+  const failedA = a.failedAt !== undefined && now - a.failedAt <= freshMs ? 1 : 0;
+  const failedB = b.failedAt !== undefined && now - b.failedAt <= freshMs ? 1 : 0;
+  return failedB - failedA ||
+    Math.min(a.remotePriority, a.localPriority) -
       Math.min(b.remotePriority, b.localPriority) ||
     a.remotePriority - b.remotePriority ||
     a.localPriority - b.localPriority ||

@@ -149,7 +149,11 @@ export class UdpDiscovery {
       holdMs: Math.min(options.forgetMs, 2 * options.intervalMs + 1000),
     });
     this.#dialer = new PeerDialer({
-      dial: options.dial,
+      dial: (target) =>
+        options.dial(target).catch((error) => {
+          this.#peers.failed(target.id, target.host, performance.now());
+          throw error;
+        }),
       logger: options.logger,
       settleMs: options.settleMs,
     });
@@ -465,7 +469,12 @@ export class UdpDiscovery {
         if (connectedHost === null) {
           this.#dialer.request(nodeId, () => {
             if (this.#options.connectedHost(nodeId) !== null) return null;
-            return this.#peers.dialTarget(nodeId, performance.now());
+            // Only over links that are up now: a cable just pulled is no way to the node.
+            return this.#peers.dialTarget(
+              nodeId,
+              performance.now(),
+              (target) => onLinkInterface(this.#interfaces, target) !== undefined,
+            );
           });
         }
         return;

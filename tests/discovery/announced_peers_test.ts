@@ -267,3 +267,22 @@ Deno.test("AnnouncedPeers remembers at most maxInstances processes", () => {
   );
   ok(registry.list().length === 2);
 });
+
+Deno.test("AnnouncedPeers tries another link after the best one fails, and only usable links", () => {
+  const registry = peers();
+  const id = "b1b1b1b1b1b1b1b1";
+  registry.record(
+    announce("b", id, "192.168.1.9", "wifi"),
+    "192.168.1.9",
+    local("wifi", "en0"),
+    0,
+    null,
+  );
+  registry.record(announce("b", id, "10.0.0.2", "ethernet"), "10.0.0.2", ETH, 0, null);
+  equal(registry.dialTarget("b", 10)?.host, "10.0.0.2");
+  registry.failed("b", "10.0.0.2", 20);
+  equal(registry.dialTarget("b", 30)?.host, "192.168.1.9");
+  // A link that is down here is skipped whatever its rank.
+  equal(registry.dialTarget("b", 30, (host) => host !== "192.168.1.9")?.host, "10.0.0.2");
+  equal(registry.dialTarget("b", 30, () => false), null);
+});
