@@ -7,20 +7,28 @@ export interface NodeProcessOptions {
   id: string;
   nodePort: number;
   apiPort: number;
-  peersPath: string;
+  /** Manual discovery from this file; without it the node gets no discovery flags. */
+  peersPath?: string;
   stateDir: string;
   args?: string[];
   env?: Record<string, string>;
+  /**
+   * A network namespace to run in (`ip netns exec`, as root): the node then listens on
+   * every interface there and the test reaches its API at `host`.
+   */
+  netns?: { name: string; host: string };
 }
 
 /**
- * A real exo-node process on loopback, its log lines collected. `stop` ends it (also when
+ * A real exo-node process, on loopback or in a network namespace, its log lines collected. `stop` ends it (also when
  * a test fails) and waits for its output to be read.
  */
 export class NodeProcess {
   readonly id: string;
   readonly apiPort: number;
   readonly nodePort: number;
+  /** Where the test reaches the node's API. */
+  readonly host: string;
   readonly logs: string[] = [];
   #child: Deno.ChildProcess;
   #reading: Promise<void>;
@@ -30,6 +38,7 @@ export class NodeProcess {
     this.id = options.id;
     this.apiPort = options.apiPort;
     this.nodePort = options.nodePort;
+    this.host = options.netns?.host ?? "127.0.0.1";
     this.#child = child;
     this.#status = child.status;
     this.#reading = Promise.all([
@@ -38,7 +47,7 @@ export class NodeProcess {
     ]).then(() => {});
   }
 
-  /** Spawns `deno run main.ts` with exo's flags on loopback. */
+  /** Spawns `deno run main.ts` with exo's flags, on loopback unless given a namespace. */
   static spawn(options: NodeProcessOptions): NodeProcess {
     const args = [
       "run",
@@ -47,22 +56,25 @@ export class NodeProcess {
       "--node-id",
       options.id,
       "--node-host",
-      "127.0.0.1",
+      options.netns ? "0.0.0.0" : "127.0.0.1",
       "--node-port",
       String(options.nodePort),
       "--chatgpt-api-port",
       String(options.apiPort),
-      "--discovery-module",
-      "manual",
-      "--discovery-config-path",
-      options.peersPath,
+      ...(options.peersPath === undefined
+        ? []
+        : ["--discovery-module", "manual", "--discovery-config-path", options.peersPath]),
       "--disable-tui",
       "--state-dir",
       options.stateDir,
       ...(options.args ?? []),
     ];
-    const child = new Deno.Command(Deno.execPath(), {
-      args,
+    // `ip netns exec` execs the program in place, so the child's pid is the node's.
+    const [command, commandArgs] = options.netns
+      ? ["ip", ["netns", "exec", options.netns.name, Deno.execPath(), ...args]]
+      : [Deno.execPath(), args];
+    const child = new Deno.Command(command, {
+      args: commandArgs,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
@@ -80,7 +92,7 @@ export class NodeProcess {
 
   /** The base URL of the node's HTTP API. */
   get url(): string {
-    return `http://127.0.0.1:${this.apiPort}`;
+    return `http://${this.host}:${this.apiPort}`;
   }
 
   /** Resolves when /healthcheck answers, rejects if the process exits first. */
