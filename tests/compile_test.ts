@@ -15,6 +15,7 @@ interface Embedded {
     entrypoint_key: string;
     self_extracting: string | null;
     permissions: Record<string, unknown>;
+    unstable_config?: { features?: string[] };
   };
   files: string[];
 }
@@ -153,6 +154,13 @@ Deno.test("compile.sh dry run for aarch64-apple-darwin embeds only what a Mac ne
         assert.deepEqual(metadata.permissions[`allow_${name}`], [], `allow_${name}`);
       }
       assert.ok(!metadata.permissions["allow_all"], "allow_all must not be set");
+    });
+
+    await t.step("enables the unstable net API that UDP discovery's sockets need", () => {
+      assert.ok(
+        metadata.unstable_config?.features?.includes("net"),
+        JSON.stringify(metadata.unstable_config),
+      );
     });
 
     await t.step("is self-extracting so the dylib lands beside the addon", () => {

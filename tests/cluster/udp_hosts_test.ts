@@ -213,9 +213,11 @@ Deno.test({
         10_000,
       );
       await eventually(
-        async () =>
-          n1.logged("node intruder failed the cluster secret proof") &&
-          intruder.logged("failed the cluster secret proof"),
+        () =>
+          Promise.resolve(
+            n1.logged("node intruder failed the cluster secret proof") &&
+              intruder.logged("failed the cluster secret proof"),
+          ),
         "n1 refuses the intruder, which is told why",
         10_000,
       );
@@ -227,12 +229,14 @@ Deno.test({
       nodes.push(dup);
       await dup.ready();
       await eventually(
-        async () =>
-          n1.logged(`node id n3 is already used by the node at ${addresses[2]}`) &&
-          dup.logged(
-            `Refused by peer: node id n3 is already used by the node at ${addresses[2]}`,
-          ) &&
-          n3.logged(`Another node announces this node's id n3 from ${addresses[4]}`),
+        () =>
+          Promise.resolve(
+            n1.logged(`node id n3 is already used by the node at ${addresses[2]}`) &&
+              dup.logged(
+                `Refused by peer: node id n3 is already used by the node at ${addresses[2]}`,
+              ) &&
+              n3.logged(`Another node announces this node's id n3 from ${addresses[4]}`),
+          ),
         "the copy of n3 is refused and every side says so",
         10_000,
       );
