@@ -9,6 +9,8 @@ export * from "./peers_file.ts";
 export * from "./peers_file_watcher.ts";
 export * from "./announcement.ts";
 export * from "./announced_peers.ts";
+export * from "./announcer.ts";
+export * from "./datagram_counts.ts";
 export * from "./interface_probe.ts";
 export * from "./interface_type.ts";
 export * from "./local_interfaces.ts";

@@ -1,54 +1,13 @@
 import type { Logger } from "../log/logger.ts";
 import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
-import {
-  type Announcement,
-  encodeAnnouncement,
-  MAX_ANNOUNCEMENT_BYTES,
-  parseAnnouncement,
-} from "./announcement.ts";
+import { type Announcement, MAX_ANNOUNCEMENT_BYTES, parseAnnouncement } from "./announcement.ts";
+import { Announcer } from "./announcer.ts";
+import { type DatagramCounts, emptyCounts } from "./datagram_counts.ts";
 import { AnnouncedPeers, type AnnouncedTarget, type HeardInstance } from "./announced_peers.ts";
 import { DatagramLimiter, type DatagramLimits } from "./datagram_limiter.ts";
 import type { InterfaceType } from "./interface_type.ts";
-import {
-  type BroadcastTarget,
-  broadcastTargets,
-  isWildcard,
-  type LocalInterface,
-  onLinkInterface,
-} from "./local_interfaces.ts";
+import { type BroadcastTarget, type LocalInterface, onLinkInterface } from "./local_interfaces.ts";
 import { PeerDialer } from "./peer_dialer.ts";
-
-/** What happened to datagrams, by outcome; every datagram read lands in exactly one. */
-export interface DatagramCounts {
-  /** An announcement of another node, recorded. */
-  accepted: number;
-  /** This node's own announcement, heard back. */
-  own: number;
-  /** Over the per-sender or total rate. */
-  rate_limited: number;
-  /** Longer than 1200 bytes. */
-  oversize: number;
-  /** Not UTF-8 JSON. */
-  not_json: number;
-  /** JSON, but not an exo-node announcement. */
-  not_announcement: number;
-  /** Another format version. */
-  wrong_version: number;
-  /** A missing or invalid field. */
-  invalid: number;
-  /** The address it claims is not the one it came from. */
-  address_mismatch: number;
-  /** From an address on none of this node's links. */
-  off_link: number;
-  /** From a node speaking another wire protocol version. */
-  protocol_mismatch: number;
-  /** From a node outside `--node-id-filter`. */
-  filtered: number;
-  /** From a second process announcing an id another one holds (or this node's own id). */
-  duplicate_id: number;
-  /** From a new node while the most nodes are remembered already. */
-  too_many_peers: number;
-}
 
 /** Settings of {@linkcode UdpDiscovery}. */
 export interface UdpDiscoveryOptions {
@@ -120,14 +79,12 @@ export class UdpDiscovery {
   #options: UdpDiscoveryOptions;
   #logger: Logger;
   #socket: Deno.DatagramConn;
-  #senders = new Map<string, Deno.DatagramConn>();
+  #announcer: Announcer;
   #limiter: DatagramLimiter;
   #peers: AnnouncedPeers;
   #dialer: PeerDialer;
   #counts: DatagramCounts = emptyCounts();
   #interfaces: LocalInterface[] = [];
-  #targets: BroadcastTarget[] = [];
-  #targetsText: string | null = null;
   #reported = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #wake: (() => void) | null = null;
@@ -140,6 +97,7 @@ export class UdpDiscovery {
     this.#logger = options.logger;
     this.#socket = socket;
     this.instance = instance;
+    this.#announcer = new Announcer({ ...options, instance });
     this.#limiter = new DatagramLimiter(options.limits, performance.now());
     this.#peers = new AnnouncedPeers({
       selfId: options.selfId,
@@ -197,17 +155,15 @@ export class UdpDiscovery {
 
   /** The refusal reason for a connection from `remoteHost` claiming `nodeId`, or null. */
   admit(nodeId: string, remoteHost: string): string | null {
-    const reason = this.#peers.admit(
+    return this.#peers.admit(
       nodeId,
       remoteHost,
       this.#options.connectedHost(nodeId),
       performance.now(),
     );
-    if (reason !== null) this.#counts.duplicate_id++;
-    return reason;
   }
 
-  /** Tells discovery a connection to `nodeId` from `host` came up. */
+  /** Tells discovery a connection to `nodeId` came up. */
   peerUp(nodeId: string): void {
     this.#dialer.reset(nodeId);
   }
@@ -225,7 +181,7 @@ export class UdpDiscovery {
       intervalMs: this.#options.intervalMs,
       forgetMs: this.#options.forgetMs,
       instance: this.instance,
-      announcingOn: [...this.#targets],
+      announcingOn: this.#announcer.targets,
       heard: this.#peers.list(),
       datagrams: { ...this.#counts },
     };
@@ -240,8 +196,7 @@ export class UdpDiscovery {
     await this.#round;
     this.#socket.close();
     await this.#receiving;
-    for (const sender of this.#senders.values()) sender.close();
-    this.#senders.clear();
+    this.#announcer.close();
     await this.#dialer.close();
   }
 
@@ -277,84 +232,7 @@ export class UdpDiscovery {
         `No announcement from ${gone.nodeId} for ${this.#options.forgetMs / 1000} s: forgotten`,
       );
     }
-    this.#targets = broadcastTargets(this.#interfaces, {
-      nodeHost: this.#options.nodeHost,
-      types: this.#options.interfaceTypes,
-    });
-    this.#logTargets();
-    const used = new Set<string>();
-    for (const target of this.#targets) {
-      used.add(target.address);
-      await this.#send(target);
-    }
-    for (const [address, sender] of this.#senders) {
-      if (used.has(address)) continue;
-      sender.close();
-      this.#senders.delete(address);
-    }
-  }
-
-  async #send(target: BroadcastTarget): Promise<void> {
-    const options = this.#options;
-    const announcement: Announcement = {
-      nodeId: options.selfId,
-      instance: this.instance,
-      protocol: options.protocol,
-      nodePort: options.nodePort,
-      address: target.address,
-      interface: { name: target.name, type: target.type },
-      priority: target.priority,
-      capabilities: options.capabilities,
-    };
-    try {
-      let sender = this.#senders.get(target.address);
-      if (sender === undefined) {
-        // Bound to the interface's address, so the datagram leaves with the source address
-        // it claims, whatever the routing table would pick.
-        sender = Deno.listenDatagram({ transport: "udp", hostname: target.address, port: 0 });
-        this.#senders.set(target.address, sender);
-      }
-      await sender.send(encodeAnnouncement(announcement), {
-        transport: "udp",
-        hostname: target.broadcast,
-        port: options.broadcastPort,
-      });
-      // A failure after this one is news again.
-      this.#reported.delete(`send\n${target.name}`);
-    } catch (error) {
-      this.#senders.get(target.address)?.close();
-      this.#senders.delete(target.address);
-      const hint = Deno.build.os === "darwin"
-        ? " (on macOS, allow exo-node under System Settings > Privacy & Security > Local Network)"
-        : "";
-      this.#report(
-        "send",
-        target.name,
-        `Cannot announce on ${target.name} to ${target.broadcast}:${options.broadcastPort}: ${
-          describe(error)
-        }${hint}`,
-        "warn",
-      );
-    }
-  }
-
-  #logTargets(): void {
-    const text = this.#targets
-      .map((t) => `${t.name} (${t.type}, ${t.address} -> ${t.broadcast})`)
-      .join(", ");
-    if (text === this.#targetsText) return;
-    this.#targetsText = text;
-    if (text === "") {
-      this.#logger.warn(
-        "No interface to announce on: no up, non-loopback IPv4 interface with a broadcast address" +
-          (this.#options.nodeHost && !isWildcard(this.#options.nodeHost)
-            ? ` matches --node-host ${this.#options.nodeHost}`
-            : "") +
-          (this.#options.interfaceTypes ? " and --interface-type-filter" : ""),
-      );
-    } else {
-      this.#logger.info(`Announcing on ${text}`);
-    }
+    await this.#announcer.announce(this.#interfaces);
   }
 
   async #receive(): Promise<void> {
@@ -498,25 +376,6 @@ export class UdpDiscovery {
     this.#reported.add(key);
     this.#logger[level](message);
   }
-}
-
-function emptyCounts(): DatagramCounts {
-  return {
-    accepted: 0,
-    own: 0,
-    rate_limited: 0,
-    oversize: 0,
-    not_json: 0,
-    not_announcement: 0,
-    wrong_version: 0,
-    invalid: 0,
-    address_mismatch: 0,
-    off_link: 0,
-    protocol_mismatch: 0,
-    filtered: 0,
-    duplicate_id: 0,
-    too_many_peers: 0,
-  };
 }
 
 function randomInstance(): string {
