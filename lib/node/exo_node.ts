@@ -106,7 +106,8 @@ export interface RequestsSnapshot {
 }
 
 /**
- * One cluster node: its connections, its peers file, and its view of the cluster.
+ * One cluster node: its connections, its discovery (a peers file, UDP announcements or both)
+ * and its view of the cluster.
  * Every background task it starts is stopped and awaited by `stop`.
  */
 export class ExoNode {

@@ -96,13 +96,19 @@ Deno.test("UdpDiscovery ignores and counts every kind of bad datagram and a floo
       () => total(discovery.status().datagrams) === 1 + 10 + 100,
       "every datagram is counted",
     );
-    deepStrictEqual(discovery.status().datagrams, {
+    const counts = discovery.status().datagrams;
+    // The flood's first 20 (the burst) are read; a few more only if the machine is so slow
+    // that the bucket refills (10 a second) while they arrive.
+    const flooded = counts.not_announcement - 1;
+    equal(flooded + counts.rate_limited, 100);
+    ok(counts.rate_limited >= 60 && flooded >= 20, JSON.stringify(counts));
+    deepStrictEqual({ ...counts, rate_limited: 0, not_announcement: 0 }, {
       accepted: 1,
       own: 1,
-      rate_limited: 80,
+      rate_limited: 0,
       oversize: 1,
       not_json: 1,
-      not_announcement: 21,
+      not_announcement: 0,
       wrong_version: 1,
       invalid: 1,
       address_mismatch: 1,
