@@ -83,7 +83,7 @@ Deno.test("detectCapabilities on macOS falls back when sysctl fails, and says so
   strictEqual(lines.some((line) => line.includes("hw.memsize")), true);
 });
 
-Deno.test("detectCapabilities on Linux reads /proc and leaves flops unknown", async () => {
+Deno.test("detectCapabilities on Linux reads /proc and leaves flops unknown without a clock", async () => {
   const files: Record<string, string> = { "/proc/meminfo": MEMINFO, "/proc/cpuinfo": CPUINFO_X86 };
   const probe = fakeProbe({ readTextFile: (path) => Promise.resolve(files[path] ?? null) });
   deepStrictEqual(await detectCapabilities({}, { probe }), {
@@ -92,6 +92,27 @@ Deno.test("detectCapabilities on Linux reads /proc and leaves flops unknown", as
     memory: 16000,
     flops: { fp32: 0, fp16: 0, int8: 0 },
   });
+});
+
+Deno.test("detectCapabilities on Linux estimates flops from cores, clock and vector width", async () => {
+  const cpu = (n: number) =>
+    `processor\t: ${n}\nmodel name\t: AMD EPYC 7B13\ncpu MHz\t\t: 2450.000\nphysical id\t: 0\n` +
+    `core id\t\t: ${n >> 1}\nflags\t\t: fpu sse sse2 avx fma avx2\n`;
+  const files: Record<string, string> = {
+    "/proc/meminfo": MEMINFO,
+    "/proc/cpuinfo": [0, 1, 2, 3].map(cpu).join("\n"),
+    "/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq": "3000000\n",
+  };
+  const lines: string[] = [];
+  const probe = fakeProbe({ readTextFile: (path) => Promise.resolve(files[path] ?? null) });
+  const caps = await detectCapabilities({}, {
+    probe,
+    logger: new Logger("debug", (l) => lines.push(l)),
+  });
+  // 2 physical cores (4 hyperthreads) × 3.0 GHz (cpufreq's max, not cpu MHz) × 32.
+  deepStrictEqual(caps.flops, { fp32: 0.19, fp16: 0.19, int8: 0.38 });
+  strictEqual(caps.chip, "AMD EPYC 7B13");
+  strictEqual(lines.some((l) => l.includes("2 cores × 3 GHz × 32 flops/cycle (AVX2+FMA)")), true);
 });
 
 Deno.test("detectCapabilities applies every override", async () => {
