@@ -6,7 +6,7 @@
  */
 import { FlagError, helpText, parseFlags, resolveNodeId, VERSION } from "./lib/cli/mod.ts";
 import type { NodeOptions } from "./lib/cli/mod.ts";
-import { Logger } from "./lib/log/mod.ts";
+import { LogFile, Logger } from "./lib/log/mod.ts";
 import { detectCapabilities } from "./lib/topology/mod.ts";
 import { ExoNode } from "./lib/node/mod.ts";
 import { resolveModelLayers } from "./lib/node/default_model.ts";
@@ -24,6 +24,15 @@ import { join } from "node:path";
 import { ComputeTurn } from "./lib/inference/compute_turn.ts";
 import { InterfaceProbe } from "./lib/discovery/interface_probe.ts";
 import type { UdpConfig } from "./lib/node/exo_node.ts";
+import { LogPane } from "./lib/tui/log_pane.ts";
+import { TuiApp } from "./lib/tui/tui_app.ts";
+import { buildViewModel } from "./lib/tui/build_view_model.ts";
+
+/** The terminal view's log: every line to a file, warnings and errors to its pane. */
+interface TuiLog {
+  file: LogFile;
+  pane: LogPane;
+}
 
 const encoder = new TextEncoder();
 
@@ -63,11 +72,11 @@ export async function main(args: string[]): Promise<number> {
       return 2;
     }
   }
-  const logger = new Logger(parsed.logLevel);
   if (parsed.command === "run") {
+    const logger = new Logger(parsed.logLevel);
     // Imported here so that serving does not load ONNX Runtime until it needs it.
     const { runCommand } = await import("./lib/cli/run_command.ts");
-    const view = downloadView(logger);
+    const view = downloadView(logger, Deno.stderr.isTerminal());
     const status = await runCommand(parsed, {
       logger,
       write: (text) => Deno.stdout.writeSync(encoder.encode(text)),
@@ -77,15 +86,38 @@ export async function main(args: string[]): Promise<number> {
     view.close();
     return status;
   }
+  // The view is drawn on a terminal that can show it, unless --disable-tui; elsewhere the
+  // log goes to stderr as plain timestamped lines.
+  const tui = !parsed.disableTui && Deno.stdout.isTerminal() && Deno.env.get("TERM") !== "dumb";
+  let tuiLog: TuiLog | undefined;
+  let logger: Logger;
+  if (tui) {
+    const file = LogFile.open(join(parsed.stateDir, "exo-node.log"));
+    const pane = new LogPane();
+    tuiLog = { file, pane };
+    logger = new Logger(parsed.logLevel, (line, level, message) => {
+      file.write(line);
+      pane.add(level, message);
+    });
+    print(Deno.stderr, `exo-node: starting; the log goes to ${file.path}`);
+  } else {
+    logger = new Logger(parsed.logLevel);
+  }
   try {
-    return await serve(parsed, logger);
+    return await serve(parsed, logger, tuiLog);
   } catch (error) {
-    logger.error(error instanceof Error ? error.message : String(error));
+    const message = error instanceof Error ? error.message : String(error);
+    logger.error(message);
+    // With the view, the log is in a file: the reason the node did not start shows here too.
+    if (tuiLog) print(Deno.stderr, `exo-node: ${message}`);
     return 1;
+  } finally {
+    if (tuiLog) print(Deno.stderr, `exo-node: stopped; the log is in ${tuiLog.file.path}`);
+    tuiLog?.file.close();
   }
 }
 
-async function serve(options: NodeOptions, logger: Logger): Promise<number> {
+async function serve(options: NodeOptions, logger: Logger, tuiLog?: TuiLog): Promise<number> {
   const selfId = await resolveNodeId(options);
   const capabilities = await detectCapabilities({
     memoryMb: options.deviceMemoryMb,
@@ -112,6 +144,11 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
 
   // Imported here so that --help and flag errors do not load ONNX Runtime.
   const { OnnxEngine, defaultDType } = await import("./lib/inference/engine.ts");
+  if (tuiLog) {
+    // ONNX Runtime's native code writes its own warnings straight to stderr, over the view.
+    const { quietOrtLog } = await import("./lib/inference/onnx/ort_session.ts");
+    quietOrtLog();
+  }
   const computeTurn = await openComputeTurn(options, logger);
   const engine = new OnnxEngine({
     cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
@@ -119,7 +156,7 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
   });
   const downloads = new DownloadBoard();
   const resolver = await modelResolver(options, logger, selfId, (e) => downloads.publish(e));
-  const progressView = downloadView(logger);
+  const progressView = downloadView(logger, tuiLog === undefined && Deno.stderr.isTerminal());
   const unsubscribeView = downloads.subscribe((event) => progressView.show(event));
   const dtype = options.dtype ?? defaultDType(options.executionProvider);
   logger.info(`Shards run on ${options.executionProvider} in ${dtype}`);
@@ -192,7 +229,18 @@ async function serve(options: NodeOptions, logger: Logger): Promise<number> {
     );
   }
 
-  const signal = await waitForShutdownSignal();
+  const quit = Promise.withResolvers<void>();
+  const view = tuiLog === undefined ? undefined : startView({
+    node,
+    downloads,
+    log: tuiLog,
+    apiPort: (server.addr as Deno.NetAddr).port,
+    nodePort: node.port,
+    onQuit: () => quit.resolve(),
+    logger,
+  });
+  const signal = await waitForShutdown(quit.promise);
+  await view?.stop();
   logger.info(`Received ${signal}, shutting down`);
   await server.shutdown();
   await node.stop();
@@ -316,25 +364,92 @@ async function downloadedModelLayers(
 }
 
 /** Download progress on stderr: a bar on a terminal, else log lines. */
-function downloadView(logger: Logger): DownloadProgressView {
+function downloadView(logger: Logger, terminal: boolean): DownloadProgressView {
   return new DownloadProgressView({
-    terminal: Deno.stderr.isTerminal(),
+    terminal,
     write: (text) => Deno.stderr.writeSync(encoder.encode(text)),
     logger: logger.child("download"),
   });
 }
 
-function waitForShutdownSignal(): Promise<Deno.Signal> {
+/**
+ * Starts the terminal view: the alternate screen until `stop`, restored also when the
+ * program crashes; keys from stdin in cbreak mode (Ctrl-C stays a signal), `q` quits.
+ */
+function startView(deps: {
+  node: ExoNode;
+  downloads: DownloadBoard;
+  log: TuiLog;
+  apiPort: number;
+  nodePort: number;
+  onQuit: () => void;
+  logger: Logger;
+}): { stop(): Promise<void> } {
+  const keys = Deno.stdin.isTerminal();
+  if (keys) Deno.stdin.setRaw(true, { cbreak: true });
+  const apiUrls = lanUrls(deps.apiPort);
+  const app = new TuiApp({
+    model: async () =>
+      buildViewModel({
+        version: VERSION,
+        apiUrls,
+        nodePort: deps.nodePort,
+        logFile: deps.log.file.path,
+        topology: await deps.node.topology(),
+        computing: deps.node.computingNodes(),
+        requests: deps.node.recentRequests(),
+        downloads: deps.downloads.snapshot(),
+        logs: deps.log.pane.lines(),
+      }),
+    write: (text) => Deno.stdout.writeSync(encoder.encode(text)),
+    size: () => {
+      const { columns, rows } = Deno.consoleSize();
+      return { columns, rows };
+    },
+    input: keys ? Deno.stdin.readable : undefined,
+    onQuit: deps.onQuit,
+    onError: (error) => deps.logger.error(`Cannot draw the view: ${(error as Error).message}`),
+  });
+  const crash = () => {
+    app.restore();
+    if (keys) Deno.stdin.setRaw(false);
+  };
+  globalThis.addEventListener("error", crash);
+  globalThis.addEventListener("unhandledrejection", crash);
+  app.start();
+  return {
+    async stop() {
+      globalThis.removeEventListener("error", crash);
+      globalThis.removeEventListener("unhandledrejection", crash);
+      await app.stop();
+      if (keys) Deno.stdin.setRaw(false);
+    },
+  };
+}
+
+/** The addresses other machines reach this one at: `http://<LAN IPv4>:<port>`, else localhost. */
+function lanUrls(port: number): string[] {
+  const addresses = Deno.networkInterfaces()
+    .filter((i) => i.family === "IPv4" && !i.address.startsWith("127."))
+    .map((i) => i.address);
+  const unique = [...new Set(addresses)].slice(0, 2);
+  return (unique.length === 0 ? ["localhost"] : unique).map((host) => `http://${host}:${port}`);
+}
+
+/** Resolves with the signal that asked the node to stop, or "q" when `quit` resolves first. */
+function waitForShutdown(quit: Promise<void>): Promise<Deno.Signal | "q"> {
   return new Promise((resolve) => {
     const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+    const done = (reason: Deno.Signal | "q") => {
+      for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
+      resolve(reason);
+    };
     const handlers = signals.map((signal) => {
-      const handler = () => {
-        for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
-        resolve(signal);
-      };
+      const handler = () => done(signal);
       Deno.addSignalListener(signal, handler);
       return [signal, handler] as const;
     });
+    quit.then(() => done("q"));
   });
 }
 

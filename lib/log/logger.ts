@@ -4,8 +4,11 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
 /** All log levels, in order of increasing severity. */
 export const LOG_LEVELS: readonly LogLevel[] = ["debug", "info", "warn", "error"];
 
-/** Where log lines go; tests pass a collecting sink. */
-export type LogSink = (line: string) => void;
+/**
+ * Where log lines go; tests pass a collecting sink. It gets the whole line (time, level,
+ * scope, message), the level, and the message with its scope ("[device] ...").
+ */
+export type LogSink = (line: string, level: LogLevel, message: string) => void;
 
 /** A small leveled logger that writes one line per event to a sink (stderr by default). */
 export class Logger {
@@ -49,8 +52,12 @@ export class Logger {
 
   #log(rank: number, level: LogLevel, message: string): void {
     if (rank < this.#threshold) return;
-    const scope = this.#scope ? ` [${this.#scope}]` : "";
-    this.#sink(`${new Date().toISOString()} ${level.toUpperCase()}${scope} ${message}`);
+    const scope = this.#scope ? `[${this.#scope}] ` : "";
+    this.#sink(
+      `${new Date().toISOString()} ${level.toUpperCase()} ${scope}${message}`,
+      level,
+      scope + message,
+    );
   }
 }
 

@@ -33,6 +33,14 @@ import { EngineBoard, type EngineReport } from "./engine_report.ts";
 import { ClusterPrefetch, type PrefetchPlan } from "./cluster_prefetch.ts";
 import { localModelLayers, type ModelLayers } from "./default_model.ts";
 import { ModelLayersCache } from "./model_layers_cache.ts";
+import { RequestBoard } from "./request_board.ts";
+import { ActivityBoard } from "./activity_board.ts";
+import type { RequestProgress } from "../orchestration/request_progress.ts";
+
+/** Fewest ms between two progress events of one running request sent to a peer. */
+const PROGRESS_INTERVAL_MS = 250;
+/** How often this node checks whether it started or stopped computing. */
+const ACTIVITY_TICK_MS = 100;
 
 /** Everything a node needs to start. */
 export interface ExoNodeConfig {
@@ -131,6 +139,10 @@ export class ExoNode {
   #stopping = new AbortController();
   #unsubscribeDownloads: () => void = () => {};
   #engines = new EngineBoard();
+  #requestBoard = new RequestBoard();
+  #activity: ActivityBoard;
+  #activityTimer: ReturnType<typeof setInterval> | undefined;
+  #unsubscribeRequests: () => void = () => {};
 
   private constructor(config: ExoNodeConfig) {
     this.selfId = config.selfId;
@@ -138,6 +150,10 @@ export class ExoNode {
     this.#logger = config.logger;
     this.#echo = new TensorEcho((peerId) => this.#manager.peer(peerId));
     this.#layers = new ModelLayersCache({ lookup: (name) => this.#lookupLayers(name) });
+    this.#activity = new ActivityBoard(
+      () => this.#worker?.lastStepAt ?? 0,
+      (json) => this.#broadcastStatus(json, "activity"),
+    );
     const serving = config.serving;
     if (serving) {
       const send = (nodeId: string, message: Message) => this.#send(nodeId, message);
@@ -167,6 +183,7 @@ export class ExoNode {
         responseTimeoutMs: serving.responseTimeoutMs,
         waitForPeerCount: serving.waitForPeers,
         maxContext: serving.maxContext,
+        onProgress: (progress) => this.#requestBoard.publish(progress),
       });
       this.#prefetch = new ClusterPrefetch({
         selfId: config.selfId,
@@ -215,12 +232,15 @@ export class ExoNode {
             node.#udp?.peerUp(peer.id);
             node.#track(node.#refreshPeer(peer));
             node.#sendEngineReport(peer);
+            peer.send({ type: "status", json: node.#activity.current() }).catch(() => {});
             node.#notifyPeers();
           },
           onPeerDown: (peerId, _reason, peer) => {
             node.#udp?.peerDown(peerId, peer.remoteHost);
             node.#reports.delete(peerId);
             node.#engines.forget(peerId);
+            node.#activity.forget(peerId);
+            node.#requestBoard.nodeLeft(peerId);
             node.#worker?.onPeerDown(peerId);
             node.#coordinator?.onPeerDown(peerId);
             node.#notifyPeers();
@@ -243,6 +263,10 @@ export class ExoNode {
       }
     }
     if (config.downloads) node.#unsubscribeDownloads = node.#broadcastDownloads(config.downloads);
+    node.#unsubscribeRequests = node.#sendRequestProgress();
+    if (config.serving) {
+      node.#activityTimer = setInterval(() => node.#activity.tick(), ACTIVITY_TICK_MS);
+    }
     node.#topologyTimer = setInterval(
       () => node.#refreshTopology(),
       config.topologyIntervalMs ?? 1000,
@@ -318,6 +342,16 @@ export class ExoNode {
     return this.#echo.roundTrip(peerId, shape);
   }
 
+  /** The recent requests of the ring (this node's and those peers reported), newest first. */
+  recentRequests(): RequestProgress[] {
+    return this.#requestBoard.recent();
+  }
+
+  /** The ids of the nodes running shard steps now, as far as this node knows. */
+  computingNodes(): string[] {
+    return this.#activity.computing(this.selfId);
+  }
+
   /** The completion service of a serving node. */
   get completions(): CompletionService {
     if (this.#coordinator === null) {
@@ -362,7 +396,9 @@ export class ExoNode {
   async stop(): Promise<void> {
     this.#stopping.abort(new Error("The node is stopping"));
     this.#unsubscribeDownloads();
+    this.#unsubscribeRequests();
     clearInterval(this.#topologyTimer);
+    clearInterval(this.#activityTimer);
     this.#coordinator?.close();
     await this.#worker?.close();
     await this.#watcher?.close();
@@ -401,6 +437,8 @@ export class ExoNode {
       case "status":
         if (this.#config.downloads?.fromPeer(message.json, peer.id)) return;
         if (this.#engines.fromPeer(message.json, peer.id)) return;
+        if (this.#requestBoard.fromPeer(message.json, peer.id)) return;
+        if (this.#activity.fromPeer(message.json, peer.id)) return;
         if (this.#prefetch?.onStatus(message.json, peer.id)) return;
         this.#route(peer.id, message);
         return;
@@ -534,6 +572,40 @@ export class ExoNode {
         );
       }
     });
+  }
+
+  /**
+   * Sends this node's request progress to the other nodes of each request's ring: at most
+   * one event per {@linkcode PROGRESS_INTERVAL_MS} while it runs, and always its end.
+   */
+  #sendRequestProgress(): () => void {
+    const lastSent = new Map<string, number>();
+    return this.#requestBoard.subscribe((progress) => {
+      const now = Date.now();
+      if (progress.state === "running") {
+        const last = lastSent.get(progress.requestId);
+        if (last !== undefined && now - last < PROGRESS_INTERVAL_MS) return;
+        lastSent.set(progress.requestId, now);
+      } else {
+        lastSent.delete(progress.requestId);
+      }
+      const json = JSON.stringify(progress);
+      for (const nodeId of progress.nodes) {
+        if (nodeId === this.selfId) continue;
+        this.#manager?.peer(nodeId)?.send({ type: "status", json }).catch((error) =>
+          this.#logger.debug(`No request progress to ${nodeId}: ${describeError(error)}`)
+        );
+      }
+    });
+  }
+
+  /** Sends a status JSON to every connected peer; one a peer misses, the next replaces. */
+  #broadcastStatus(json: string, what: string): void {
+    for (const peer of this.#manager?.peers() ?? []) {
+      peer.send({ type: "status", json }).catch((error) =>
+        this.#logger.debug(`No ${what} to ${peer.id}: ${describeError(error)}`)
+      );
+    }
   }
 
   #refreshTopology(): void {

@@ -25,6 +25,7 @@ import { EventQueue } from "./event_queue.ts";
 import { planRequest } from "./plan_request.ts";
 import { encodeRequestMeta, type RequestMeta } from "./request_meta.ts";
 import { describeShardStatus } from "./shard_status.ts";
+import { ProgressTracker, promptSummary, type RequestProgress } from "./request_progress.ts";
 
 /** What the coordinator needs from its node. */
 export interface CoordinatorOptions {
@@ -47,6 +48,8 @@ export interface CoordinatorOptions {
   waitForPeerCount: number;
   /** Longest context served (default min(max_position_embeddings, 8192), as the engine's). */
   maxContext?: number;
+  /** Told when a request starts, on each token and when it ends (the terminal view). */
+  onProgress?: (progress: RequestProgress) => void;
 }
 
 type OriginEvent =
@@ -123,6 +126,13 @@ export class Coordinator implements CompletionService {
       eosTokenIds: [...tokenizer.eosTokenIds],
     };
     const request = this.#register(meta, signal);
+    const progress = new ProgressTracker({
+      requestId: request.id,
+      origin: meta.origin,
+      model: meta.model,
+      prompt: promptSummary(job.input),
+      nodes: [...new Set(shards.map((shard) => shard.nodeId))],
+    }, (p) => this.#options.onProgress?.(p));
     this.#logger.info(
       `Request ${request.id}: ${model.id}, ${promptIds.length} prompt tokens, up to ${maxTokens} tokens, over ${
         describePlan(shards)
@@ -132,14 +142,18 @@ export class Coordinator implements CompletionService {
       await this.#sendPrompt(request, promptIds);
     } catch (error) {
       this.#end(request, "failed to start");
+      progress.end((error as Error).message);
       throw error;
     }
     return {
       model: model.id,
       promptTokens: promptIds.length,
       deltas: guarded(
-        this.#stream(request, tokenizer, job.stop),
-        () => this.#end(request, "cancelled"),
+        this.#stream(request, tokenizer, job.stop, progress),
+        () => {
+          this.#end(request, "cancelled");
+          progress.end("cancelled");
+        },
       ),
     };
   }
@@ -319,6 +333,7 @@ export class Coordinator implements CompletionService {
     request: OriginRequest,
     tokenizer: ModelTokenizer,
     stop: readonly string[],
+    progress: ProgressTracker,
   ): AsyncGenerator<string, CompletionSummary> {
     const detokenizer = new StreamingDetokenizer(tokenizer);
     const stops = new StopStringMatcher(stop);
@@ -332,10 +347,12 @@ export class Coordinator implements CompletionService {
         if (event.kind === "error") throw event.error;
         if (++completionTokens === 1) firstTokenAt = performance.now();
         if (tokenizer.eosTokenIds.has(event.token)) {
+          progress.token("");
           finishReason = "stop";
           break;
         }
         const matched = stops.push(detokenizer.push(event.token));
+        progress.token(matched.text);
         if (matched.text !== "") yield matched.text;
         if (matched.stop !== undefined) {
           finishReason = "stop";
@@ -350,9 +367,11 @@ export class Coordinator implements CompletionService {
         const tail = stops.push(detokenizer.flush());
         const text = tail.text + (tail.stop === undefined ? stops.flush() : "");
         if (tail.stop !== undefined) finishReason = "stop";
+        progress.text(text);
         if (text !== "") yield text;
       }
       this.#end(request, "finished");
+      progress.end();
       const decodeSeconds = (performance.now() - firstTokenAt) / 1000;
       const rate = completionTokens > 1 && decodeSeconds > 0
         ? `${((completionTokens - 1) / decodeSeconds).toFixed(1)} tokens/s`
@@ -363,8 +382,12 @@ export class Coordinator implements CompletionService {
         } ms, then ${rate}`,
       );
       return { finishReason, completionTokens };
+    } catch (error) {
+      progress.end((error as Error).message);
+      throw error;
     } finally {
       this.#end(request, "cancelled");
+      progress.end("cancelled");
     }
   }
 

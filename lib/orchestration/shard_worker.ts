@@ -102,6 +102,8 @@ export class ShardWorker {
   #pumping: Promise<void> = Promise.resolve();
   #loading: { key: string; promise: Promise<void> } | null = null;
   #closed = false;
+  #lastStepAt = 0;
+  #stepping = false;
 
   /** Creates a worker; it does nothing until messages arrive. */
   constructor(options: ShardWorkerOptions) {
@@ -119,6 +121,11 @@ export class ShardWorker {
       endLayer: request.range.endLayer,
       cachedTokens: this.#options.engine.cachedLength(request.id),
     }));
+  }
+
+  /** When a step last ran here, ms since the epoch: now while one runs; 0 before any. */
+  get lastStepAt(): number {
+    return this.#stepping ? Date.now() : this.#lastStepAt;
   }
 
   /** Whether this node runs the first shard of the request. */
@@ -407,6 +414,7 @@ export class ShardWorker {
     }
     if (live.length === 0) return [];
     let outputs: ShardOutput[];
+    this.#stepping = true;
     try {
       outputs = live.length === 1
         ? [await engine.step(live[0].request.id, live[0].input)]
@@ -418,6 +426,9 @@ export class ShardWorker {
         this.#fail(job.request, `Cannot run step ${job.step}: ${(error as Error).message}`);
       }
       return [];
+    } finally {
+      this.#stepping = false;
+      this.#lastStepAt = Date.now();
     }
     const done: Done[] = [];
     live.forEach((job, i) => {

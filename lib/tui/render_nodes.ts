@@ -125,11 +125,13 @@ function drawLink(canvas: Canvas, [a, b]: Placement[], boxWidth: number): void {
   const length = right.x - from;
   const y = left.y + 2;
   if (length < 3) return;
-  const style: Style = { fg: "blue" };
-  canvas.put(from, y, `◀${"─".repeat(length - 2)}▶`, style);
+  const up = a.node.alive && b.node.alive;
+  const style: Style = up ? { fg: "blue" } : { fg: "red", dim: true };
+  canvas.put(from, y, up ? `◀${"─".repeat(length - 2)}▶` : "╌".repeat(length), style);
   const rtt = [a, b].find((p) => p.node.rttMs !== null)?.node.rttMs;
-  if (rtt !== undefined && rtt !== null) {
-    const label = ` ${formatRtt(rtt)} `;
+  const text = !up ? "no link" : rtt === undefined || rtt === null ? null : formatRtt(rtt);
+  if (text !== null) {
+    const label = ` ${text} `;
     if (label.length + 4 <= length) {
       canvas.put(from + Math.floor((length - label.length) / 2), y, label, { dim: true });
     }

@@ -58,8 +58,8 @@ export interface TuiViewModel {
   nodePort: number;
   /** The file every log line goes to. */
   logFile: string;
-  /** The model whose layer split the nodes show, with its layer count. */
-  model: { id: string; numLayers: number } | null;
+  /** The model whose layer split the nodes show, with its layer count when known. */
+  model: { id: string; numLayers: number | null } | null;
   nodes: TuiNode[];
   /** Newest first. */
   requests: TuiRequest[];

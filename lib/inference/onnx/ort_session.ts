@@ -152,3 +152,11 @@ export function sessionOptions(
     },
   };
 }
+
+/**
+ * Keeps ONNX Runtime's own log to errors. Its native code writes warnings straight to
+ * stderr, which would draw over the terminal view. Takes effect before the first session.
+ */
+export function quietOrtLog(): void {
+  ort.env.logLevel = "error";
+}
