@@ -91,11 +91,10 @@ function renderRing(nodes: readonly TuiNode[], width: number, height: number): L
   const start = n === 2 ? Math.PI : -Math.PI / 2;
   const placed: Placement[] = nodes.map((node, i) => {
     const angle = start + (2 * Math.PI * i) / n;
-    return {
-      node,
-      x: Math.round(cx + (n === 1 ? 0 : rx * Math.cos(angle))),
-      y: Math.round(cy + (n === 1 ? 0 : ry * Math.sin(angle))),
-    };
+    // Rounded first, so that sin(2π) = -2e-16 puts a box on the same row as sin(π).
+    const cos = n === 1 ? 0 : Math.round(Math.cos(angle) * 1e6) / 1e6;
+    const sin = n === 1 ? 0 : Math.round(Math.sin(angle) * 1e6) / 1e6;
+    return { node, x: Math.round(cx + rx * cos), y: Math.round(cy + ry * sin) };
   });
   if (overlaps(placed, boxWidth)) return null;
   const canvas = new Canvas(width, height);

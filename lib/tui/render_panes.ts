@@ -1,7 +1,7 @@
 import { formatBytes, formatEta } from "../cli/download_progress_view.ts";
 import type { DownloadEvent } from "../model/download_progress.ts";
 import { formatGb, formatTflops, oneLine, tailLines } from "./format.ts";
-import { fitLine, type Line, type Span, spread } from "./styled_text.ts";
+import { fitLine, type Line, type Span, spansWidth, spread } from "./styled_text.ts";
 import type { TuiLogLine, TuiNode, TuiRequest } from "./view_model.ts";
 
 /** A section title: "── Requests ───────── 1 running ─". */
@@ -36,7 +36,7 @@ export function totalLine(nodes: readonly TuiNode[], width: number): Line {
     { text: `${alive.length} node${alive.length === 1 ? "" : "s"} · ${formatGb(memory)} · ` },
     { text: `${formatTflops(tflops)} TFLOPS`, style: { bold: true } },
   ];
-  const barWidth = Math.min(30, width - 60);
+  const barWidth = Math.min(30, width - spansWidth(left) - 21);
   if (barWidth < 8) return fitLine(left, width);
   const fraction = tflops <= POOR_TFLOPS ? 0 : Math.min(
     1,
@@ -77,10 +77,11 @@ export function renderRequests(
     const most = Math.max(6, Math.floor(height / 2));
     const outputLines = i === 0 ? Math.max(1, Math.min(most, left - 2 - others * 3)) : 1;
     lines.push(fitLine(requestHeader(request), width));
-    lines.push(fitLine([{ text: " › ", style: { fg: "cyan", bold: true } }, {
-      text: oneLine(request.prompt),
-      style: { fg: "cyan" },
-    }], width));
+    lines.push(fitLine([
+      { text: ` ${request.origin}`, style: { dim: true } },
+      { text: " › ", style: { fg: "cyan", bold: true } },
+      { text: oneLine(request.prompt), style: { fg: "cyan" } },
+    ], width));
     const body = request.state === "failed"
       ? [oneLine(request.error ?? "failed")]
       : tailLines(request.output, width - 3, outputLines);
@@ -111,7 +112,7 @@ function requestHeader(request: TuiRequest): Span[] {
     { text: " " },
     state,
     { text: figures, style: { bold: true } },
-    { text: `  via ${request.origin} · ${shortModel(request.model)}`, style: { dim: true } },
+    { text: `  ${shortModel(request.model)}`, style: { dim: true } },
   ];
 }
 

@@ -119,29 +119,30 @@ function wideBody(model: TuiViewModel, width: number, height: number): Line[] {
   const top = height - 1 - logs;
   const leftWidth = Math.floor(width * 0.55);
   const rightWidth = width - leftWidth - 1;
+  // The ring takes the room its nodes need; downloads go below it.
+  const n = model.nodes.length;
+  const ringWanted = n <= 2 ? 9 : n <= 4 ? 17 : top;
+  const downloads = downloadsHeight(model, top - 4 - Math.min(ringWanted, 9));
+  const ring = Math.max(1, Math.min(ringWanted, top - 2 - (downloads > 0 ? downloads + 1 : 0)));
   const left = [
     titleLine("Nodes", leftWidth, modelNote(model)),
-    ...renderNodes(model.nodes, leftWidth, top - 2),
+    ...renderNodes(model.nodes, leftWidth, ring),
     totalLine(model.nodes, leftWidth),
-  ];
-  const downloads = downloadsHeight(model, Math.floor(top / 3));
-  const requests = top - 1 - (downloads > 0 ? 1 + downloads : 0);
-  const running = model.requests.filter((r) => r.state === "running").length;
-  const right = [
-    titleLine("Requests", rightWidth, running > 0 ? `${running} running` : ""),
-    ...renderRequests(model.requests, rightWidth, requests, hint(model)),
     ...(downloads > 0
       ? [
-        titleLine("Downloads", rightWidth),
-        ...renderDownloads(model.downloads, rightWidth, downloads),
+        titleLine("Downloads", leftWidth),
+        ...renderDownloads(model.downloads, leftWidth, downloads),
       ]
       : []),
   ];
+  while (left.length < top) left.push(fitLine([], leftWidth));
+  const running = model.requests.filter((r) => r.state === "running").length;
+  const right = [
+    titleLine("Requests", rightWidth, running > 0 ? `${running} running` : ""),
+    ...renderRequests(model.requests, rightWidth, top - 1, hint(model)),
+  ];
   const separator: Span = { text: "│", style: { fg: "blue", dim: true } };
-  const columns = left.map((
-    line,
-    i,
-  ) => [...line, separator, ...(right[i] ?? fitLine([], rightWidth))]);
+  const columns = left.slice(0, top).map((line, i) => [...line, separator, ...right[i]]);
   return [
     ...columns,
     titleLine("Warnings and errors", width),

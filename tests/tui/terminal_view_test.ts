@@ -1,0 +1,227 @@
+// The terminal view in a real terminal: two node processes under tmux, read with
+// capture-pane. CI installs tmux (.ci/run) and sets EXO_REQUIRE_TMUX, so there the test
+// fails rather than skips without it.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import stringWidth from "string-width";
+import { hasTmux, Tmux } from "../_helpers/tmux.ts";
+import { endpoints, writePeers } from "../cluster/_cluster.ts";
+import { writeTestModel } from "../cluster/_model.ts";
+import { servingArgs } from "../cluster/_serving.ts";
+
+const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/tui/", import.meta.url));
+const REQUIRED = Deno.env.get("EXO_REQUIRE_TMUX") === "1";
+const PROMPT = "Tell me about the cluster";
+
+/** Polls the screen of a session until `check` holds; returns that screen. */
+async function screenUntil(
+  tmux: Tmux,
+  session: string,
+  what: string,
+  check: (screen: string[]) => boolean,
+  timeoutMs = 20_000,
+): Promise<string[]> {
+  const started = performance.now();
+  let screen: string[] = [];
+  while (performance.now() - started < timeoutMs) {
+    screen = await tmux.capture(session).catch(() => []);
+    if (check(screen)) return screen;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting until ${what}; screen:\n${screen.join("\n")}`,
+  );
+}
+
+/** Polls a tmux format of a session until it equals `value`. */
+async function displayUntil(
+  tmux: Tmux,
+  session: string,
+  format: string,
+  value: string,
+): Promise<void> {
+  const started = performance.now();
+  let last = "";
+  while (performance.now() - started < 20_000) {
+    last = await tmux.display(session, format);
+    if (last === value) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Timed out waiting until ${format} of ${session} is ${value}: still ${last}`);
+}
+
+async function healthy(port: number, timeoutMs = 30_000): Promise<void> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/healthcheck`);
+      await response.body?.cancel();
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`Node on port ${port} not healthy after ${timeoutMs} ms`);
+}
+
+async function save(name: string, screen: string[]): Promise<void> {
+  await Deno.mkdir(ARTIFACTS, { recursive: true });
+  await Deno.writeTextFile(join(ARTIFACTS, name), screen.join("\n") + "\n");
+}
+
+const has = (screen: string[], text: string) => screen.some((line) => line.includes(text));
+/** Cells of the warnings pane's title, which the view draws across the whole width. */
+const header = (screen: string[]) =>
+  stringWidth(screen.find((line) => line.startsWith("── Warnings and errors")) ?? "");
+/** tmux 3.3 shows exit status 0 as an empty string, others as the number. */
+const exitedCleanly = (status: string) => status === "" || status === "0";
+
+Deno.test({
+  name: hasTmux() || REQUIRED
+    ? "The terminal view shows both nodes, a chat's prompt and tokens/s, redraws on resize and restores the screen on Ctrl-C"
+    : "The terminal view in tmux (skipped: tmux is not installed; CI installs it)",
+  ignore: !hasTmux() && !REQUIRED,
+  async fn() {
+    if (!hasTmux()) throw new Error("Cannot run the terminal test: no tmux and EXO_REQUIRE_TMUX=1");
+    const dir = await Deno.makeTempDir({ prefix: "exo-tui-" });
+    const tmux = new Tmux();
+    try {
+      const model = await writeTestModel(dir);
+      const [one, two] = endpoints("node1", "node2");
+      const start = async (self: typeof one, other: typeof one) => {
+        await writePeers(join(dir, `${self.id}.json`), [{
+          id: other.id,
+          port: other.nodePort,
+          memory: 1000,
+        }]);
+        await tmux.start(
+          self.id,
+          [
+            Deno.execPath(),
+            "run",
+            "--allow-all",
+            MAIN,
+            "--node-id",
+            self.id,
+            "--node-host",
+            "127.0.0.1",
+            "--node-port",
+            String(self.nodePort),
+            "--chatgpt-api-port",
+            String(self.apiPort),
+            "--discovery-module",
+            "manual",
+            "--discovery-config-path",
+            join(dir, `${self.id}.json`),
+            "--state-dir",
+            join(dir, `state-${self.id}`),
+            ...servingArgs(model.dir, 16),
+            "--device-memory",
+            "1000",
+          ],
+          { columns: 120, rows: 34 },
+          { HF_HUB_OFFLINE: "1", HF_ENDPOINT: "http://127.0.0.1:9" },
+        );
+      };
+
+      await start(one, two);
+      await healthy(one.apiPort);
+      const alone = await screenUntil(
+        tmux,
+        "node1",
+        "node1 draws itself, node2 unreachable",
+        (s) => has(s, "1 of 2 nodes connected") && has(s, "unreachable"),
+      );
+      await save("one_node_120x34.txt", alone);
+      assert.equal(await tmux.display("node1", "#{alternate_on}"), "1");
+
+      const second = performance.now();
+      await start(two, one);
+      const both = await screenUntil(
+        tmux,
+        "node1",
+        "node1 shows node2 connected",
+        (s) => has(s, "2 of 2 nodes connected") && !has(s, "unreachable") && has(s, "╭─ node2"),
+      );
+      const seconds = (performance.now() - second) / 1000;
+      assert.ok(seconds < 15, `node2 appeared ${seconds.toFixed(1)} s after it started`);
+      assert.ok(has(both, "layers 0–2") && has(both, "layers 3–5"), "each node's layer range");
+
+      const response = await fetch(`http://127.0.0.1:${one.apiPort}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          model: model.dir,
+          messages: [{ role: "user", content: PROMPT }],
+          max_tokens: 16,
+          temperature: 0,
+        }),
+      });
+      assert.equal(response.status, 200, await response.clone().text());
+      await response.json();
+      const figures = (s: string[]) =>
+        has(s, `› ${PROMPT}`) &&
+        s.some((line) => /✓ done +\d+ tok · [\d.]+ tok\/s · TTFT \d+ ms/.test(line));
+      const chat = await screenUntil(
+        tmux,
+        "node1",
+        "node1 shows the chat and its figures",
+        figures,
+      );
+      await save("two_nodes_120x34.txt", chat);
+      // node2 only ran its layers: it learns the prompt and figures from node1's status events.
+      const peerView = await screenUntil(tmux, "node2", "node2 shows node1's chat", figures);
+      await save("peer_view_120x34.txt", peerView);
+      // The computing mark is there while a request runs only.
+      await screenUntil(tmux, "node1", "node1 shows no node computing", (s) => !has(s, "◆"));
+
+      await tmux.run("resize-window", "-t", "node1", "-x", "80", "-y", "24");
+      const small = await screenUntil(
+        tmux,
+        "node1",
+        "node1 redraws for 80x24",
+        (s) =>
+          s.length === 24 && has(s, "2 of 2 nodes connected") && has(s, `› ${PROMPT}`) &&
+          s.every((line) => stringWidth(line) <= 80) && header(s) === 80,
+      );
+      await save("two_nodes_80x24.txt", small);
+      await tmux.run("resize-window", "-t", "node1", "-x", "200", "-y", "50");
+      const wide = await screenUntil(
+        tmux,
+        "node1",
+        "node1 redraws for 200x50",
+        (s) => s.length === 50 && header(s) === 200 && has(s, "── Requests") && has(s, "GPU rich"),
+      );
+      await save("two_nodes_200x50.txt", wide);
+
+      await tmux.run("send-keys", "-t", "node1", "C-c");
+      const stopped = await screenUntil(
+        tmux,
+        "node1",
+        "node1 exits after Ctrl-C",
+        (s) => has(s, "exo-node: stopped"),
+        20_000,
+      );
+      await displayUntil(tmux, "node1", "#{pane_dead}", "1");
+      assert.ok(exitedCleanly(await tmux.display("node1", "#{pane_dead_status}")));
+      assert.equal(await tmux.display("node1", "#{alternate_on}"), "0");
+      assert.ok(!has(stopped, "q quit"), "the normal screen is back, without the view");
+      const log = await Deno.readTextFile(join(dir, "state-node1", "exo-node.log"));
+      assert.match(log, /INFO Received SIGINT, shutting down/);
+      assert.match(log, /INFO Stopped/);
+
+      // q stops node2 the same way.
+      await tmux.run("send-keys", "-t", "node2", "q");
+      await screenUntil(tmux, "node2", "node2 exits after q", (s) => has(s, "exo-node: stopped"));
+      await displayUntil(tmux, "node2", "#{pane_dead}", "1");
+      assert.equal(await tmux.display("node2", "#{alternate_on}"), "0");
+      assert.ok(exitedCleanly(await tmux.display("node2", "#{pane_dead_status}")));
+    } finally {
+      await tmux.kill();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
