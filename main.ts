@@ -118,6 +118,21 @@ export async function main(args: string[]): Promise<number> {
 }
 
 async function serve(options: NodeOptions, logger: Logger, tuiLog?: TuiLog): Promise<number> {
+  // Listening from the start: a signal that arrives while the node starts stops it once up.
+  const shutdown = shutdownRequest();
+  try {
+    return await serveUntilShutdown(options, logger, shutdown, tuiLog);
+  } finally {
+    shutdown.dispose();
+  }
+}
+
+async function serveUntilShutdown(
+  options: NodeOptions,
+  logger: Logger,
+  shutdown: ShutdownRequest,
+  tuiLog?: TuiLog,
+): Promise<number> {
   const selfId = await resolveNodeId(options);
   const capabilities = await detectCapabilities({
     memoryMb: options.deviceMemoryMb,
@@ -229,19 +244,18 @@ async function serve(options: NodeOptions, logger: Logger, tuiLog?: TuiLog): Pro
     );
   }
 
-  const quit = Promise.withResolvers<void>();
   const view = tuiLog === undefined ? undefined : startView({
     node,
     downloads,
     log: tuiLog,
     apiPort: (server.addr as Deno.NetAddr).port,
     nodePort: node.port,
-    onQuit: () => quit.resolve(),
+    onQuit: () => shutdown.quit(),
     logger,
   });
-  const signal = await waitForShutdown(quit.promise);
+  const signal = await shutdown.reason;
   await view?.stop();
-  logger.info(`Received ${signal}, shutting down`);
+  logger.info(signal === "q" ? "Quit (q), shutting down" : `Received ${signal}, shutting down`);
   await server.shutdown();
   await node.stop();
   await engine.dispose();
@@ -436,21 +450,29 @@ function lanUrls(port: number): string[] {
   return (unique.length === 0 ? ["localhost"] : unique).map((host) => `http://${host}:${port}`);
 }
 
-/** Resolves with the signal that asked the node to stop, or "q" when `quit` resolves first. */
-function waitForShutdown(quit: Promise<void>): Promise<Deno.Signal | "q"> {
-  return new Promise((resolve) => {
-    const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
-    const done = (reason: Deno.Signal | "q") => {
-      for (const [s, h] of handlers) Deno.removeSignalListener(s, h);
-      resolve(reason);
-    };
-    const handlers = signals.map((signal) => {
-      const handler = () => done(signal);
-      Deno.addSignalListener(signal, handler);
-      return [signal, handler] as const;
-    });
-    quit.then(() => done("q"));
+/** What asked the node to stop: SIGINT (Ctrl-C), SIGTERM, or "q" in the terminal view. */
+interface ShutdownRequest {
+  reason: Promise<Deno.Signal | "q">;
+  quit(): void;
+  /** Stops listening for the signals. */
+  dispose(): void;
+}
+
+function shutdownRequest(): ShutdownRequest {
+  const { promise, resolve } = Promise.withResolvers<Deno.Signal | "q">();
+  const signals: Deno.Signal[] = Deno.build.os === "windows" ? ["SIGINT"] : ["SIGINT", "SIGTERM"];
+  const handlers = signals.map((signal) => {
+    const handler = () => resolve(signal);
+    Deno.addSignalListener(signal, handler);
+    return [signal, handler] as const;
   });
+  return {
+    reason: promise,
+    quit: () => resolve("q"),
+    dispose: () => {
+      for (const [signal, handler] of handlers) Deno.removeSignalListener(signal, handler);
+    },
+  };
 }
 
 if (import.meta.main) {
