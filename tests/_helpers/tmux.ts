@@ -73,9 +73,11 @@ export class Tmux {
     return (await this.run("display-message", "-p", "-t", session, format)).trim();
   }
 
-  /** Ends the server and everything running in it; never throws. */
+  /** Ends the server and everything running in it, and removes its socket; never throws. */
   async kill(): Promise<void> {
+    const path = await this.run("display-message", "-p", "#{socket_path}").catch(() => "");
     await this.run("kill-server").catch(() => {});
+    if (path.trim() !== "") await Deno.remove(path.trim()).catch(() => {});
   }
 }
 
