@@ -262,8 +262,10 @@ Deno.test({
       );
       figure(`udp: n3 restarted at a new address was taken ${Math.round(movedMs)} ms after ready`);
       assert.deepEqual(await aliveIds(intruder), ["intruder"]);
-      const counts = (await topologyOf(n1)).discovery?.udp?.datagrams;
-      assert.ok((counts?.duplicate_id ?? 0) > 0, JSON.stringify(counts));
+      // Not asserted: n1's duplicate_id count. Whether the copy's datagrams count there or
+      // the copy is refused at the handshake depends on whether n1 had heard n3's own
+      // announcement before the copy's (n3 may have dialed n1 first); the refusal above is
+      // what matters, and announced_peers_test checks the count itself.
     } finally {
       await stopAll(nodes);
       await lab.close();
