@@ -414,6 +414,7 @@ function startView(deps: {
         requests: deps.node.recentRequests(),
         downloads: deps.downloads.snapshot(),
         logs: deps.log.pane.lines(),
+        activity: deps.log.pane.activity(),
       }),
     write: (text) => Deno.stdout.writeSync(encoder.encode(text)),
     size: () => {

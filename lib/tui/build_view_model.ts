@@ -16,6 +16,7 @@ export interface ViewModelInput {
   requests: readonly RequestProgress[];
   downloads: readonly DownloadEvent[];
   logs: TuiLogLine[];
+  activity: TuiLogLine[];
 }
 
 /**
@@ -78,5 +79,6 @@ export function buildViewModel(input: ViewModelInput): TuiViewModel {
     })),
     downloads: [...input.downloads],
     logs: input.logs,
+    activity: input.activity,
   };
 }

@@ -5,11 +5,14 @@ import type { TuiLogLine } from "./view_model.ts";
 const KEEP = 50;
 
 /**
- * The warnings and errors the log pane shows: the last {@linkcode KEEP}, each with its
- * local time. Fed by the logger's sink while the view is up.
+ * What the view shows of the log: the last {@linkcode KEEP} warnings and errors (the log
+ * pane) and, apart from them so they never push a warning out, the last info lines (the
+ * activity a wide terminal has room for), each with its local time. Fed by the logger's
+ * sink while the view is up.
  */
 export class LogPane {
   #lines: TuiLogLine[] = [];
+  #activity: TuiLogLine[] = [];
   #now: () => Date;
 
   /** `now` is the clock (tests pass a fixed one). */
@@ -17,16 +20,21 @@ export class LogPane {
     this.#now = now;
   }
 
-  /** Takes a logged message; keeps warnings and errors. */
+  /** Takes a logged message: warnings and errors, and info lines as activity. */
   add(level: LogLevel, message: string): void {
-    if (level !== "warn" && level !== "error") return;
-    const time = this.#now().toTimeString().slice(0, 8);
-    this.#lines.push({ time, level, text: message });
-    if (this.#lines.length > KEEP) this.#lines.splice(0, this.#lines.length - KEEP);
+    if (level === "debug") return;
+    const kept = level === "info" ? this.#activity : this.#lines;
+    kept.push({ time: this.#now().toTimeString().slice(0, 8), level, text: message });
+    if (kept.length > KEEP) kept.splice(0, kept.length - KEEP);
   }
 
-  /** The kept lines, oldest first. */
+  /** The kept warnings and errors, oldest first. */
   lines(): TuiLogLine[] {
     return [...this.#lines];
+  }
+
+  /** The kept info lines, oldest first. */
+  activity(): TuiLogLine[] {
+    return [...this.#activity];
   }
 }

@@ -153,8 +153,13 @@ function downloadLine(event: DownloadEvent, width: number): Span[] {
   ];
 }
 
-/** The newest log lines that fit, oldest first. */
-export function renderLogs(logs: readonly TuiLogLine[], width: number, height: number): Line[] {
+/** The newest log lines that fit, oldest first; `empty` shows when there are none. */
+export function renderLogs(
+  logs: readonly TuiLogLine[],
+  width: number,
+  height: number,
+  empty = "No warnings or errors.",
+): Line[] {
   const lines = logs.slice(-height).map((log) =>
     fitLine([
       { text: ` ${log.time} `, style: { dim: true } },
@@ -170,7 +175,7 @@ export function renderLogs(logs: readonly TuiLogLine[], width: number, height: n
     ], width)
   );
   if (lines.length === 0) {
-    lines.push(fitLine([{ text: " No warnings or errors.", style: { dim: true } }], width));
+    lines.push(fitLine([{ text: ` ${empty}`, style: { dim: true } }], width));
   }
   while (lines.length < height) lines.push(fitLine([], width));
   return lines;

@@ -135,6 +135,14 @@ function wideBody(model: TuiViewModel, width: number, height: number): Line[] {
       ]
       : []),
   ];
+  // The room the nodes leave shows what the node has been doing.
+  const room = top - left.length;
+  if (room >= 3) {
+    left.push(
+      titleLine("Activity", leftWidth),
+      ...renderLogs(model.activity, leftWidth, room - 1, "Nothing yet."),
+    );
+  }
   while (left.length < top) left.push(fitLine([], leftWidth));
   const running = model.requests.filter((r) => r.state === "running").length;
   const right = [

@@ -64,8 +64,10 @@ export interface TuiViewModel {
   /** Newest first. */
   requests: TuiRequest[];
   downloads: DownloadEvent[];
-  /** Oldest first. */
+  /** Warnings and errors, oldest first. */
   logs: TuiLogLine[];
+  /** Info lines (peers joining, shards loading, requests ending), oldest first. */
+  activity: TuiLogLine[];
 }
 
 /** The terminal's size in cells. */

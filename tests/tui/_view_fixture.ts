@@ -86,6 +86,19 @@ export function viewModel(count: number, overrides: Partial<TuiViewModel> = {}):
       },
       { time: "12:00:04", level: "error", text: "Node node3 failed: out of memory" },
     ],
+    activity: [
+      {
+        time: "12:00:02",
+        level: "info",
+        text: "[transport] Peer node2 connected (dialed 192.168.2.3:50061)",
+      },
+      {
+        time: "12:00:05",
+        level: "info",
+        text:
+          "[requests] Node node2 loaded layers 8..15 of llama-3.2-1b in 2140 ms (cached graph, cpu)",
+      },
+    ],
     ...overrides,
   };
 }

@@ -74,6 +74,21 @@ Deno.test("renderScreen puts the ring beside the requests on a wide terminal", (
   assert.ok(text.some((line) => line.includes("GPU poor") && line.includes("GPU rich")));
 });
 
+Deno.test("renderScreen fills the wide layout's spare room with the node's activity, never on 80x24", () => {
+  const wide = screen(viewModel(2), { columns: 200, rows: 50 });
+  const title = wide.findIndex((line) => line.includes("── Activity"));
+  assert.ok(title > 0, "an Activity pane under the nodes");
+  assert.ok(wide.slice(title).some((line) => line.includes("Peer node2 connected")));
+  assert.ok(wide.slice(title).some((line) => line.includes("loaded layers 8..15")));
+  assert.ok(
+    screen(viewModel(2, { activity: [] }), { columns: 200, rows: 50 }).some((line) =>
+      line.includes("Nothing yet.")
+    ),
+  );
+  const narrow = screen(viewModel(2), { columns: 80, rows: 24 });
+  assert.ok(!narrow.some((line) => line.includes("Activity")), "no room on 80x24");
+});
+
 Deno.test("renderScreen keeps every line exact with 64-character ids and wide characters", () => {
   const long = (i: number) => `${"n".repeat(60)}-${String(i).padStart(3, "0")}`;
   const model = viewModel(3, {

@@ -80,3 +80,15 @@ Deno.test("LogPane keeps the last warnings and errors with their time", () => {
   assert.deepEqual(lines.at(-1), { time: "09:05:07", level: "error", text: "e59" });
   assert.ok(!lines.some((line) => line.text === "started"));
 });
+
+Deno.test("LogPane keeps info lines apart as activity, so they never push out a warning", () => {
+  const pane = new LogPane(() => new Date(2026, 0, 1, 9, 5, 7));
+  pane.add("warn", "[transport] slow");
+  pane.add("debug", "noise");
+  for (let i = 0; i < 60; i++) pane.add("info", `i${i}`);
+  assert.deepEqual(pane.lines().map((line) => line.text), ["[transport] slow"]);
+  const activity = pane.activity();
+  assert.equal(activity.length, 50);
+  assert.deepEqual(activity.at(-1), { time: "09:05:07", level: "info", text: "i59" });
+  assert.ok(!activity.some((line) => line.text === "noise"));
+});
