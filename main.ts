@@ -7,7 +7,7 @@
 import { FlagError, helpText, parseFlags, resolveNodeId, VERSION } from "./lib/cli/mod.ts";
 import type { NodeOptions } from "./lib/cli/mod.ts";
 import { LogFile, Logger } from "./lib/log/mod.ts";
-import { detectCapabilities } from "./lib/topology/mod.ts";
+import { detectCapabilities, detectPerformanceCores } from "./lib/topology/mod.ts";
 import { ExoNode } from "./lib/node/mod.ts";
 import { resolveModelLayers } from "./lib/node/default_model.ts";
 import { type AccessRules, accessSummary, createApp, ownHostNames } from "./lib/api/mod.ts";
@@ -127,6 +127,13 @@ async function serve(options: NodeOptions, logger: Logger, tuiLog?: TuiLog): Pro
   }
 }
 
+/** ONNX Runtime's threads when --threads is not given: the performance cores. */
+async function defaultThreads(logger: Logger): Promise<number> {
+  const { cores, source } = await detectPerformanceCores();
+  logger.info(`Compute threads: ${cores} (${source}; --threads sets another count)`);
+  return cores;
+}
+
 async function serveUntilShutdown(
   options: NodeOptions,
   logger: Logger,
@@ -165,8 +172,10 @@ async function serveUntilShutdown(
     quietOrtLog();
   }
   const computeTurn = await openComputeTurn(options, logger);
+  const threads = options.threads ?? await defaultThreads(logger);
   const engine = new OnnxEngine({
     cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
+    threads,
     logger: logger.child("engine"),
   });
   const downloads = new DownloadBoard();

@@ -370,6 +370,16 @@ export const FLAGS: readonly Flag[] = [
     parse: parseText,
   }),
   value({
+    name: "--threads",
+    key: "threads",
+    group: "Model and inference",
+    placeholder: "N",
+    help:
+      "ONNX Runtime's compute threads for this node's shard: its intra-op pool splits every kernel across N cores while a step runs and sleeps between steps. The default counts performance cores only: on Apple Silicon a thread on an efficiency core finishes its share last and holds each step back",
+    defaultText: "the performance cores",
+    parse: wholeNumberFrom(1),
+  }),
+  value({
     name: "--compute-lock",
     key: "computeLock",
     group: "Model and inference",

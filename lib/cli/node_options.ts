@@ -68,6 +68,8 @@ export interface NodeOptions {
   dtype?: "float32" | "float16" | "q4";
   /** `--cache-dir`, where converted shard graphs are kept; else `<stateDir>/shards`. */
   cacheDir?: string;
+  /** `--threads`: ONNX Runtime's intra-op threads; absent: the performance cores. */
+  threads?: number;
   /**
    * `--compute-lock`, the lock file whose turns the shard runs of this machine's nodes take;
    * "none" for no turns; else `<temp dir>/exo-node-compute.lock`.

@@ -7,6 +7,7 @@ import { defaultDType, OnnxEngine } from "../inference/engine.ts";
 import { generate, type GenerateResult } from "../inference/generate.ts";
 import { ModelTokenizer } from "../inference/tokenizer/model_tokenizer.ts";
 import type { NodeOptions } from "./node_options.ts";
+import { detectPerformanceCores } from "../topology/performance_cores.ts";
 
 /** Where `run` sends its output. */
 export interface RunCommandIo {
@@ -29,6 +30,7 @@ export interface RunCommandIo {
 export async function runCommand(options: NodeOptions, io: RunCommandIo): Promise<number> {
   const engine = new OnnxEngine({
     cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
+    threads: options.threads ?? (await detectPerformanceCores()).cores,
     logger: io.logger.child("engine"),
   });
   try {

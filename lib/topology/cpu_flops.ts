@@ -65,8 +65,11 @@ function simdUnit(flags: ReadonlySet<string>): SimdUnit {
   return { name: "scalar", flopsPerCycle: 2 };
 }
 
-/** Distinct (physical id, core id) pairs; the processor count when the kernel prints none. */
-function physicalCores(cpuinfo: string): number {
+/**
+ * Physical cores in /proc/cpuinfo text: distinct (physical id, core id) pairs, the
+ * processor count when the kernel prints none.
+ */
+export function physicalCores(cpuinfo: string): number {
   const blocks = cpuinfo.split(/\n\s*\n/).filter((block) => /^processor\s*:/m.test(block));
   const pairs = new Set<string>();
   for (const block of blocks) {

@@ -10,3 +10,4 @@ export * from "./chip_flops.ts";
 export * from "./detect_capabilities.ts";
 export * from "./topology.ts";
 export * from "./partition.ts";
+export * from "./performance_cores.ts";

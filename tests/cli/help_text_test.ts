@@ -33,6 +33,7 @@ const DOCUMENTED = [
   "--execution-provider",
   "--dtype",
   "--cache-dir",
+  "--threads",
   "--compute-lock",
   "--device-memory",
   "--device-chip",

@@ -267,6 +267,12 @@ const REJECTED: {
     flag: "--execution-provider",
   },
   {
+    name: "zero compute threads",
+    args: ["--threads", "0"],
+    message: "Invalid value for --threads: 0 is not a whole number >= 1",
+    flag: "--threads",
+  },
+  {
     name: "an empty entry in the node id filter",
     args: ["--node-id-filter", "mac1,,mac2"],
     message: 'Invalid value for --node-id-filter: "mac1,,mac2" has an empty entry',

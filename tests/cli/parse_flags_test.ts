@@ -248,3 +248,8 @@ Deno.test("parseFlags takes webgpu as an execution provider", () => {
     "webgpu",
   );
 });
+
+Deno.test("parseFlags takes a thread count, absent by default (the performance cores)", () => {
+  equal(options([...PEERS, "--threads", "6"]).threads, 6);
+  equal(options(PEERS).threads, undefined);
+});
