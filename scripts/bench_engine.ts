@@ -1,14 +1,27 @@
 // deno-lint-ignore-file no-console -- a benchmark prints its figures
 /**
  * Engine benchmark: one node, all layers in one shard. For each (shape, dtype) it
- * prints prefill and decode tokens/s beside llama.cpp's figures for the same shape, time to
+ * prints prefill and decode tokens/s beside llama.cpp's for the same shape, time to
  * first token, cold load (graph conversion into a fresh shard cache), warm load (cache
  * hit), the shard's weight bytes and peak RSS against "peak RSS <= 1.2 x weights + 300 MB".
  *
  *   deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b]
  *     [--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--threads 2] [--runs 1]
+ *     [--vs-llama-cpp] [--llama-bench PATH]
  *     [--execution-provider cpu|webgpu] [--cache-dir ~/.cache/exo-node-bench]
  *     [--json out.json] [--baseline old.json]
+ *
+ * With `--vs-llama-cpp`, llama.cpp runs in the same run on the same weights: the random
+ * checkpoint is also written as GGUF (F32/F16/Q4_0, scripts/_llama_cpp_runner.ts) and run
+ * through node-llama-cpp's prebuilt llama.cpp (installed from npm on first use,
+ * scripts/_node_llama_cpp.ts), or through a `llama-bench` binary given with
+ * `--llama-bench PATH`. Rounds alternate ours and llama.cpp's (who goes first alternates
+ * too), and the ratio is the median of the paired per-round ratios. Before measuring, each
+ * shape's F32 GGUF is checked to be our model: llama.cpp's next-token log-probabilities
+ * along our float32 greedy continuation of a 16-token prompt must give the same greedy
+ * tokens (scripts/_llama_cpp_check.ts). Without the flag, or when llama.cpp cannot run,
+ * the llama.cpp columns hold fixed figures from an earlier day (scripts/_llama_cpp.ts),
+ * and the output says so.
  *
  * With `--execution-provider webgpu` the shard runs as it does on a node with that flag
  * (the GroupQueryAttention graph, KV cache on the device), and the report says where ORT
@@ -16,13 +29,13 @@
  * CPU: those figures say the path works, not how fast a GPU is, and are labelled so.
  *
  * Random-weight checkpoints in the real shapes are written once under the cache dir.
- * Each configuration runs in two fresh child processes (this script in worker mode): one
- * converts into an empty shard cache (cold load, conversion peak RSS), the next loads from
- * that cache and runs (warm load, speed, serving peak RSS). Peak RSS is VmHWM from
- * /proc/self/status on Linux, else the largest sampled `Deno.memoryUsage().rss`.
+ * Each configuration runs in fresh child processes (scripts/_engine_worker.ts): one
+ * converts into an empty shard cache (cold load, conversion peak RSS), then each round
+ * loads from that cache and runs (warm load, speed, serving peak RSS). Peak RSS is VmHWM
+ * from /proc/self/status on Linux, else the largest sampled `Deno.memoryUsage().rss`.
  *
  * Decode is measured twice: after the prompt (what a chat reply costs), and from a
- * one-token prompt, the way llama-bench's tg128 decodes from an empty context; the ratio to
+ * one-token prompt, the way llama-bench's tg decodes from an empty context; the ratio to
  * llama.cpp uses the second, which is the like-for-like figure.
  * @module
  */
@@ -36,209 +49,56 @@ import {
   promptTokens,
   type Shape,
   SHAPES,
-  table,
   writeReport,
 } from "./_bench_util.ts";
-import type { LoadedRunner } from "../lib/inference/shard_runner.ts";
-import { loadRunner } from "../lib/inference/load_runner.ts";
-import { type ExecutionProvider, missingProvider } from "../lib/inference/onnx/ort_session.ts";
-import { describePlacement } from "../lib/inference/onnx/placement.ts";
-import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
-import { argmax } from "../lib/inference/sampler/mod.ts";
-import { loadModelConfig } from "../lib/model/mod.ts";
-import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
+import {
+  type ConvertResult,
+  convertWorker,
+  emptyContextToken,
+  type RunResult,
+  runWorker,
+  VERIFY,
+  type VerifyResult,
+  verifyWorker,
+  type WorkerArgs,
+} from "./_engine_worker.ts";
+import {
+  type BenchResult,
+  type LlamaCppSource,
+  printResults,
+  providerLabel,
+} from "./_engine_report.ts";
+import { compareTopTokens, type ModelMatch } from "./_llama_cpp_check.ts";
 import { LLAMA_CPP, LLAMA_CPP_PRECISION, llamaCpp } from "./_llama_cpp.ts";
+import {
+  ensureGguf,
+  llamaBenchSide,
+  type LlamaCppRound,
+  type LlamaCppSide,
+  nodeLlamaCppSide,
+} from "./_llama_cpp_runner.ts";
+import {
+  installNodeLlamaCpp,
+  type LlamaCppDevice,
+  LlamaCppUnavailableError,
+  type NodeLlamaCpp,
+  runLlamaCppDriver,
+} from "./_node_llama_cpp.ts";
+import { type ExecutionProvider, missingProvider } from "../lib/inference/onnx/ort_session.ts";
+import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
+import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
 
 const MB = 1e6;
 const RSS_SLACK_BYTES = 300 * MB;
 const RSS_WEIGHT_FACTOR = 1.2;
 
-/** What the converting child reports. */
-interface ConvertResult {
-  coldLoadMs: number;
-  cacheHit: boolean;
-  weightBytes: number;
-  peakRssBytes: number;
-}
-
-/** What the running child reports. */
-interface RunResult {
-  warmLoadMs: number;
-  cacheHit: boolean;
-  /** The provider the session ran on (CPU after a fallback). */
-  activeProvider: ExecutionProvider;
-  /** Where ORT placed the shard's nodes, as one line. */
-  placement: string;
-  prefillTokensPerSecond: number;
-  decodeTokensPerSecond: number;
-  /** Decoding `decode` tokens after a one-token prompt, as llama-bench's tg128. */
-  emptyContextDecodeTokensPerSecond: number;
-  timeToFirstTokenMs: number;
-  peakRssBytes: number;
-}
-
-/** One configuration's figures, as written to --json. */
-interface BenchResult {
-  shape: Shape;
-  dtype: ShardDType;
-  executionProvider: ExecutionProvider;
-  activeProvider: ExecutionProvider;
-  placement: string;
-  prefillTokensPerSecond: number;
-  decodeTokensPerSecond: number;
-  emptyContextDecodeTokensPerSecond: number;
-  timeToFirstTokenMs: number;
-  coldLoadMs: number;
-  warmLoadMs: number;
-  weightBytes: number;
-  peakRssBytes: number;
-  conversionPeakRssBytes: number;
-  rssLimitBytes: number;
-  rssPass: boolean;
-}
-
-// ---- measuring helpers ----
-
-class PeakRss {
-  #max = 0;
-  #timer: ReturnType<typeof setInterval>;
-  constructor() {
-    this.#timer = setInterval(() => this.sample(), 50);
-  }
-  sample(): void {
-    this.#max = Math.max(this.#max, Deno.memoryUsage().rss);
-  }
-  /** VmHWM on Linux (the kernel's own high-water mark), else the largest sample. */
-  stop(): number {
-    clearInterval(this.#timer);
-    this.sample();
-    try {
-      const status = Deno.readTextFileSync("/proc/self/status");
-      const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
-      if (match) return Number(match[1]) * 1024;
-    } catch {
-      // Not Linux: fall back to sampling.
-    }
-    return this.#max;
-  }
-}
-
-async function directoryBytes(dir: string): Promise<number> {
-  let total = 0;
-  for await (const entry of Deno.readDir(dir)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) total += await directoryBytes(path);
-    else if (entry.isFile) total += (await Deno.stat(path)).size;
-  }
-  return total;
-}
-
-// ---- worker mode (child processes) ----
-
-interface WorkerArgs {
-  modelDir: string;
-  shardCache: string;
-  dtype: ShardDType;
-  provider: ExecutionProvider;
-  threads: number;
-  prompt: number;
-  decode: number;
+type Options = Omit<WorkerArgs, "modelDir" | "shardCache" | "dtype" | "round"> & {
   runs: number;
-}
+};
 
-async function loadShard(args: WorkerArgs): Promise<{ runner: LoadedRunner; ms: number }> {
-  const config = await loadModelConfig(args.modelDir);
-  const started = performance.now();
-  const runner = await loadRunner({
-    modelDir: args.modelDir,
-    config,
-    startLayer: 0,
-    endLayer: config.numLayers - 1,
-    cacheDir: args.shardCache,
-    dtype: args.dtype,
-    executionProvider: args.provider,
-    threads: args.threads,
-  });
-  return { runner, ms: performance.now() - started };
-}
+// ---- child processes ----
 
-async function convertWorker(args: WorkerArgs): Promise<ConvertResult> {
-  const rss = new PeakRss();
-  const { runner, ms } = await loadShard(args);
-  const cacheHit = runner.cacheHit;
-  await runner.dispose();
-  return {
-    coldLoadMs: ms,
-    cacheHit,
-    weightBytes: await directoryBytes(args.shardCache),
-    peakRssBytes: rss.stop(),
-  };
-}
-
-function logitsOf(output: Awaited<ReturnType<LoadedRunner["step"]>>): Float32Array {
-  if (output.kind !== "logits") throw new TypeError("Cannot benchmark: the shard returned hidden");
-  return output.logits;
-}
-
-async function runWorker(args: WorkerArgs): Promise<RunResult> {
-  const rss = new PeakRss();
-  const { runner, ms } = await loadShard(args);
-  const vocab = runner.config.vocabSize;
-  // A short throwaway request first, so one-time allocations are not charged to the runs.
-  let token = argmax(logitsOf(await runner.step("warmup", { tokenIds: promptTokens(8, vocab) })));
-  for (let i = 0; i < 2; i++) {
-    token = argmax(logitsOf(await runner.step("warmup", { tokenIds: [token] })));
-  }
-  runner.release("warmup");
-
-  const prefill: number[] = [];
-  const decode: number[] = [];
-  const emptyDecode: number[] = [];
-  const ttft: number[] = [];
-  /** Decodes args.decode tokens for request `id` from `first`; returns tokens/s. */
-  const decodeRun = async (id: string, first: number): Promise<number> => {
-    let next = first;
-    const started = performance.now();
-    for (let i = 0; i < args.decode; i++) {
-      next = argmax(logitsOf(await runner.step(id, { tokenIds: [next] })));
-    }
-    return args.decode / ((performance.now() - started) / 1000);
-  };
-  for (let run = 0; run < args.runs; run++) {
-    const id = `run-${run}`;
-    const tokens = promptTokens(args.prompt, vocab);
-    const started = performance.now();
-    token = argmax(logitsOf(await runner.step(id, { tokenIds: tokens })));
-    const firstToken = performance.now() - started;
-    ttft.push(firstToken);
-    prefill.push(args.prompt / (firstToken / 1000));
-    decode.push(await decodeRun(id, token));
-    runner.release(id);
-
-    const emptyId = `empty-${run}`;
-    token = argmax(logitsOf(await runner.step(emptyId, { tokenIds: promptTokens(1, vocab, run) })));
-    emptyDecode.push(await decodeRun(emptyId, token));
-    runner.release(emptyId);
-  }
-  const { cacheHit, executionProvider } = runner;
-  const placement = describePlacement(runner.placement);
-  await runner.dispose();
-  return {
-    warmLoadMs: ms,
-    cacheHit,
-    activeProvider: executionProvider,
-    placement,
-    prefillTokensPerSecond: median(prefill),
-    decodeTokensPerSecond: median(decode),
-    emptyContextDecodeTokensPerSecond: median(emptyDecode),
-    timeToFirstTokenMs: median(ttft),
-    peakRssBytes: rss.stop(),
-  };
-}
-
-// ---- parent ----
-
-async function spawnWorker(mode: "convert" | "run", args: WorkerArgs): Promise<unknown> {
+async function spawnWorker(mode: "convert" | "run" | "verify", args: WorkerArgs): Promise<unknown> {
   const resultFile = await Deno.makeTempFile({ prefix: "bench-engine-", suffix: ".json" });
   const root = new URL("..", import.meta.url).pathname;
   try {
@@ -267,8 +127,8 @@ async function spawnWorker(mode: "convert" | "run", args: WorkerArgs): Promise<u
         String(args.prompt),
         "--decode",
         String(args.decode),
-        "--runs",
-        String(args.runs),
+        "--round",
+        String(args.round),
       ],
       cwd: root,
       stdout: "inherit",
@@ -282,182 +142,207 @@ async function spawnWorker(mode: "convert" | "run", args: WorkerArgs): Promise<u
   }
 }
 
-async function benchOne(
-  shape: Shape,
-  dtype: ShardDType,
-  modelDir: string,
+/** A fresh shard cache (removed afterwards: a 1B float32 shard is ~5 GB). */
+async function withShardCache<T>(
   cacheDir: string,
-  opts: Omit<WorkerArgs, "modelDir" | "shardCache" | "dtype">,
-): Promise<BenchResult> {
-  // A fresh shard cache per configuration, so the first load is a guaranteed miss.
+  prefix: string,
+  body: (shardCache: string) => Promise<T>,
+): Promise<T> {
   await Deno.mkdir(`${cacheDir}/shards`, { recursive: true });
-  const shardCache = await Deno.makeTempDir({
-    dir: `${cacheDir}/shards`,
-    prefix: `${shape}-${dtype}-${opts.provider}-`,
-  });
-  const args: WorkerArgs = { ...opts, modelDir, shardCache, dtype };
+  const shardCache = await Deno.makeTempDir({ dir: `${cacheDir}/shards`, prefix });
   try {
-    const converted = await spawnWorker("convert", args) as ConvertResult;
-    if (converted.cacheHit) throw new Error("Cannot benchmark: cold load hit the cache");
-    const ran = await spawnWorker("run", args) as RunResult;
-    if (!ran.cacheHit) throw new Error("Cannot benchmark: warm load missed the cache");
-    const rssLimitBytes = RSS_WEIGHT_FACTOR * converted.weightBytes + RSS_SLACK_BYTES;
-    return {
-      shape,
-      dtype,
-      executionProvider: opts.provider,
-      activeProvider: ran.activeProvider,
-      placement: ran.placement,
-      prefillTokensPerSecond: ran.prefillTokensPerSecond,
-      decodeTokensPerSecond: ran.decodeTokensPerSecond,
-      emptyContextDecodeTokensPerSecond: ran.emptyContextDecodeTokensPerSecond,
-      timeToFirstTokenMs: ran.timeToFirstTokenMs,
-      coldLoadMs: converted.coldLoadMs,
-      warmLoadMs: ran.warmLoadMs,
-      weightBytes: converted.weightBytes,
-      peakRssBytes: ran.peakRssBytes,
-      conversionPeakRssBytes: converted.peakRssBytes,
-      rssLimitBytes,
-      rssPass: ran.peakRssBytes <= rssLimitBytes,
-    };
+    return await body(shardCache);
   } finally {
-    // Converted shards are big (a 1B float32 shard is ~5 GB): keep only the checkpoints.
     await Deno.remove(shardCache, { recursive: true });
   }
 }
 
-function fixed(value: number, digits = 1): string {
-  return value.toFixed(digits);
+// ---- llama.cpp ----
+
+/** llama.cpp for this run: how it runs, or why it does not. */
+interface LlamaCppSetup {
+  side: LlamaCppSide | null;
+  device: LlamaCppDevice;
+  /** node-llama-cpp for the model check (also with --llama-bench), if it installed. */
+  checker: NodeLlamaCpp | null;
+  /** Why the side or the checker is missing. */
+  problem: string;
 }
 
-function change(now: number, before: number | undefined): string {
-  if (before === undefined || before === 0) return "n/a";
-  const pct = (now / before - 1) * 100;
-  return `${pct >= 0 ? "+" : ""}${pct.toFixed(1)}%`;
+async function setUpLlamaCpp(
+  llamaBench: string | undefined,
+  cacheDir: string,
+): Promise<LlamaCppSetup> {
+  let checker: NodeLlamaCpp | null = null;
+  let problem = "";
+  try {
+    console.log("llama.cpp: installing node-llama-cpp from npm (once; cached) ...");
+    checker = await installNodeLlamaCpp(`${cacheDir}/llama-cpp`);
+  } catch (error) {
+    if (!(error instanceof LlamaCppUnavailableError)) throw error;
+    problem = error.message;
+  }
+  if (llamaBench !== undefined) {
+    const device = Deno.build.os === "darwin" && Deno.build.arch === "aarch64" ? "metal" : "cpu";
+    return { side: llamaBenchSide(llamaBench), device, checker, problem };
+  }
+  const side = checker ? nodeLlamaCppSide(checker) : null;
+  return { side, device: checker?.device ?? "cpu", checker, problem };
 }
 
 /**
- * What a provider's figures are: WebGPU on Mesa's lavapipe runs on the CPU, so its figures
- * show the GPU path works, not how fast a GPU is.
+ * Checks that llama.cpp runs the F32 GGUF as our float32 engine runs the checkpoint.
+ * Returns the match, or a string saying why it could not be checked.
  */
-function providerLabel(provider: ExecutionProvider): string {
-  if (provider !== "webgpu") return provider;
-  const icd = Deno.env.get("VK_DRIVER_FILES") ?? Deno.env.get("VK_ICD_FILENAMES") ?? "";
-  return /lvp/.test(icd)
-    ? "webgpu on lavapipe (Vulkan on the CPU: NOT GPU figures)"
-    : "webgpu (adapter as Dawn found it)";
+async function checkGguf(
+  setup: LlamaCppSetup,
+  modelDir: string,
+  gguf: string,
+  cacheDir: string,
+  opts: Options,
+): Promise<ModelMatch | string> {
+  if (setup.checker === null) return `not checked: ${setup.problem}`;
+  const ours = await withShardCache(
+    cacheDir,
+    "verify-float32-",
+    (shardCache) =>
+      spawnWorker("verify", {
+        ...opts,
+        modelDir,
+        shardCache,
+        dtype: "float32",
+        provider: "cpu",
+        round: 0,
+      }),
+  ) as VerifyResult;
+  const theirs = await runLlamaCppDriver(setup.checker, {
+    model: gguf,
+    threads: opts.threads,
+    verify: {
+      tokens: ours.tokens.slice(0, VERIFY.prompt + VERIFY.steps - 1),
+      from: VERIFY.prompt - 1,
+      top: VERIFY.top,
+    },
+  });
+  if (!theirs.verify) throw new Error("llama.cpp driver returned no check");
+  return compareTopTokens(ours.top, theirs.verify);
 }
 
-function printResults(results: BenchResult[], baseline: BenchResult[] | null): void {
-  console.log("\nWhere ONNX Runtime ran each shard (from the load's profiled warm-up run)");
-  console.log(table(
-    ["shape", "dtype", "provider", "ran on", "placement"],
-    results.map((r) => [
-      r.shape,
-      r.dtype,
-      providerLabel(r.executionProvider),
-      r.activeProvider,
-      r.placement,
-    ]),
-  ));
-  console.log(
-    "\nSpeed (llama.cpp: llama-bench pp512/tg128 on this machine kind, scripts/_llama_cpp.ts;" +
-      " ratio = ours / llama.cpp; decode ratio from the empty-context decode, like tg128)",
-  );
-  console.log(table(
-    [
-      "shape",
-      "dtype",
-      "prefill tok/s",
-      "llama.cpp",
-      "ratio",
-      "decode after prompt",
-      "decode from empty",
-      "llama.cpp",
-      "ratio",
-    ],
-    results.map((r) => {
-      // The llama.cpp figures are CPU figures of this machine kind: no ratio for a GPU row.
-      const ref = r.activeProvider === "cpu" ? llamaCpp(r.shape, r.dtype) : undefined;
-      return [
-        r.shape,
-        `${r.dtype} (${LLAMA_CPP_PRECISION[r.dtype]})${
-          r.activeProvider === "cpu" ? "" : ` on ${r.activeProvider}`
-        }`,
-        fixed(r.prefillTokensPerSecond),
-        ref ? fixed(ref.prefill512) : "n/a",
-        ref ? fixed(r.prefillTokensPerSecond / ref.prefill512, 2) : "n/a",
-        fixed(r.decodeTokensPerSecond),
-        fixed(r.emptyContextDecodeTokensPerSecond),
-        ref ? fixed(ref.decode128) : "n/a",
-        ref ? fixed(r.emptyContextDecodeTokensPerSecond / ref.decode128, 2) : "n/a",
-      ];
-    }),
-  ));
-  console.log("\nLoad and memory (MB = 10^6 bytes; target: peak RSS <= 1.2 x weights + 300 MB)");
-  console.log(table(
-    [
-      "shape",
-      "dtype",
-      "TTFT ms",
-      "cold load s",
-      "warm load s",
-      "weights MB",
-      "peak RSS MB",
-      "limit MB",
-      "RSS",
-      "convert RSS MB",
-    ],
-    results.map((r) => [
-      r.shape,
-      r.dtype,
-      fixed(r.timeToFirstTokenMs, 0),
-      fixed(r.coldLoadMs / 1000, 2),
-      fixed(r.warmLoadMs / 1000, 2),
-      fixed(r.weightBytes / MB, 0),
-      fixed(r.peakRssBytes / MB, 0),
-      fixed(r.rssLimitBytes / MB, 0),
-      r.rssPass ? "pass" : "FAIL",
-      fixed(r.conversionPeakRssBytes / MB, 0),
-    ]),
-  ));
-  if (!baseline) return;
-  console.log("\nChange vs baseline (+ is higher; higher is better for tok/s, worse for the rest)");
-  console.log(table(
-    [
-      "shape",
-      "dtype",
-      "prefill",
-      "decode",
-      "decode empty",
-      "TTFT",
-      "cold load",
-      "warm load",
-      "peak RSS",
-    ],
-    results.map((r) => {
-      const b = baseline.find((x) =>
-        x.shape === r.shape && x.dtype === r.dtype &&
-        // Reports from before --execution-provider ran on the CPU.
-        (x.executionProvider ?? "cpu") === r.executionProvider
-      );
-      return [
-        r.shape,
-        r.dtype,
-        change(r.prefillTokensPerSecond, b?.prefillTokensPerSecond),
-        change(r.decodeTokensPerSecond, b?.decodeTokensPerSecond),
-        change(r.emptyContextDecodeTokensPerSecond, b?.emptyContextDecodeTokensPerSecond),
-        change(r.timeToFirstTokenMs, b?.timeToFirstTokenMs),
-        change(r.coldLoadMs, b?.coldLoadMs),
-        change(r.warmLoadMs, b?.warmLoadMs),
-        change(r.peakRssBytes, b?.peakRssBytes),
-      ];
-    }),
-  ));
+/** Whether llama.cpp's device and ours make a like-for-like ratio. */
+function comparable(ours: ExecutionProvider, device: LlamaCppDevice): boolean {
+  return (ours === "cpu") === (device === "cpu");
 }
+
+// ---- one configuration ----
+
+async function benchOne(
+  shape: Shape,
+  dtype: ShardDType,
+  modelDir: string,
+  vocab: number,
+  cacheDir: string,
+  opts: Options,
+  llama: { side: LlamaCppSide; gguf: string; device: LlamaCppDevice } | null,
+): Promise<BenchResult> {
+  return await withShardCache(
+    cacheDir,
+    `${shape}-${dtype}-${opts.provider}-`,
+    async (shardCache) => {
+      const args: WorkerArgs = { ...opts, modelDir, shardCache, dtype, round: 0 };
+      const converted = await spawnWorker("convert", args) as ConvertResult;
+      if (converted.cacheHit) throw new Error("Cannot benchmark: cold load hit the cache");
+      const ours: RunResult[] = [];
+      const theirs: LlamaCppRound[] = [];
+      const llamaRound = async (round: number) => {
+        if (!llama) return;
+        theirs.push(
+          await llama.side.round({
+            gguf: llama.gguf,
+            threads: opts.threads,
+            promptTokens: promptTokens(opts.prompt, vocab),
+            decodeTokens: opts.decode,
+            firstToken: emptyContextToken(vocab, round),
+          }),
+        );
+      };
+      for (let round = 0; round < opts.runs; round++) {
+        // Who goes first alternates, so a machine that drifts favours neither.
+        if (round % 2 === 1) await llamaRound(round);
+        const ran = await spawnWorker("run", { ...args, round }) as RunResult;
+        if (!ran.cacheHit) throw new Error("Cannot benchmark: warm load missed the cache");
+        ours.push(ran);
+        if (round % 2 === 0) await llamaRound(round);
+      }
+      const activeProvider = ours[0].activeProvider;
+      const rssLimitBytes = RSS_WEIGHT_FACTOR * converted.weightBytes + RSS_SLACK_BYTES;
+      const peakRssBytes = Math.max(...ours.map((r) => r.peakRssBytes));
+      const ourPrefill = median(ours.map((r) => r.prefillTokensPerSecond));
+      const ourEmptyDecode = median(ours.map((r) => r.emptyContextDecodeTokensPerSecond));
+      return {
+        shape,
+        dtype,
+        executionProvider: opts.provider,
+        activeProvider,
+        placement: ours[0].placement,
+        prefillTokensPerSecond: ourPrefill,
+        decodeTokensPerSecond: median(ours.map((r) => r.decodeTokensPerSecond)),
+        emptyContextDecodeTokensPerSecond: ourEmptyDecode,
+        timeToFirstTokenMs: median(ours.map((r) => r.timeToFirstTokenMs)),
+        coldLoadMs: converted.coldLoadMs,
+        warmLoadMs: median(ours.map((r) => r.warmLoadMs)),
+        weightBytes: converted.weightBytes,
+        peakRssBytes,
+        conversionPeakRssBytes: converted.peakRssBytes,
+        rssLimitBytes,
+        rssPass: peakRssBytes <= rssLimitBytes,
+        llamaCpp: llama
+          ? measuredLlamaCpp(ours, theirs, comparable(activeProvider, llama.device))
+          : fixedLlamaCpp(shape, dtype, ourPrefill, ourEmptyDecode, activeProvider === "cpu"),
+      };
+    },
+  );
+}
+
+function measuredLlamaCpp(
+  ours: RunResult[],
+  theirs: LlamaCppRound[],
+  withRatio: boolean,
+): LlamaCppSource {
+  const paired = (ratio: (o: RunResult, t: LlamaCppRound) => number) =>
+    withRatio ? median(ours.map((o, i) => ratio(o, theirs[i]))) : null;
+  return {
+    source: "this run",
+    prefillTokensPerSecond: median(theirs.map((t) => t.prefillTokensPerSecond)),
+    decodeTokensPerSecond: median(theirs.map((t) => t.decodeTokensPerSecond)),
+    prefillRatio: paired((o, t) => o.prefillTokensPerSecond / t.prefillTokensPerSecond),
+    decodeRatio: paired((o, t) => o.emptyContextDecodeTokensPerSecond / t.decodeTokensPerSecond),
+    rounds: theirs,
+  };
+}
+
+function fixedLlamaCpp(
+  shape: Shape,
+  dtype: ShardDType,
+  ourPrefill: number,
+  ourDecode: number,
+  onCpu: boolean,
+): LlamaCppSource {
+  // The fixed figures are CPU figures of this machine kind: no ratio for a GPU row.
+  const ref = llamaCpp(shape, dtype);
+  return {
+    source: "fixed",
+    prefillTokensPerSecond: ref?.prefill512 ?? null,
+    decodeTokensPerSecond: ref?.decode128 ?? null,
+    prefillRatio: ref && onCpu ? ourPrefill / ref.prefill512 : null,
+    decodeRatio: ref && onCpu ? ourDecode / ref.decode128 : null,
+  };
+}
+
+// ---- options and main ----
 
 const USAGE = "usage: deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b] " +
   "[--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--threads 2] [--runs 1] " +
+  "[--vs-llama-cpp] [--llama-bench PATH] " +
   "[--execution-provider cpu|coreml|webgpu] [--cache-dir DIR] [--json out.json] " +
   "[--baseline old.json]";
 
@@ -471,6 +356,8 @@ function parseOptions() {
       decode: { type: "string", default: "128" },
       threads: { type: "string", default: "2" },
       runs: { type: "string", default: "1" },
+      "vs-llama-cpp": { type: "boolean", default: false },
+      "llama-bench": { type: "string" },
       "execution-provider": { type: "string", default: "cpu" },
       "cache-dir": { type: "string" },
       json: { type: "string" },
@@ -479,6 +366,7 @@ function parseOptions() {
       result: { type: "string" },
       "model-dir": { type: "string" },
       "shard-cache": { type: "string" },
+      round: { type: "string", default: "0" },
     },
   });
   const dtypes = listOf(values.dtypes, DTYPES, "dtype");
@@ -491,18 +379,35 @@ function parseOptions() {
   if (more.length > 0) throw new RangeError("Cannot benchmark: give one --execution-provider");
   const missing = missingProvider(provider);
   if (missing !== null) throw new RangeError(`Cannot benchmark: ${missing}`);
-  const opts = {
+  const llamaBench = values["llama-bench"];
+  if (llamaBench !== undefined) {
+    let file: Deno.FileInfo | null = null;
+    try {
+      file = Deno.statSync(llamaBench);
+    } catch {
+      // Reported below.
+    }
+    if (!file?.isFile) {
+      throw new RangeError(`Cannot benchmark: --llama-bench ${llamaBench}: no such file`);
+    }
+  }
+  const opts: Options = {
     provider,
     threads: positive(values.threads, "threads"),
     prompt: positive(values.prompt, "prompt"),
     decode: positive(values.decode, "decode"),
     runs: positive(values.runs, "runs"),
   };
-  return { values, dtypes, shapes, opts };
+  const vsLlamaCpp = values["vs-llama-cpp"] || llamaBench !== undefined;
+  return { values, dtypes, shapes, opts, vsLlamaCpp, llamaBench };
 }
 
 async function main(): Promise<void> {
-  const { values, dtypes, opts, shapes } = parseOrExit("bench:engine", USAGE, parseOptions);
+  const { values, dtypes, opts, shapes, vsLlamaCpp, llamaBench } = parseOrExit(
+    "bench:engine",
+    USAGE,
+    parseOptions,
+  );
 
   if (values.worker !== undefined) {
     const args: WorkerArgs = {
@@ -510,9 +415,11 @@ async function main(): Promise<void> {
       modelDir: values["model-dir"]!,
       shardCache: values["shard-cache"]!,
       dtype: dtypes[0],
+      round: Number(values.round),
     };
-    const result = values.worker === "convert" ? await convertWorker(args) : await runWorker(args);
-    await Deno.writeTextFile(values.result!, JSON.stringify(result));
+    const work = { convert: convertWorker, run: runWorker, verify: verifyWorker }[values.worker];
+    if (!work) throw new RangeError(`Cannot benchmark: unknown worker ${values.worker}`);
+    await Deno.writeTextFile(values.result!, JSON.stringify(await work(args)));
     return;
   }
 
@@ -523,12 +430,22 @@ async function main(): Promise<void> {
   console.log(
     `bench:engine: ${shapes.join(",")} x ${dtypes.join(",")} on ${providerLabel(opts.provider)}, ` +
       `prompt ${opts.prompt}, decode ${opts.decode}, ${opts.threads} threads, ${opts.runs} ` +
-      `run(s), cache ${cacheDir}`,
+      `round(s), cache ${cacheDir}`,
   );
   console.log(
     `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus; ` +
       "figures are noisy on a shared machine, compare back to back",
   );
+
+  let setup: LlamaCppSetup | null = vsLlamaCpp ? await setUpLlamaCpp(llamaBench, cacheDir) : null;
+  /** Why llama.cpp's figures are the fixed ones, for the report. */
+  let fallback = vsLlamaCpp ? "" : "pass --vs-llama-cpp to measure llama.cpp in this run";
+  if (setup && setup.side === null) {
+    fallback = `llama.cpp cannot run here: ${setup.problem}`;
+    console.log(`llama.cpp: ${fallback}; using the fixed figures`);
+    setup = null;
+  }
+  const checks: Record<string, ModelMatch | string> = {};
 
   const results: BenchResult[] = [];
   for (const shape of shapes) {
@@ -538,27 +455,94 @@ async function main(): Promise<void> {
       realShapeSpecs[shape],
     );
     console.log(`${shape}: checkpoint ready in ${fixed((performance.now() - started) / 1000)} s`);
+    const ggufOf = (dtype: ShardDType) =>
+      ensureGguf(checkpoint.dir, `${cacheDir}/gguf`, shape, LLAMA_CPP_PRECISION[dtype]);
+    if (setup) {
+      const gguf = await ggufOf("float32");
+      try {
+        checks[shape] = await checkGguf(setup, checkpoint.dir, gguf, cacheDir, opts);
+      } catch (error) {
+        // A llama.cpp that installed but cannot load (no usable binary) is a missing one.
+        if (llamaBench !== undefined) throw error;
+        fallback = `llama.cpp cannot run here: ${(error as Error).message}`;
+        console.log(`llama.cpp: ${fallback}; using the fixed figures`);
+        setup = null;
+      }
+      const check = checks[shape];
+      if (check !== undefined) {
+        console.log(
+          `${shape}: GGUF check (llama.cpp F32 against our float32): ` +
+            (typeof check === "string"
+              ? check
+              : `${check.same ? "same model" : "NOT THE SAME MODEL"}: ${check.summary}`),
+        );
+      }
+    }
     for (const dtype of dtypes) {
-      const result = await benchOne(shape, dtype, checkpoint.dir, cacheDir, opts);
+      const llama = setup?.side
+        ? { side: setup.side, gguf: await ggufOf(dtype), device: setup.device }
+        : null;
+      const result = await benchOne(
+        shape,
+        dtype,
+        checkpoint.dir,
+        checkpoint.config.vocabSize,
+        cacheDir,
+        opts,
+        llama,
+      );
+      const ref = result.llamaCpp;
+      const theirs = ref?.source === "this run"
+        ? `; llama.cpp prefill ${fixed(ref.prefillTokensPerSecond ?? 0)}, decode ` +
+          `${fixed(ref.decodeTokensPerSecond ?? 0)}`
+        : "";
       console.log(
         `${shape} ${dtype}: prefill ${fixed(result.prefillTokensPerSecond)} tok/s, decode ` +
           `${fixed(result.decodeTokensPerSecond)} tok/s (from empty ` +
           `${fixed(result.emptyContextDecodeTokensPerSecond)}), cold ${
             fixed(result.coldLoadMs / 1000)
-          } s`,
+          } s${theirs}`,
       );
       results.push(result);
-      if (values.json) await writeJson(values.json, opts, results);
+      if (values.json) await writeJson(values.json, opts, results, setup, fallback, checks);
     }
   }
-  printResults(results, baseline);
+  printResults(results, baseline, {
+    measured: setup?.side ? `${setup.side.label()}` : null,
+    fallback,
+    checks,
+    rounds: opts.runs,
+    prompt: opts.prompt,
+    decode: opts.decode,
+  });
   if (values.json) console.log(`\nWrote ${values.json}`);
+  const failed = Object.entries(checks).filter(([, c]) => typeof c !== "string" && !c.same);
+  if (failed.length > 0) {
+    console.error(
+      `\nbench:engine: the GGUF of ${failed.map(([s]) => s).join(", ")} is not the same model ` +
+        "as ours: its llama.cpp figures are not a like-for-like comparison",
+    );
+    Deno.exit(1);
+  }
 }
 
-async function writeJson(path: string, opts: object, results: BenchResult[]): Promise<void> {
+function fixed(value: number, digits = 1): string {
+  return value.toFixed(digits);
+}
+
+async function writeJson(
+  path: string,
+  opts: object,
+  results: BenchResult[],
+  setup: LlamaCppSetup | null,
+  fallback: string,
+  checks: Record<string, ModelMatch | string>,
+): Promise<void> {
   await writeReport(path, {
     options: opts,
-    reference: { source: "llama-bench pp512/tg128 on this machine kind", figures: LLAMA_CPP },
+    llamaCpp: setup?.side
+      ? { source: "this run", label: setup.side.label(), device: setup.device, checks }
+      : { source: "fixed", reason: fallback, figures: LLAMA_CPP },
     results,
   });
 }

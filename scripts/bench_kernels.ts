@@ -27,7 +27,7 @@ import {
   table,
   writeReport,
 } from "./_bench_util.ts";
-import { LLAMA_CPP_PRECISION, llamaCpp } from "./_llama_cpp.ts";
+import { FIXED_LLAMA_CPP_LABEL, LLAMA_CPP_PRECISION, llamaCpp } from "./_llama_cpp.ts";
 import { GraphBuilder } from "../lib/inference/onnx/graph_builder.ts";
 import { LinearEmitter } from "../lib/inference/onnx/linear_emitter.ts";
 import { ONNX_DATA_TYPES } from "../lib/inference/onnx/onnx_model.ts";
@@ -184,7 +184,7 @@ async function benchOne(
 
 function printResults(results: KernelResult[]): void {
   console.log(
-    "\nProjections only, one token (llama.cpp: llama-bench tg128 on this machine kind; " +
+    "\nProjections only, one token (llama.cpp: llama-bench tg128, " + FIXED_LLAMA_CPP_LABEL + "; " +
       `"left" = time per token at ${TARGET_FRACTION * 100}% of llama.cpp's speed minus the ` +
       "projections: what every other op of a step would have to fit in)",
   );

@@ -1,0 +1,213 @@
+/**
+ * bench:engine's child processes: each loads one shard (all layers) and measures one thing,
+ * so every figure comes from a fresh process. "convert" builds the shard into an empty cache
+ * (cold load, conversion peak RSS); "run" loads it from that cache and measures one round of
+ * speed (warm load, prefill, decode, serving peak RSS); "verify" records our greedy
+ * continuation of a fixed prompt with each position's most likely tokens, which llama.cpp's
+ * must match for its figures to be of the same model.
+ * @module
+ */
+import { promptTokens } from "./_bench_util.ts";
+import { topLogProbs, type TopTokens } from "./_llama_cpp_check.ts";
+import type { LoadedRunner } from "../lib/inference/shard_runner.ts";
+import { loadRunner } from "../lib/inference/load_runner.ts";
+import type { ExecutionProvider } from "../lib/inference/onnx/ort_session.ts";
+import { describePlacement } from "../lib/inference/onnx/placement.ts";
+import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
+import { argmax } from "../lib/inference/sampler/mod.ts";
+import { loadModelConfig } from "../lib/model/mod.ts";
+
+/** The model check's prompt length, greedy steps, tokens kept per step and prompt seed. */
+export const VERIFY = { prompt: 16, steps: 16, top: 8, seed: 7 } as const;
+
+/** What a worker is told, on its command line. */
+export interface WorkerArgs {
+  modelDir: string;
+  shardCache: string;
+  dtype: ShardDType;
+  provider: ExecutionProvider;
+  threads: number;
+  prompt: number;
+  decode: number;
+  /** Which round this is: seeds the one-token prompt of the empty-context decode. */
+  round: number;
+}
+
+/** What the converting child reports. */
+export interface ConvertResult {
+  coldLoadMs: number;
+  cacheHit: boolean;
+  weightBytes: number;
+  peakRssBytes: number;
+}
+
+/** What a running child reports: one round. */
+export interface RunResult {
+  warmLoadMs: number;
+  cacheHit: boolean;
+  /** The provider the session ran on (CPU after a fallback). */
+  activeProvider: ExecutionProvider;
+  /** Where ORT placed the shard's nodes, as one line. */
+  placement: string;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  /** Decoding `decode` tokens after a one-token prompt, as llama-bench's tg. */
+  emptyContextDecodeTokensPerSecond: number;
+  timeToFirstTokenMs: number;
+  peakRssBytes: number;
+}
+
+/** What the verifying child reports. */
+export interface VerifyResult {
+  /** The prompt, then our greedy tokens. */
+  tokens: number[];
+  /** Per greedy step, our most likely tokens with log-probabilities. */
+  top: TopTokens[];
+}
+
+/** The one-token prompt of round `round`'s empty-context decode. */
+export function emptyContextToken(vocab: number, round: number): number {
+  return promptTokens(1, vocab, round)[0];
+}
+
+/** Peak resident memory of this process. */
+class PeakRss {
+  #max = 0;
+  #timer: ReturnType<typeof setInterval>;
+  constructor() {
+    this.#timer = setInterval(() => this.sample(), 50);
+  }
+  sample(): void {
+    this.#max = Math.max(this.#max, Deno.memoryUsage().rss);
+  }
+  /** VmHWM on Linux (the kernel's own high-water mark), else the largest sample. */
+  stop(): number {
+    clearInterval(this.#timer);
+    this.sample();
+    try {
+      const status = Deno.readTextFileSync("/proc/self/status");
+      const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+      if (match) return Number(match[1]) * 1024;
+    } catch {
+      // Not Linux: fall back to sampling.
+    }
+    return this.#max;
+  }
+}
+
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for await (const entry of Deno.readDir(dir)) {
+    const path = `${dir}/${entry.name}`;
+    if (entry.isDirectory) total += await directoryBytes(path);
+    else if (entry.isFile) total += (await Deno.stat(path)).size;
+  }
+  return total;
+}
+
+async function loadShard(args: WorkerArgs): Promise<{ runner: LoadedRunner; ms: number }> {
+  const config = await loadModelConfig(args.modelDir);
+  const started = performance.now();
+  const runner = await loadRunner({
+    modelDir: args.modelDir,
+    config,
+    startLayer: 0,
+    endLayer: config.numLayers - 1,
+    cacheDir: args.shardCache,
+    dtype: args.dtype,
+    executionProvider: args.provider,
+    threads: args.threads,
+  });
+  return { runner, ms: performance.now() - started };
+}
+
+function logitsOf(output: Awaited<ReturnType<LoadedRunner["step"]>>): Float32Array {
+  if (output.kind !== "logits") throw new TypeError("Cannot benchmark: the shard returned hidden");
+  return output.logits;
+}
+
+/** Converts the shard into an empty cache. */
+export async function convertWorker(args: WorkerArgs): Promise<ConvertResult> {
+  const rss = new PeakRss();
+  const { runner, ms } = await loadShard(args);
+  const cacheHit = runner.cacheHit;
+  await runner.dispose();
+  return {
+    coldLoadMs: ms,
+    cacheHit,
+    weightBytes: await directoryBytes(args.shardCache),
+    peakRssBytes: rss.stop(),
+  };
+}
+
+/** Loads the converted shard and measures one round. */
+export async function runWorker(args: WorkerArgs): Promise<RunResult> {
+  const rss = new PeakRss();
+  const { runner, ms } = await loadShard(args);
+  const vocab = runner.config.vocabSize;
+  // A short throwaway request first, so one-time allocations are not charged to the round.
+  let token = argmax(logitsOf(await runner.step("warmup", { tokenIds: promptTokens(8, vocab) })));
+  for (let i = 0; i < 2; i++) {
+    token = argmax(logitsOf(await runner.step("warmup", { tokenIds: [token] })));
+  }
+  runner.release("warmup");
+
+  /** Decodes args.decode tokens for request `id` from `first`; returns tokens/s. */
+  const decodeRun = async (id: string, first: number): Promise<number> => {
+    let next = first;
+    const started = performance.now();
+    for (let i = 0; i < args.decode; i++) {
+      next = argmax(logitsOf(await runner.step(id, { tokenIds: [next] })));
+    }
+    return args.decode / ((performance.now() - started) / 1000);
+  };
+  const started = performance.now();
+  token = argmax(
+    logitsOf(await runner.step("run", { tokenIds: promptTokens(args.prompt, vocab) })),
+  );
+  const firstToken = performance.now() - started;
+  const decode = await decodeRun("run", token);
+  runner.release("run");
+
+  const first = emptyContextToken(vocab, args.round);
+  token = argmax(logitsOf(await runner.step("empty", { tokenIds: [first] })));
+  const emptyDecode = await decodeRun("empty", token);
+  runner.release("empty");
+
+  const { cacheHit, executionProvider } = runner;
+  const placement = describePlacement(runner.placement);
+  await runner.dispose();
+  return {
+    warmLoadMs: ms,
+    cacheHit,
+    activeProvider: executionProvider,
+    placement,
+    prefillTokensPerSecond: args.prompt / (firstToken / 1000),
+    decodeTokensPerSecond: decode,
+    emptyContextDecodeTokensPerSecond: emptyDecode,
+    timeToFirstTokenMs: firstToken,
+    peakRssBytes: rss.stop(),
+  };
+}
+
+/** Our greedy continuation of the check's prompt, with each step's most likely tokens. */
+export async function verifyWorker(args: WorkerArgs): Promise<VerifyResult> {
+  const { runner } = await loadShard(args);
+  try {
+    const tokens = promptTokens(VERIFY.prompt, runner.config.vocabSize, VERIFY.seed);
+    const top: TopTokens[] = [];
+    let logits = logitsOf(await runner.step("verify", { tokenIds: tokens }));
+    for (let step = 0; step < VERIFY.steps; step++) {
+      top.push(topLogProbs(logits, VERIFY.top));
+      const next = argmax(logits);
+      tokens.push(next);
+      if (step + 1 < VERIFY.steps) {
+        logits = logitsOf(await runner.step("verify", { tokenIds: [next] }));
+      }
+    }
+    runner.release("verify");
+    return { tokens, top };
+  } finally {
+    await runner.dispose();
+  }
+}
