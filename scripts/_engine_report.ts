@@ -3,10 +3,12 @@
  * bench:engine's report: the result type written to --json, and the tables it prints.
  * @module
  */
-import { type Shape, table } from "./_bench_util.ts";
+import { median, type Shape, table } from "./_bench_util.ts";
+import type { RunResult } from "./_engine_worker.ts";
 import type { ModelMatch } from "./_llama_cpp_check.ts";
-import { FIXED_LLAMA_CPP_LABEL, LLAMA_CPP_PRECISION } from "./_llama_cpp.ts";
+import { FIXED_LLAMA_CPP_LABEL, LLAMA_CPP_PRECISION, llamaCpp } from "./_llama_cpp.ts";
 import type { LlamaCppRound } from "./_llama_cpp_runner.ts";
+import type { LlamaCppDevice } from "./_node_llama_cpp.ts";
 import type { ExecutionProvider } from "../lib/inference/onnx/ort_session.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 
@@ -24,8 +26,8 @@ export interface LlamaCppSource {
    */
   prefillRatio: number | null;
   decodeRatio: number | null;
-  /** Each round's llama.cpp figures (this run). */
-  rounds?: LlamaCppRound[];
+  /** Each round's figures, ours (prefill, decode from empty) beside llama.cpp's (this run). */
+  rounds?: { ours: LlamaCppRound; llamaCpp: LlamaCppRound }[];
 }
 
 /** One configuration's figures, as written to --json. */
@@ -50,17 +52,69 @@ export interface BenchResult {
   llamaCpp?: LlamaCppSource;
 }
 
-/** What the report says about llama.cpp beyond each row. */
-export interface LlamaCppContext {
+/**
+ * llama.cpp's figures measured in this run beside ours: medians, and ratios that are the
+ * medians of the paired per-round ratios (none when `withRatio` is false).
+ */
+export function measuredLlamaCpp(
+  ours: RunResult[],
+  theirs: LlamaCppRound[],
+  withRatio: boolean,
+): LlamaCppSource {
+  const paired = (ratio: (o: RunResult, t: LlamaCppRound) => number) =>
+    withRatio ? median(ours.map((o, i) => ratio(o, theirs[i]))) : null;
+  return {
+    source: "this run",
+    prefillTokensPerSecond: median(theirs.map((t) => t.prefillTokensPerSecond)),
+    decodeTokensPerSecond: median(theirs.map((t) => t.decodeTokensPerSecond)),
+    prefillRatio: paired((o, t) => o.prefillTokensPerSecond / t.prefillTokensPerSecond),
+    decodeRatio: paired((o, t) => o.emptyContextDecodeTokensPerSecond / t.decodeTokensPerSecond),
+    rounds: ours.map((o, i) => ({
+      ours: {
+        prefillTokensPerSecond: o.prefillTokensPerSecond,
+        decodeTokensPerSecond: o.emptyContextDecodeTokensPerSecond,
+      },
+      llamaCpp: theirs[i],
+    })),
+  };
+}
+
+/** llama.cpp's fixed figures beside ours, with ratios to them on the CPU only. */
+export function fixedLlamaCpp(
+  shape: Shape,
+  dtype: ShardDType,
+  ourPrefill: number,
+  ourDecode: number,
+  onCpu: boolean,
+): LlamaCppSource {
+  // The fixed figures are CPU figures of this machine kind: no ratio for a GPU row.
+  const ref = llamaCpp(shape, dtype);
+  return {
+    source: "fixed",
+    prefillTokensPerSecond: ref?.prefill512 ?? null,
+    decodeTokensPerSecond: ref?.decode128 ?? null,
+    prefillRatio: ref && onCpu ? ourPrefill / ref.prefill512 : null,
+    decodeRatio: ref && onCpu ? ourDecode / ref.decode128 : null,
+  };
+}
+
+/** What the report says about llama.cpp beyond each row (also written to --json). */
+export interface LlamaCppReport {
   /** How llama.cpp ran in this run; null when it did not. */
-  measured: string | null;
+  label: string | null;
+  /** Where it ran (when set up). */
+  device: LlamaCppDevice | null;
   /** Why some or all rows hold the fixed figures. */
   fallback: string;
   /** Per shape: the GGUF model check, or why it was not made. */
   checks: Record<string, ModelMatch | string>;
-  rounds: number;
-  prompt: number;
-  decode: number;
+}
+
+/** One line on a shape's GGUF check. */
+export function describeCheck(check: ModelMatch | string): string {
+  const what = "GGUF check (llama.cpp F32 against our float32)";
+  if (typeof check === "string") return `${what}: ${check}`;
+  return `${what}: ${check.same ? "same model" : "NOT THE SAME MODEL"}: ${check.summary}`;
 }
 
 /**
@@ -89,7 +143,8 @@ function change(now: number, before: number | undefined): string {
 export function printResults(
   results: BenchResult[],
   baseline: BenchResult[] | null,
-  llama: LlamaCppContext,
+  llama: LlamaCppReport,
+  run: { runs: number; prompt: number; decode: number },
 ): void {
   console.log("\nWhere ONNX Runtime ran each shard (from the load's profiled warm-up run)");
   console.log(table(
@@ -102,7 +157,7 @@ export function printResults(
       r.placement,
     ]),
   ));
-  printSpeed(results, llama);
+  printSpeed(results, llama, run);
   console.log("\nLoad and memory (MB = 10^6 bytes; target: peak RSS <= 1.2 x weights + 300 MB)");
   console.log(table(
     [
@@ -133,24 +188,25 @@ export function printResults(
   if (baseline) printChange(results, baseline);
 }
 
-function printSpeed(results: BenchResult[], llama: LlamaCppContext): void {
+function printSpeed(
+  results: BenchResult[],
+  llama: LlamaCppReport,
+  run: { runs: number; prompt: number; decode: number },
+): void {
   const anyFixed = results.some((r) => r.llamaCpp?.source !== "this run");
   console.log(
     "\nSpeed (ratio = ours / llama.cpp; decode ratio from the empty-context decode, like tg)",
   );
-  if (llama.measured !== null) {
+  if (llama.label !== null) {
     console.log(
-      `llama.cpp "this run": measured now on the same weights (GGUF), ${llama.rounds} round(s) ` +
-        `interleaved with ours, prefill = ${llama.prompt} prompt tokens, decode = ${llama.decode} ` +
+      `llama.cpp "this run": measured now on the same weights (GGUF), ${run.runs} round(s) ` +
+        `interleaved with ours, prefill = ${run.prompt} prompt tokens, decode = ${run.decode} ` +
         "tokens from an empty context; medians, ratio = median of the paired per-round ratios; " +
-        llama.measured,
+        llama.label,
     );
-    for (const [shape, check] of Object.entries(llama.checks)) {
-      const text = typeof check === "string"
-        ? check
-        : `${check.same ? "same model" : "NOT THE SAME MODEL"}: ${check.summary}`;
-      console.log(`GGUF check, ${shape} (llama.cpp F32 against our float32): ${text}`);
-    }
+  }
+  for (const [shape, check] of Object.entries(llama.checks)) {
+    console.log(`${shape}: ${describeCheck(check)}`);
   }
   if (anyFixed) {
     console.log(

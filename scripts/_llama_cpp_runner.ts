@@ -9,7 +9,13 @@
 
 import type { GgmlType } from "../tests/fixtures/ggml_quants.ts";
 import { writeCheckpointGguf } from "../tests/fixtures/checkpoint_gguf.ts";
-import { type NodeLlamaCpp, runLlamaCppDriver } from "./_node_llama_cpp.ts";
+import {
+  installNodeLlamaCpp,
+  type LlamaCppDevice,
+  LlamaCppUnavailableError,
+  type NodeLlamaCpp,
+  runLlamaCppDriver,
+} from "./_node_llama_cpp.ts";
 
 /** Bumped when the GGUF conversion changes, so cached files are written again. */
 const CONVERSION_VERSION = 1;
@@ -164,4 +170,38 @@ export async function ensureGguf(
   await Deno.mkdir(ggufDir, { recursive: true });
   await writeCheckpointGguf(modelDir, path, type, `exo-node random ${name}`);
   return path;
+}
+
+/** llama.cpp for this run: how it runs, or why it does not. */
+export interface LlamaCppSetup {
+  side: LlamaCppSide | null;
+  device: LlamaCppDevice;
+  /** node-llama-cpp for the model check (also with --llama-bench), if it installed. */
+  checker: NodeLlamaCpp | null;
+  /** Why the side or the checker is missing. */
+  problem: string;
+}
+
+/**
+ * Sets llama.cpp up for a run: installs node-llama-cpp into `dir` (the runner unless
+ * `llamaBench` names a llama-bench binary, and the model checker either way).
+ */
+export async function setUpLlamaCpp(
+  llamaBench: string | undefined,
+  dir: string,
+): Promise<LlamaCppSetup> {
+  let checker: NodeLlamaCpp | null = null;
+  let problem = "";
+  try {
+    checker = await installNodeLlamaCpp(dir);
+  } catch (error) {
+    if (!(error instanceof LlamaCppUnavailableError)) throw error;
+    problem = error.message;
+  }
+  if (llamaBench !== undefined) {
+    const device = Deno.build.os === "darwin" && Deno.build.arch === "aarch64" ? "metal" : "cpu";
+    return { side: llamaBenchSide(llamaBench), device, checker, problem };
+  }
+  const side = checker ? nodeLlamaCppSide(checker) : null;
+  return { side, device: checker?.device ?? "cpu", checker, problem };
 }

@@ -170,17 +170,34 @@ interface RunOutput {
   output: string;
 }
 
-async function run(command: string, args: string[], cwd?: string): Promise<RunOutput> {
-  let child;
-  try {
-    child = await new Deno.Command(command, { args, cwd, stdout: "piped", stderr: "piped" })
-      .output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new LlamaCppUnavailableError(`${command} is not on PATH (Node.js/npm are needed)`);
+/**
+ * The executable `name` on PATH, skipping the `node_compat_bin` directory Deno puts first on
+ * its own PATH: its `node` is Deno itself in Node.js compatibility mode, not Node.js.
+ */
+async function onPath(name: string): Promise<string> {
+  const separator = Deno.build.os === "windows" ? ";" : ":";
+  const suffixes = Deno.build.os === "windows" ? [".exe", ".cmd"] : [""];
+  for (const dir of (Deno.env.get("PATH") ?? "").split(separator)) {
+    if (dir.endsWith("node_compat_bin")) continue;
+    for (const suffix of suffixes) {
+      const path = `${dir}/${name}${suffix}`;
+      try {
+        if ((await Deno.stat(path)).isFile) return path;
+      } catch {
+        // Not in this directory.
+      }
     }
-    throw error;
   }
+  throw new LlamaCppUnavailableError(`${name} is not on PATH (Node.js and npm are needed)`);
+}
+
+async function run(command: string, args: string[], cwd?: string): Promise<RunOutput> {
+  const child = await new Deno.Command(await onPath(command), {
+    args,
+    cwd,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
   const decoder = new TextDecoder();
   const stdout = decoder.decode(child.stdout);
   const both = `${stdout}\n${decoder.decode(child.stderr)}`.trim().split("\n");

@@ -64,26 +64,23 @@ import {
 } from "./_engine_worker.ts";
 import {
   type BenchResult,
-  type LlamaCppSource,
+  describeCheck,
+  fixedLlamaCpp,
+  type LlamaCppReport,
+  measuredLlamaCpp,
   printResults,
   providerLabel,
 } from "./_engine_report.ts";
 import { compareTopTokens, type ModelMatch } from "./_llama_cpp_check.ts";
-import { LLAMA_CPP, LLAMA_CPP_PRECISION, llamaCpp } from "./_llama_cpp.ts";
+import { LLAMA_CPP, LLAMA_CPP_PRECISION } from "./_llama_cpp.ts";
 import {
   ensureGguf,
-  llamaBenchSide,
   type LlamaCppRound,
+  type LlamaCppSetup,
   type LlamaCppSide,
-  nodeLlamaCppSide,
+  setUpLlamaCpp,
 } from "./_llama_cpp_runner.ts";
-import {
-  installNodeLlamaCpp,
-  type LlamaCppDevice,
-  LlamaCppUnavailableError,
-  type NodeLlamaCpp,
-  runLlamaCppDriver,
-} from "./_node_llama_cpp.ts";
+import { type LlamaCppDevice, runLlamaCppDriver } from "./_node_llama_cpp.ts";
 import { type ExecutionProvider, missingProvider } from "../lib/inference/onnx/ort_session.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
@@ -158,37 +155,6 @@ async function withShardCache<T>(
 }
 
 // ---- llama.cpp ----
-
-/** llama.cpp for this run: how it runs, or why it does not. */
-interface LlamaCppSetup {
-  side: LlamaCppSide | null;
-  device: LlamaCppDevice;
-  /** node-llama-cpp for the model check (also with --llama-bench), if it installed. */
-  checker: NodeLlamaCpp | null;
-  /** Why the side or the checker is missing. */
-  problem: string;
-}
-
-async function setUpLlamaCpp(
-  llamaBench: string | undefined,
-  cacheDir: string,
-): Promise<LlamaCppSetup> {
-  let checker: NodeLlamaCpp | null = null;
-  let problem = "";
-  try {
-    console.log("llama.cpp: installing node-llama-cpp from npm (once; cached) ...");
-    checker = await installNodeLlamaCpp(`${cacheDir}/llama-cpp`);
-  } catch (error) {
-    if (!(error instanceof LlamaCppUnavailableError)) throw error;
-    problem = error.message;
-  }
-  if (llamaBench !== undefined) {
-    const device = Deno.build.os === "darwin" && Deno.build.arch === "aarch64" ? "metal" : "cpu";
-    return { side: llamaBenchSide(llamaBench), device, checker, problem };
-  }
-  const side = checker ? nodeLlamaCppSide(checker) : null;
-  return { side, device: checker?.device ?? "cpu", checker, problem };
-}
 
 /**
  * Checks that llama.cpp runs the F32 GGUF as our float32 engine runs the checkpoint.
@@ -303,41 +269,6 @@ async function benchOne(
   );
 }
 
-function measuredLlamaCpp(
-  ours: RunResult[],
-  theirs: LlamaCppRound[],
-  withRatio: boolean,
-): LlamaCppSource {
-  const paired = (ratio: (o: RunResult, t: LlamaCppRound) => number) =>
-    withRatio ? median(ours.map((o, i) => ratio(o, theirs[i]))) : null;
-  return {
-    source: "this run",
-    prefillTokensPerSecond: median(theirs.map((t) => t.prefillTokensPerSecond)),
-    decodeTokensPerSecond: median(theirs.map((t) => t.decodeTokensPerSecond)),
-    prefillRatio: paired((o, t) => o.prefillTokensPerSecond / t.prefillTokensPerSecond),
-    decodeRatio: paired((o, t) => o.emptyContextDecodeTokensPerSecond / t.decodeTokensPerSecond),
-    rounds: theirs,
-  };
-}
-
-function fixedLlamaCpp(
-  shape: Shape,
-  dtype: ShardDType,
-  ourPrefill: number,
-  ourDecode: number,
-  onCpu: boolean,
-): LlamaCppSource {
-  // The fixed figures are CPU figures of this machine kind: no ratio for a GPU row.
-  const ref = llamaCpp(shape, dtype);
-  return {
-    source: "fixed",
-    prefillTokensPerSecond: ref?.prefill512 ?? null,
-    decodeTokensPerSecond: ref?.decode128 ?? null,
-    prefillRatio: ref && onCpu ? ourPrefill / ref.prefill512 : null,
-    decodeRatio: ref && onCpu ? ourDecode / ref.decode128 : null,
-  };
-}
-
 // ---- options and main ----
 
 const USAGE = "usage: deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b] " +
@@ -437,15 +368,22 @@ async function main(): Promise<void> {
       "figures are noisy on a shared machine, compare back to back",
   );
 
-  let setup: LlamaCppSetup | null = vsLlamaCpp ? await setUpLlamaCpp(llamaBench, cacheDir) : null;
-  /** Why llama.cpp's figures are the fixed ones, for the report. */
-  let fallback = vsLlamaCpp ? "" : "pass --vs-llama-cpp to measure llama.cpp in this run";
-  if (setup && setup.side === null) {
-    fallback = `llama.cpp cannot run here: ${setup.problem}`;
-    console.log(`llama.cpp: ${fallback}; using the fixed figures`);
+  if (vsLlamaCpp) console.log("llama.cpp: installing node-llama-cpp from npm (once; cached) ...");
+  let setup: LlamaCppSetup | null = vsLlamaCpp
+    ? await setUpLlamaCpp(llamaBench, `${cacheDir}/llama-cpp`)
+    : null;
+  const llama: LlamaCppReport = {
+    label: null,
+    device: setup?.device ?? null,
+    fallback: vsLlamaCpp ? "" : "pass --vs-llama-cpp to measure llama.cpp in this run",
+    checks: {},
+  };
+  const fallBack = (reason: string) => {
+    llama.fallback = `llama.cpp cannot run here: ${reason}`;
+    console.log(`${llama.fallback}; using the fixed figures from now on`);
     setup = null;
-  }
-  const checks: Record<string, ModelMatch | string> = {};
+  };
+  if (setup && setup.side === null) fallBack(setup.problem);
 
   const results: BenchResult[] = [];
   for (const shape of shapes) {
@@ -458,30 +396,24 @@ async function main(): Promise<void> {
     const ggufOf = (dtype: ShardDType) =>
       ensureGguf(checkpoint.dir, `${cacheDir}/gguf`, shape, LLAMA_CPP_PRECISION[dtype]);
     if (setup) {
-      const gguf = await ggufOf("float32");
       try {
-        checks[shape] = await checkGguf(setup, checkpoint.dir, gguf, cacheDir, opts);
+        const check = await checkGguf(
+          setup,
+          checkpoint.dir,
+          await ggufOf("float32"),
+          cacheDir,
+          opts,
+        );
+        llama.checks[shape] = check;
+        console.log(`${shape}: ${describeCheck(check)}`);
       } catch (error) {
         // A llama.cpp that installed but cannot load (no usable binary) is a missing one.
         if (llamaBench !== undefined) throw error;
-        fallback = `llama.cpp cannot run here: ${(error as Error).message}`;
-        console.log(`llama.cpp: ${fallback}; using the fixed figures`);
-        setup = null;
-      }
-      const check = checks[shape];
-      if (check !== undefined) {
-        console.log(
-          `${shape}: GGUF check (llama.cpp F32 against our float32): ` +
-            (typeof check === "string"
-              ? check
-              : `${check.same ? "same model" : "NOT THE SAME MODEL"}: ${check.summary}`),
-        );
+        fallBack((error as Error).message);
       }
     }
     for (const dtype of dtypes) {
-      const llama = setup?.side
-        ? { side: setup.side, gguf: await ggufOf(dtype), device: setup.device }
-        : null;
+      const side = setup?.side;
       const result = await benchOne(
         shape,
         dtype,
@@ -489,8 +421,9 @@ async function main(): Promise<void> {
         checkpoint.config.vocabSize,
         cacheDir,
         opts,
-        llama,
+        side ? { side, gguf: await ggufOf(dtype), device: setup!.device } : null,
       );
+      if (side) llama.label = side.label();
       const ref = result.llamaCpp;
       const theirs = ref?.source === "this run"
         ? `; llama.cpp prefill ${fixed(ref.prefillTokensPerSecond ?? 0)}, decode ` +
@@ -504,19 +437,12 @@ async function main(): Promise<void> {
           } s${theirs}`,
       );
       results.push(result);
-      if (values.json) await writeJson(values.json, opts, results, setup, fallback, checks);
+      if (values.json) await writeJson(values.json, opts, results, llama);
     }
   }
-  printResults(results, baseline, {
-    measured: setup?.side ? `${setup.side.label()}` : null,
-    fallback,
-    checks,
-    rounds: opts.runs,
-    prompt: opts.prompt,
-    decode: opts.decode,
-  });
+  printResults(results, baseline, llama, opts);
   if (values.json) console.log(`\nWrote ${values.json}`);
-  const failed = Object.entries(checks).filter(([, c]) => typeof c !== "string" && !c.same);
+  const failed = Object.entries(llama.checks).filter(([, c]) => typeof c !== "string" && !c.same);
   if (failed.length > 0) {
     console.error(
       `\nbench:engine: the GGUF of ${failed.map(([s]) => s).join(", ")} is not the same model ` +
@@ -534,15 +460,12 @@ async function writeJson(
   path: string,
   opts: object,
   results: BenchResult[],
-  setup: LlamaCppSetup | null,
-  fallback: string,
-  checks: Record<string, ModelMatch | string>,
+  llama: LlamaCppReport,
 ): Promise<void> {
+  const anyFixed = results.some((r) => r.llamaCpp?.source !== "this run");
   await writeReport(path, {
     options: opts,
-    llamaCpp: setup?.side
-      ? { source: "this run", label: setup.side.label(), device: setup.device, checks }
-      : { source: "fixed", reason: fallback, figures: LLAMA_CPP },
+    llamaCpp: { ...llama, fixedFigures: anyFixed ? LLAMA_CPP : undefined },
     results,
   });
 }
