@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { buildStagedDir, pathExists } from "../lib/fs/staged_dir.ts";
 
 /** The node-llama-cpp release used: the newest with a prebuilt binary for every platform. */
 export const NODE_LLAMA_CPP_VERSION = "3.21.1";
@@ -83,15 +84,14 @@ export async function installNodeLlamaCpp(dir = defaultLlamaCppDir()): Promise<N
     device: prebuilt.device,
     label: `node-llama-cpp ${NODE_LLAMA_CPP_VERSION} (${prebuilt.name})`,
   };
-  if (await exists(`${packageDir}/${DONE_FILE}`)) return installed;
+  if (await pathExists(`${packageDir}/${DONE_FILE}`)) return installed;
 
-  await Deno.mkdir(dir, { recursive: true });
-  const partial = await Deno.makeTempDir({ dir, prefix: ".partial-" });
-  try {
-    const dependencies = {
-      "node-llama-cpp": NODE_LLAMA_CPP_VERSION,
-      [prebuilt.name]: NODE_LLAMA_CPP_VERSION,
-    };
+  const dependencies = {
+    "node-llama-cpp": NODE_LLAMA_CPP_VERSION,
+    [prebuilt.name]: NODE_LLAMA_CPP_VERSION,
+  };
+  // Another process that finishes the same install first leaves its copy, used as is.
+  await buildStagedDir(packageDir, DONE_FILE, JSON.stringify(dependencies), async (partial) => {
     await Deno.writeTextFile(
       `${partial}/package.json`,
       JSON.stringify({ name: "exo-node-llama-cpp", private: true, dependencies }, null, 2),
@@ -107,18 +107,7 @@ export async function installNodeLlamaCpp(dir = defaultLlamaCppDir()): Promise<N
     if (!npm.ok) {
       throw new LlamaCppUnavailableError(`npm install node-llama-cpp failed: ${npm.output}`);
     }
-    await Deno.writeTextFile(`${partial}/${DONE_FILE}`, JSON.stringify(dependencies));
-    try {
-      await Deno.rename(partial, packageDir);
-    } catch (error) {
-      // Another process finished the same install first: use theirs.
-      if (!(await exists(`${packageDir}/${DONE_FILE}`))) throw error;
-      await Deno.remove(partial, { recursive: true });
-    }
-  } catch (error) {
-    await Deno.remove(partial, { recursive: true }).catch(() => {});
-    throw error;
-  }
+  });
   return installed;
 }
 
@@ -202,14 +191,4 @@ async function run(command: string, args: string[], cwd?: string): Promise<RunOu
   const stdout = decoder.decode(child.stdout);
   const both = `${stdout}\n${decoder.decode(child.stderr)}`.trim().split("\n");
   return { ok: child.success, stdout, output: both.slice(-15).join("\n") };
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }

@@ -1,3 +1,4 @@
+import { pathExists } from "../../lib/fs/staged_dir.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { type NodeProcess, stopAll } from "../_helpers/node_process.ts";
@@ -262,8 +263,8 @@ Deno.test("POST /download on one node downloads every node's share; DELETE /mode
       deleted: true,
       freed_bytes: listed.local_bytes,
     });
-    assert.equal(await exists(repoCacheFolder(join(dir, "hub-pf-a"), REPO)), false);
-    assert.equal(await exists(repoCacheFolder(join(dir, "hub-pf-b"), REPO)), true);
+    assert.equal(await pathExists(repoCacheFolder(join(dir, "hub-pf-a"), REPO)), false);
+    assert.equal(await pathExists(repoCacheFolder(join(dir, "hub-pf-b"), REPO)), true);
     const again = await fetch(`${nodes[0].url}/models/${REPO}`, { method: "DELETE" });
     assert.equal(again.status, 404);
     await again.body?.cancel();
@@ -316,13 +317,3 @@ Deno.test("A node started offline (HF_HUB_OFFLINE=1) asks the hub nothing and sa
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
-}

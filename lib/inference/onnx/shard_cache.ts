@@ -1,3 +1,4 @@
+import { buildStagedDir, pathExists } from "../../fs/staged_dir.ts";
 import type { ModelConfig } from "../../model/model_config.ts";
 import {
   activationType,
@@ -53,22 +54,17 @@ export async function ensureShardModel(
   const dir = `${request.cacheDir}/${key}`;
   const modelPath = `${dir}/${MODEL_FILE}`;
 
-  await Deno.mkdir(request.cacheDir, { recursive: true });
-  const staging = await Deno.makeTempDir({ dir: request.cacheDir, prefix: `.${key}-` });
   const weights = await openWeights();
   try {
-    await buildShardGraph(weights, request, `${staging}/${MODEL_FILE}`, `${staging}/${DATA_FILE}`);
-    await Deno.writeTextFile(`${staging}/${DONE_FILE}`, new Date().toISOString());
-    try {
-      await Deno.rename(staging, dir);
-    } catch (error) {
-      // Another process finished the same build first; its copy is as good as ours.
-      if (!(await exists(`${dir}/${DONE_FILE}`))) throw error;
-      await Deno.remove(staging, { recursive: true });
-    }
-  } catch (error) {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
-    throw error;
+    // Another process that finishes the same build first leaves a copy as good as ours.
+    await buildStagedDir(dir, DONE_FILE, new Date().toISOString(), async (staging) => {
+      await buildShardGraph(
+        weights,
+        request,
+        `${staging}/${MODEL_FILE}`,
+        `${staging}/${DATA_FILE}`,
+      );
+    });
   } finally {
     weights.close?.();
   }
@@ -79,7 +75,7 @@ export async function ensureShardModel(
 export async function cachedShard(request: ShardCacheRequest): Promise<CachedShard | null> {
   const key = await shardCacheKey(request);
   const dir = `${request.cacheDir}/${key}`;
-  if (!(await exists(`${dir}/${DONE_FILE}`))) return null;
+  if (!(await pathExists(`${dir}/${DONE_FILE}`))) return null;
   return { modelPath: `${dir}/${MODEL_FILE}`, hit: true, key };
 }
 
@@ -105,14 +101,4 @@ export async function shardCacheKey(request: ShardCacheRequest): Promise<string>
   });
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(identity));
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return false;
-    throw error;
-  }
 }
