@@ -158,25 +158,33 @@ export class AnnouncedPeers {
 
   /**
    * Whether a connection from `remoteHost` claiming `nodeId` may join: a refusal reason
-   * when announcements show that another process holds the id (the one connected from
-   * `connectedHost`, or the one heard first), else null. An address discovery never heard
-   * (a peers-file peer, a tunnel) is left to the handshake's other rules.
+   * when another process holds the id, else null.
+   *
+   * While the id is connected (or its handshake admitted) from `holderHost`, that process
+   * holds it: a connection from another address is refused unless announcements show it is
+   * the same process (one instance heard at both addresses). Who is connected is not always
+   * known from announcements (it may have dialed before its first one was heard, or come
+   * over a tunnel), and a process that is already connected needs no second connection, so
+   * an unknown is refused too. Otherwise the process heard first holds the id, and an
+   * address discovery never heard (a peers-file peer, a tunnel) is left to the handshake's
+   * other rules.
    */
   admit(
     nodeId: string,
     remoteHost: string,
-    connectedHost: string | null,
+    holderHost: string | null,
     now: number,
   ): string | null {
     const newcomer = this.#ownerOf(nodeId, remoteHost);
+    if (holderHost !== null) {
+      if (holderHost === remoteHost) return null;
+      if (newcomer !== undefined && newcomer === this.#ownerOf(nodeId, holderHost)) return null;
+      return takenReason(nodeId, holderHost);
+    }
     if (newcomer === undefined) return null;
-    if (connectedHost !== null && connectedHost === remoteHost) return null;
-    const holder = this.#holder(nodeId, now, connectedHost);
+    const holder = this.#holder(nodeId, now, null);
     if (holder === undefined || holder === newcomer) return null;
-    const holderHost = connectedHost ?? bestAddress(holder, now, this.#options.holdMs)?.host;
-    return `node id ${nodeId} is already used by the node at ${
-      holderHost ?? "another address"
-    } (two nodes share an id: give each its own --node-id)`;
+    return takenReason(nodeId, bestAddress(holder, now, this.#options.holdMs)?.host);
   }
 
   /** Notes that connecting to `nodeId` at `host` failed, so another address goes first. */
@@ -287,6 +295,12 @@ function rank(a: HeardAddress, b: HeardAddress, now: number, freshMs: number): n
     a.remotePriority - b.remotePriority ||
     a.localPriority - b.localPriority ||
     a.lastSeen - b.lastSeen;
+}
+
+function takenReason(nodeId: string, holderHost: string | undefined): string {
+  return `node id ${nodeId} is already used by the node at ${
+    holderHost ?? "another address"
+  } (two nodes share an id: give each its own --node-id)`;
 }
 
 function compare(a: string, b: string): number {

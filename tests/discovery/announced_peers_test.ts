@@ -186,9 +186,50 @@ Deno.test("AnnouncedPeers refuses the handshake of a second process with a taken
   equal(registry.admit("n3", "10.0.0.5", null, 20)?.includes("10.0.0.3"), true);
   equal(registry.admit("n3", "10.0.0.3", null, 20), null);
   equal(registry.admit("n3", "10.0.0.3", "10.0.0.3", 20), null);
-  // An address never announced (a tunnel, a peers file) is left to the other rules.
-  equal(registry.admit("n3", "127.0.0.1", "10.0.0.3", 20), null);
+  // An address never announced (a tunnel, a peers file) is left to the other rules while
+  // the id is not connected; while it is, from elsewhere, it is refused like any other.
+  equal(registry.admit("n3", "127.0.0.1", null, 20), null);
   equal(registry.admit("n9", "10.0.0.9", null, 20), null);
+  equal(registry.admit("n3", "127.0.0.1", "10.0.0.3", 20)?.includes("at 10.0.0.3 "), true);
+});
+
+Deno.test("AnnouncedPeers refuses a second process while the id is connected from an address never announced", () => {
+  // n3 dialed this node before any of its announcements arrived; then a copy is heard.
+  const registry = peers();
+  equal(
+    registry.record(announce("n3", "bbbbbbbbbbbbbbbb", "10.0.0.5"), "10.0.0.5", ETH, 0, "10.0.0.3")
+      .kind,
+    "accepted",
+  );
+  equal(
+    registry.admit("n3", "10.0.0.5", "10.0.0.3", 10),
+    "node id n3 is already used by the node at 10.0.0.3 (two nodes share an id: give each its own --node-id)",
+  );
+  // Once n3's own announcement is heard, the copy's is a duplicate too.
+  registry.record(announce("n3", "aaaaaaaaaaaaaaaa", "10.0.0.3"), "10.0.0.3", ETH, 20, "10.0.0.3");
+  equal(
+    registry.record(announce("n3", "bbbbbbbbbbbbbbbb", "10.0.0.5"), "10.0.0.5", ETH, 30, "10.0.0.3")
+      .kind,
+    "duplicate",
+  );
+  equal(registry.admit("n3", "10.0.0.5", "10.0.0.3", 40)?.includes("at 10.0.0.3 "), true);
+});
+
+Deno.test("AnnouncedPeers admits the connected process again from another address it announces on", () => {
+  const registry = peers();
+  const wifi = local("wifi");
+  registry.record(announce("n3", "aaaaaaaaaaaaaaaa", "10.0.0.3"), "10.0.0.3", ETH, 0, null);
+  registry.record(
+    announce("n3", "aaaaaaaaaaaaaaaa", "10.1.0.3", "wifi"),
+    "10.1.0.3",
+    wifi,
+    0,
+    null,
+  );
+  // Connected over Ethernet, it dials again over Wi-Fi (its cable was pulled, say).
+  equal(registry.admit("n3", "10.1.0.3", "10.0.0.3", 10), null);
+  // And from the connected address itself: a simultaneous dial, or a restart there.
+  equal(registry.admit("n3", "10.0.0.3", "10.0.0.3", 10), null);
 });
 
 Deno.test("AnnouncedPeers lets a node restarted at a new address replace its old entry", () => {
