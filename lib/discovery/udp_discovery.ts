@@ -153,14 +153,12 @@ export class UdpDiscovery {
     return discovery;
   }
 
-  /** The refusal reason for a connection from `remoteHost` claiming `nodeId`, or null. */
-  admit(nodeId: string, remoteHost: string): string | null {
-    return this.#peers.admit(
-      nodeId,
-      remoteHost,
-      this.#options.connectedHost(nodeId),
-      performance.now(),
-    );
+  /**
+   * The refusal reason for a connection from `remoteHost` claiming `nodeId`, or null;
+   * `holderHost` is where the id is connected from (or being admitted from), if anywhere.
+   */
+  admit(nodeId: string, remoteHost: string, holderHost: string | null): string | null {
+    return this.#peers.admit(nodeId, remoteHost, holderHost, performance.now());
   }
 
   /** Tells discovery a connection to `nodeId` came up. */

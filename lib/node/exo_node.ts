@@ -222,7 +222,8 @@ export class ExoNode {
         nodeIdFilter: config.nodeIdFilter,
         validateNodeId: isValidNodeId,
         admitPeer: config.udp &&
-          ((peerId, remoteHost) => node.#udp?.admit(peerId, remoteHost) ?? null),
+          ((peerId, remoteHost, holderHost) =>
+            node.#udp?.admit(peerId, remoteHost, holderHost) ?? null),
         logger: config.logger.child("transport"),
         connectTimeoutMs: config.connectTimeoutMs,
         handshakeTimeoutMs: config.handshakeTimeoutMs,

@@ -40,10 +40,11 @@ export interface ConnectionManagerOptions {
   validateNodeId: (id: string) => boolean;
   /**
    * Whether a peer that passed the other handshake checks may join: a refusal reason (sent
-   * to the peer and logged) or null. `connectedHost` is the host of this node's current
-   * connection to that id, if any. UDP discovery refuses a second process using an id.
+   * to the peer and logged) or null. `holderHost` is the host of this node's connection to
+   * that id, or else of a handshake with that id admitted and still under way, if any. UDP
+   * discovery refuses a second process using an id.
    */
-  admitPeer?: (peerId: string, remoteHost: string, connectedHost: string | null) => string | null;
+  admitPeer?: (peerId: string, remoteHost: string, holderHost: string | null) => string | null;
   logger: Logger;
   events: ConnectionEvents;
   connectTimeoutMs?: number;
@@ -73,7 +74,8 @@ export class ConnectionManager {
   #tasks = new Set<Promise<unknown>>();
   #peerDownWaiters = new Map<string, Set<() => void>>();
   #closing = new AbortController();
-  #handshaking = new Set<FrameChannel>();
+  /** Handshakes under way, with the peer id each was admitted with (null: not yet). */
+  #handshaking = new Map<FrameChannel, string | null>();
   #acceptLoop: Promise<void>;
 
   private constructor(
@@ -219,7 +221,7 @@ export class ConnectionManager {
     this.#dialers.clear();
     this.#listener.close();
     for (const peer of this.#peers.values()) peer.close("node shutting down");
-    for (const channel of this.#handshaking) channel.close();
+    for (const channel of this.#handshaking.keys()) channel.close();
     await this.#acceptLoop;
     while (this.#tasks.size > 0) await Promise.allSettled([...this.#tasks]);
   }
@@ -309,9 +311,17 @@ export class ConnectionManager {
     // A handshake in flight ends with its dialer or with the node.
     const abort = () => channel.close();
     signal?.addEventListener("abort", abort, { once: true });
-    this.#handshaking.add(channel);
+    this.#handshaking.set(channel, null);
     const admitPeer = this.#options.admitPeer;
     const remoteHost = channel.remoteHost;
+    // Admitted, a handshake holds its peer id until it ends: another process claiming the
+    // id meanwhile is judged against it, so it cannot slip in before the first registers
+    // and then be replaced by it, or replace it.
+    const admit = (peerId: string) => {
+      const refusal = admitPeer?.(peerId, remoteHost, this.#holderHost(peerId)) ?? null;
+      if (refusal === null) this.#handshaking.set(channel, peerId);
+      return refusal;
+    };
     let result;
     try {
       result = await handshake(channel, {
@@ -322,8 +332,7 @@ export class ConnectionManager {
         allowedIds: this.#options.nodeIdFilter ? new Set(this.#options.nodeIdFilter) : undefined,
         timeoutMs: this.#options.handshakeTimeoutMs ?? 5000,
         validateNodeId: this.#options.validateNodeId,
-        admit: admitPeer &&
-          ((peerId) => admitPeer(peerId, remoteHost, this.#peers.get(peerId)?.remoteHost ?? null)),
+        admit,
       });
     } catch (error) {
       channel.close();
@@ -346,6 +355,16 @@ export class ConnectionManager {
     );
     if (!this.#register(peer)) return;
     this.#track(this.#serve(peer));
+  }
+
+  /** The host `peerId` is connected from, or else that of an admitted handshake with it. */
+  #holderHost(peerId: string): string | null {
+    const connected = this.#peers.get(peerId);
+    if (connected !== undefined) return connected.remoteHost;
+    for (const [channel, claimed] of this.#handshaking) {
+      if (claimed === peerId) return channel.remoteHost;
+    }
+    return null;
   }
 
   /** Keeps one connection per peer: the one dialed by the node with the smaller id wins. */
