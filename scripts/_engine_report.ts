@@ -228,7 +228,10 @@ function printSpeed(
       "llama.cpp from",
     ],
     results.map((r) => {
-      const ref = r.llamaCpp;
+      // The fixed figures are CPU figures of this machine kind: nothing to set a GPU row by.
+      const ref = r.activeProvider === "cpu" || r.llamaCpp?.source === "this run"
+        ? r.llamaCpp
+        : undefined;
       return [
         r.shape,
         `${r.dtype} (${LLAMA_CPP_PRECISION[r.dtype]})${
@@ -241,7 +244,11 @@ function printSpeed(
         fixed(r.emptyContextDecodeTokensPerSecond),
         fixed(ref?.decodeTokensPerSecond),
         fixed(ref?.decodeRatio, 2),
-        ref?.source === "this run" ? "this run" : "FIXED (earlier day)",
+        ref === undefined
+          ? "none for a GPU row"
+          : ref.source === "this run"
+          ? "this run"
+          : "FIXED (earlier day)",
       ];
     }),
   ));
