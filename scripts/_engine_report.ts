@@ -50,7 +50,25 @@ export interface BenchResult {
   rssPass: boolean;
   /** Absent in reports from before llama.cpp ran in the same run. */
   llamaCpp?: LlamaCppSource;
+  /** Resident memory once loaded (the highest of the rounds); absent in older reports. */
+  loadRssBytes?: number;
+  /** Steps of the long generation after the prompt. */
+  longSteps?: number;
+  /** Their 99th percentile (median of the rounds) and slowest (of all rounds), ms. */
+  p99StepMs?: number;
+  slowestStepMs?: number;
+  /** Which step was the slowest. */
+  slowestStep?: number;
+  /** Decode after the prompt over decode from an empty context (median of the rounds). */
+  afterPromptRatio?: number;
+  /** The projection kernels alone, ms per token (median); null when not timed. */
+  projectionsMs?: number | null;
+  /** A decode step from an empty context over its projections (median of paired rounds). */
+  stepOverProjections?: number | null;
 }
+
+/** The engine issue's targets. */
+const TARGETS = { stepOverProjections: 1.15, afterPrompt: 0.9 } as const;
 
 /**
  * llama.cpp's figures measured in this run beside ours: medians, and ratios that are the
@@ -185,7 +203,59 @@ export function printResults(
       fixed(r.conversionPeakRssBytes / MB, 0),
     ]),
   ));
+  printTargets(results);
   if (baseline) printChange(results, baseline);
+}
+
+function verdict(pass: boolean | null): string {
+  return pass === null ? "" : pass ? " pass" : " MISS";
+}
+
+function printTargets(results: BenchResult[]): void {
+  console.log(
+    `\nTargets: a decode step (from an empty context) <= ${TARGETS.stepOverProjections} x its ` +
+      `projection kernels alone (bench:kernels' graph, same run, CPU only); decode after the ` +
+      `prompt >= ${TARGETS.afterPrompt} x from an empty context; no stalled step in the long ` +
+      "generation; peak RSS <= limit at load and after it",
+  );
+  console.log(table(
+    [
+      "shape",
+      "dtype",
+      "step ms",
+      "projections ms",
+      "step / projections",
+      "after prompt / empty",
+      "steps",
+      "p99 step ms",
+      "slowest step ms (at)",
+      "RSS at load MB",
+      "RSS after MB",
+      "limit MB",
+    ],
+    results.map((r) => {
+      const ratio = r.stepOverProjections ?? null;
+      const after = r.afterPromptRatio ?? null;
+      return [
+        r.shape,
+        r.dtype,
+        fixed(1000 / r.emptyContextDecodeTokensPerSecond, 2),
+        fixed(r.projectionsMs, 2),
+        `${fixed(ratio, 2)}${
+          verdict(ratio === null ? null : ratio <= TARGETS.stepOverProjections)
+        }`,
+        `${fixed(after, 2)}${verdict(after === null ? null : after >= TARGETS.afterPrompt)}`,
+        String(r.longSteps ?? "n/a"),
+        fixed(r.p99StepMs, 1),
+        `${fixed(r.slowestStepMs, 1)} (${r.slowestStep ?? "?"})`,
+        `${fixed(r.loadRssBytes === undefined ? undefined : r.loadRssBytes / MB, 0)}${
+          verdict(r.loadRssBytes === undefined ? null : r.loadRssBytes <= r.rssLimitBytes)
+        }`,
+        `${fixed(r.peakRssBytes / MB, 0)}${verdict(r.rssPass)}`,
+        fixed(r.rssLimitBytes / MB, 0),
+      ];
+    }),
+  ));
 }
 
 function printSpeed(

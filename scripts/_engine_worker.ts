@@ -31,6 +31,11 @@ export interface WorkerArgs {
   decode: number;
   /** Which round this is: seeds the one-token prompt of the empty-context decode. */
   round: number;
+  /**
+   * Tokens generated after the prompt in all, at least `decode`: the long generation whose
+   * every step is timed (the slowest step and p99) and after which memory is read.
+   */
+  long: number;
 }
 
 /** What the converting child reports. */
@@ -54,7 +59,17 @@ export interface RunResult {
   /** Decoding `decode` tokens after a one-token prompt, as llama-bench's tg. */
   emptyContextDecodeTokensPerSecond: number;
   timeToFirstTokenMs: number;
+  /** Resident memory's high-water mark once loaded and warmed up, before the rounds. */
+  loadRssBytes: number;
+  /** The high-water mark at the end, after the long generation. */
   peakRssBytes: number;
+  /** Steps timed after the prompt (the long generation). */
+  steps: number;
+  /** The 99th percentile and the slowest of those steps, ms. */
+  p99StepMs: number;
+  slowestStepMs: number;
+  /** Which step was the slowest (1 = the first after the prompt's first token). */
+  slowestStep: number;
 }
 
 /** What the verifying child reports. */
@@ -80,9 +95,8 @@ class PeakRss {
   sample(): void {
     this.#max = Math.max(this.#max, Deno.memoryUsage().rss);
   }
-  /** VmHWM on Linux (the kernel's own high-water mark), else the largest sample. */
-  stop(): number {
-    clearInterval(this.#timer);
+  /** VmHWM on Linux (the kernel's own high-water mark), else the largest sample so far. */
+  read(): number {
     this.sample();
     try {
       const status = Deno.readTextFileSync("/proc/self/status");
@@ -92,6 +106,11 @@ class PeakRss {
       // Not Linux: fall back to sampling.
     }
     return this.#max;
+  }
+  /** Stops sampling; returns {@linkcode read}. */
+  stop(): number {
+    clearInterval(this.#timer);
+    return this.read();
   }
 }
 
@@ -151,27 +170,37 @@ export async function runWorker(args: WorkerArgs): Promise<RunResult> {
     token = argmax(logitsOf(await runner.step("warmup", { tokenIds: [token] })));
   }
   runner.release("warmup");
+  const loadRssBytes = rss.read();
 
-  /** Decodes args.decode tokens for request `id` from `first`; returns tokens/s. */
-  const decodeRun = async (id: string, first: number): Promise<number> => {
+  /**
+   * Decodes `count` tokens for request `id` from `first`; returns tokens/s over the first
+   * args.decode of them and every step's ms.
+   */
+  const decodeRun = async (id: string, first: number, count = args.decode) => {
     let next = first;
-    const started = performance.now();
-    for (let i = 0; i < args.decode; i++) {
+    const times: number[] = [];
+    let decodeMs = 0;
+    for (let i = 0; i < count; i++) {
+      const started = performance.now();
       next = argmax(logitsOf(await runner.step(id, { tokenIds: [next] })));
+      times.push(performance.now() - started);
+      if (i === args.decode - 1) decodeMs = times.reduce((sum, t) => sum + t, 0);
     }
-    return args.decode / ((performance.now() - started) / 1000);
+    return { tokensPerSecond: args.decode / (decodeMs / 1000), times };
   };
   const started = performance.now();
   token = argmax(
     logitsOf(await runner.step("run", { tokenIds: promptTokens(args.prompt, vocab) })),
   );
   const firstToken = performance.now() - started;
-  const decode = await decodeRun("run", token);
+  const long = await decodeRun("run", token, Math.max(args.decode, args.long));
   runner.release("run");
+  const sorted = [...long.times].sort((a, b) => a - b);
+  const slowestStepMs = sorted[sorted.length - 1];
 
   const first = emptyContextToken(vocab, args.round);
   token = argmax(logitsOf(await runner.step("empty", { tokenIds: [first] })));
-  const emptyDecode = await decodeRun("empty", token);
+  const emptyDecode = (await decodeRun("empty", token)).tokensPerSecond;
   runner.release("empty");
 
   const { cacheHit, executionProvider } = runner;
@@ -183,10 +212,15 @@ export async function runWorker(args: WorkerArgs): Promise<RunResult> {
     activeProvider: executionProvider,
     placement,
     prefillTokensPerSecond: args.prompt / (firstToken / 1000),
-    decodeTokensPerSecond: decode,
+    decodeTokensPerSecond: long.tokensPerSecond,
     emptyContextDecodeTokensPerSecond: emptyDecode,
     timeToFirstTokenMs: firstToken,
+    loadRssBytes,
     peakRssBytes: rss.stop(),
+    steps: long.times.length,
+    p99StepMs: sorted[Math.min(sorted.length - 1, Math.ceil(0.99 * sorted.length) - 1)],
+    slowestStepMs,
+    slowestStep: long.times.indexOf(slowestStepMs) + 1,
   };
 }
 

@@ -6,8 +6,8 @@
  * hit), the shard's weight bytes and peak RSS against "peak RSS <= 1.2 x weights + 300 MB".
  *
  *   deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b]
- *     [--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--threads 2] [--runs 1]
- *     [--vs-llama-cpp] [--llama-bench PATH]
+ *     [--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--long 1000]
+ *     [--threads 2] [--runs 1] [--no-kernels] [--vs-llama-cpp] [--llama-bench PATH]
  *     [--execution-provider cpu|webgpu] [--cache-dir ~/.cache/exo-node-bench]
  *     [--json out.json] [--baseline old.json]
  *
@@ -36,7 +36,14 @@
  *
  * Decode is measured twice: after the prompt (what a chat reply costs), and from a
  * one-token prompt, the way llama-bench's tg decodes from an empty context; the ratio to
- * llama.cpp uses the second, which is the like-for-like figure.
+ * llama.cpp uses the second, which is the like-for-like figure. The generation after the
+ * prompt goes on to `--long` tokens with every step timed (p99 and the slowest step: a KV
+ * buffer that grows must not stall one), and resident memory is read once the shard is
+ * loaded and again at the end, against the target.
+ *
+ * Each round also times the CPU shard's projection kernels alone (bench:kernels' graph, in
+ * its own process; `--no-kernels` skips it): a decode step over its projections, paired
+ * round by round, is how much the rest of the graph costs (target <= 1.15).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -84,6 +91,7 @@ import { type LlamaCppDevice, runLlamaCppDriver } from "./_node_llama_cpp.ts";
 import { type ExecutionProvider, missingProvider } from "../lib/inference/onnx/ort_session.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
+import { type KernelResult, measureProjections } from "./bench_kernels.ts";
 
 const MB = 1e6;
 const RSS_SLACK_BYTES = 300 * MB;
@@ -91,11 +99,19 @@ const RSS_WEIGHT_FACTOR = 1.2;
 
 type Options = Omit<WorkerArgs, "modelDir" | "shardCache" | "dtype" | "round"> & {
   runs: number;
+  /** Time the projection kernels alone each round (CPU), for the step/kernels ratio. */
+  kernels: boolean;
 };
+/** One-token runs of the projections-only graph per round (bench:kernels' default). */
+const KERNEL_RUNS = 50;
 
 // ---- child processes ----
 
-async function spawnWorker(mode: "convert" | "run" | "verify", args: WorkerArgs): Promise<unknown> {
+async function spawnWorker(
+  mode: "convert" | "run" | "verify" | "kernels",
+  args: WorkerArgs,
+  shape?: Shape,
+): Promise<unknown> {
   const resultFile = await Deno.makeTempFile({ prefix: "bench-engine-", suffix: ".json" });
   const root = new URL("..", import.meta.url).pathname;
   try {
@@ -126,6 +142,9 @@ async function spawnWorker(mode: "convert" | "run" | "verify", args: WorkerArgs)
         String(args.decode),
         "--round",
         String(args.round),
+        "--long",
+        String(args.long),
+        ...(shape === undefined ? [] : ["--shapes", shape]),
       ],
       cwd: root,
       stdout: "inherit",
@@ -219,6 +238,13 @@ async function benchOne(
       if (converted.cacheHit) throw new Error("Cannot benchmark: cold load hit the cache");
       const ours: RunResult[] = [];
       const theirs: LlamaCppRound[] = [];
+      const kernels: number[] = [];
+      // The projections-only graph runs on the CPU: the ceiling of a CPU step only.
+      const kernelRound = async (round: number) => {
+        if (!opts.kernels || opts.provider !== "cpu") return;
+        const ceiling = await spawnWorker("kernels", { ...args, round }, shape) as KernelResult;
+        kernels.push(ceiling.projectionsMs);
+      };
       const llamaRound = async (round: number) => {
         if (!llama) return;
         theirs.push(
@@ -234,16 +260,19 @@ async function benchOne(
       for (let round = 0; round < opts.runs; round++) {
         // Who goes first alternates, so a machine that drifts favours neither.
         if (round % 2 === 1) await llamaRound(round);
+        if (round % 2 === 1) await kernelRound(round);
         const ran = await spawnWorker("run", { ...args, round }) as RunResult;
         if (!ran.cacheHit) throw new Error("Cannot benchmark: warm load missed the cache");
         ours.push(ran);
         if (round % 2 === 0) await llamaRound(round);
+        if (round % 2 === 0) await kernelRound(round);
       }
       const activeProvider = ours[0].activeProvider;
       const rssLimitBytes = RSS_WEIGHT_FACTOR * converted.weightBytes + RSS_SLACK_BYTES;
       const peakRssBytes = Math.max(...ours.map((r) => r.peakRssBytes));
       const ourPrefill = median(ours.map((r) => r.prefillTokensPerSecond));
       const ourEmptyDecode = median(ours.map((r) => r.emptyContextDecodeTokensPerSecond));
+      const loadRssBytes = Math.max(...ours.map((r) => r.loadRssBytes));
       return {
         shape,
         dtype,
@@ -261,6 +290,19 @@ async function benchOne(
         conversionPeakRssBytes: converted.peakRssBytes,
         rssLimitBytes,
         rssPass: peakRssBytes <= rssLimitBytes,
+        loadRssBytes,
+        longSteps: ours[0].steps,
+        p99StepMs: median(ours.map((r) => r.p99StepMs)),
+        slowestStepMs: Math.max(...ours.map((r) => r.slowestStepMs)),
+        slowestStep: ours.reduce((a, b) => b.slowestStepMs > a.slowestStepMs ? b : a).slowestStep,
+        afterPromptRatio: median(
+          ours.map((r) => r.decodeTokensPerSecond / r.emptyContextDecodeTokensPerSecond),
+        ),
+        projectionsMs: kernels.length === 0 ? null : median(kernels),
+        // A step from an empty context over its projections, paired round by round.
+        stepOverProjections: kernels.length === 0 ? null : median(
+          kernels.map((ms, i) => 1000 / ours[i].emptyContextDecodeTokensPerSecond / ms),
+        ),
         llamaCpp: llama
           ? measuredLlamaCpp(ours, theirs, comparable(activeProvider, llama.device))
           : fixedLlamaCpp(shape, dtype, ourPrefill, ourEmptyDecode, activeProvider === "cpu"),
@@ -272,8 +314,8 @@ async function benchOne(
 // ---- options and main ----
 
 const USAGE = "usage: deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b] " +
-  "[--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--threads 2] [--runs 1] " +
-  "[--vs-llama-cpp] [--llama-bench PATH] " +
+  "[--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--long 1000] [--threads 2] " +
+  "[--runs 1] [--no-kernels] [--vs-llama-cpp] [--llama-bench PATH] " +
   "[--execution-provider cpu|coreml|webgpu] [--cache-dir DIR] [--json out.json] " +
   "[--baseline old.json]";
 
@@ -287,6 +329,8 @@ function parseOptions() {
       decode: { type: "string", default: "128" },
       threads: { type: "string", default: "2" },
       runs: { type: "string", default: "1" },
+      long: { type: "string", default: "1000" },
+      kernels: { type: "boolean", default: true },
       "vs-llama-cpp": { type: "boolean", default: false },
       "llama-bench": { type: "string" },
       "execution-provider": { type: "string", default: "cpu" },
@@ -328,6 +372,8 @@ function parseOptions() {
     prompt: positive(values.prompt, "prompt"),
     decode: positive(values.decode, "decode"),
     runs: positive(values.runs, "runs"),
+    long: positive(values.long, "long"),
+    kernels: values.kernels,
   };
   const vsLlamaCpp = values["vs-llama-cpp"] || llamaBench !== undefined;
   return { values, dtypes, shapes, opts, vsLlamaCpp, llamaBench };
@@ -348,7 +394,18 @@ async function main(): Promise<void> {
       dtype: dtypes[0],
       round: Number(values.round),
     };
-    const work = { convert: convertWorker, run: runWorker, verify: verifyWorker }[values.worker];
+    const kernels = () =>
+      measureProjections(shapes[0], dtypes[0], {
+        threads: opts.threads,
+        runs: KERNEL_RUNS,
+        cacheDir: `${args.shardCache}/..`,
+      });
+    const work = {
+      convert: convertWorker,
+      run: runWorker,
+      verify: verifyWorker,
+      kernels,
+    }[values.worker];
     if (!work) throw new RangeError(`Cannot benchmark: unknown worker ${values.worker}`);
     await Deno.writeTextFile(values.result!, JSON.stringify(await work(args)));
     return;

@@ -43,7 +43,7 @@ const WARMUP_RUNS = 5;
 const TARGET_FRACTION = 0.9;
 
 /** One configuration's figures, as written to --json. */
-interface KernelResult {
+export interface KernelResult {
   shape: Shape;
   dtype: ShardDType;
   /** Median time of one run of the projections-only graph (one token). */
@@ -141,7 +141,11 @@ function buildProjections(spec: Dims, dtype: ShardDType, dir: string): string {
   }
 }
 
-async function benchOne(
+/**
+ * Builds the projections-only graph of a shape at a dtype in a temporary directory under
+ * `opts.cacheDir` and times `opts.runs` one-token runs (after a warm-up) on the CPU.
+ */
+export async function measureProjections(
   shape: Shape,
   dtype: ShardDType,
   opts: { threads: number; runs: number; cacheDir: string },
@@ -252,7 +256,7 @@ async function main(): Promise<void> {
   const results: KernelResult[] = [];
   for (const shape of opts.shapes) {
     for (const dtype of opts.dtypes) {
-      const result = await benchOne(shape, dtype, opts);
+      const result = await measureProjections(shape, dtype, opts);
       console.log(
         `${shape} ${dtype}: projections ${result.projectionsMs.toFixed(2)} ms per token ` +
           `(${(1000 / result.projectionsMs).toFixed(1)} tok/s ceiling)`,
