@@ -15,6 +15,9 @@ import {
 } from "./shard_load.ts";
 import { type LoadedRunner, WARM_UP_REQUEST } from "./shard_runner.ts";
 
+/** Prompt tokens a GPU shard runs at once: a GPU gains from long slices (the CPU takes 128). */
+const GPU_PREFILL_CHUNK = 512;
+
 /** One request's cache: each layer's present K and V from its last step, and its length. */
 interface DeviceCache {
   length: number;
@@ -87,7 +90,10 @@ export class GqaShardRunner implements LoadedRunner {
    */
   static async load(options: ShardRunnerOptions): Promise<GqaShardRunner> {
     const kvType = options.dtype === "float32" ? "float32" : "float16";
-    const shard = await prepareShard(options, { attention: "gqa", activations: kvType });
+    const shard = await prepareShard(
+      { ...options, prefillChunk: options.prefillChunk ?? GPU_PREFILL_CHUNK },
+      { attention: "gqa", activations: kvType },
+    );
     const presents = shard.signature.layers.flatMap((l) => [l.presentKey, l.presentValue]);
     const profile = await profileDir();
     const opened = await openSession({
