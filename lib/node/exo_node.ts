@@ -14,12 +14,7 @@ import { topologySnapshot } from "./topology_snapshot.ts";
 import type { TopologySnapshot } from "./topology_snapshot.ts";
 import { type EchoResult, TensorEcho } from "./tensor_echo.ts";
 import type { Message } from "../protocol/messages.ts";
-import type {
-  ExecutionProvider,
-  InferenceEngine,
-  LoadedShard,
-  ShardDType,
-} from "../inference/engine.ts";
+import type { ExecutionProvider, InferenceEngine, ShardDType } from "../inference/engine.ts";
 import type { ModelResolver } from "../model/model_resolver.ts";
 import { Coordinator } from "../orchestration/coordinator.ts";
 import type { CompletionService } from "../orchestration/completion_service.ts";
@@ -29,18 +24,11 @@ import {
   type WorkerRequestInfo,
 } from "../orchestration/shard_worker.ts";
 import type { DownloadBoard } from "./download_board.ts";
-import { EngineBoard, type EngineReport } from "./engine_report.ts";
 import { ClusterPrefetch, type PrefetchPlan } from "./cluster_prefetch.ts";
 import { localModelLayers, type ModelLayers } from "./default_model.ts";
 import { ModelLayersCache } from "./model_layers_cache.ts";
-import { RequestBoard } from "./request_board.ts";
-import { ActivityBoard } from "./activity_board.ts";
+import { ClusterStatus } from "./cluster_status.ts";
 import type { RequestProgress } from "../orchestration/request_progress.ts";
-
-/** Fewest ms between two progress events of one running request sent to a peer. */
-const PROGRESS_INTERVAL_MS = 250;
-/** How often this node checks whether it started or stopped computing. */
-const ACTIVITY_TICK_MS = 100;
 
 /** Everything a node needs to start. */
 export interface ExoNodeConfig {
@@ -137,23 +125,23 @@ export class ExoNode {
   #layers: ModelLayersCache;
   #peerWaiters = new Set<() => void>();
   #stopping = new AbortController();
-  #unsubscribeDownloads: () => void = () => {};
-  #engines = new EngineBoard();
-  #requestBoard = new RequestBoard();
-  #activity: ActivityBoard;
-  #activityTimer: ReturnType<typeof setInterval> | undefined;
-  #unsubscribeRequests: () => void = () => {};
+  #status: ClusterStatus;
 
   private constructor(config: ExoNodeConfig) {
     this.selfId = config.selfId;
     this.#config = config;
     this.#logger = config.logger;
     this.#echo = new TensorEcho((peerId) => this.#manager.peer(peerId));
+    this.#status = new ClusterStatus({
+      selfId: config.selfId,
+      // Nothing is sent before start(), which runs once the manager listens.
+      peers: () => this.#manager.peers(),
+      peer: (id) => this.#manager.peer(id),
+      lastStepAt: config.serving ? () => this.#worker?.lastStepAt ?? 0 : null,
+      downloads: config.downloads,
+      logger: config.logger,
+    });
     this.#layers = new ModelLayersCache({ lookup: (name) => this.#lookupLayers(name) });
-    this.#activity = new ActivityBoard(
-      () => this.#worker?.lastStepAt ?? 0,
-      (json) => this.#broadcastStatus(json, "activity"),
-    );
     const serving = config.serving;
     if (serving) {
       const send = (nodeId: string, message: Message) => this.#send(nodeId, message);
@@ -169,7 +157,8 @@ export class ExoNode {
         logger: config.logger.child("shard"),
         computeTurn: serving.computeTurn,
         quietWhile: (reason, work) => this.#manager.quietWhile(reason, work),
-        onShardLoaded: (shard, model) => this.#reportEngine(shard, model, serving),
+        onShardLoaded: (shard, model) =>
+          this.#status.shardLoaded(shard, model, serving.executionProvider),
       });
       this.#coordinator = new Coordinator({
         selfId: config.selfId,
@@ -183,7 +172,7 @@ export class ExoNode {
         responseTimeoutMs: serving.responseTimeoutMs,
         waitForPeerCount: serving.waitForPeers,
         maxContext: serving.maxContext,
-        onProgress: (progress) => this.#requestBoard.publish(progress),
+        onProgress: (progress) => this.#status.publishRequest(progress),
       });
       this.#prefetch = new ClusterPrefetch({
         selfId: config.selfId,
@@ -232,16 +221,13 @@ export class ExoNode {
           onPeerUp: (peer) => {
             node.#udp?.peerUp(peer.id);
             node.#track(node.#refreshPeer(peer));
-            node.#sendEngineReport(peer);
-            peer.send({ type: "status", json: node.#activity.current() }).catch(() => {});
+            node.#status.peerUp(peer);
             node.#notifyPeers();
           },
           onPeerDown: (peerId, _reason, peer) => {
             node.#udp?.peerDown(peerId, peer.remoteHost);
             node.#reports.delete(peerId);
-            node.#engines.forget(peerId);
-            node.#activity.forget(peerId);
-            node.#requestBoard.nodeLeft(peerId);
+            node.#status.peerDown(peerId);
             node.#worker?.onPeerDown(peerId);
             node.#coordinator?.onPeerDown(peerId);
             node.#notifyPeers();
@@ -263,11 +249,7 @@ export class ExoNode {
         throw error;
       }
     }
-    if (config.downloads) node.#unsubscribeDownloads = node.#broadcastDownloads(config.downloads);
-    node.#unsubscribeRequests = node.#sendRequestProgress();
-    if (config.serving) {
-      node.#activityTimer = setInterval(() => node.#activity.tick(), ACTIVITY_TICK_MS);
-    }
+    node.#status.start();
     node.#topologyTimer = setInterval(
       () => node.#refreshTopology(),
       config.topologyIntervalMs ?? 1000,
@@ -332,7 +314,7 @@ export class ExoNode {
         }];
       }),
     );
-    return topologySnapshot(this.view(), links, layers, (id) => this.#engines.get(id) ?? null, {
+    return topologySnapshot(this.view(), links, layers, (id) => this.#status.engineOf(id), {
       peersFile: this.#config.peersPath ?? null,
       udp: this.#udp?.status() ?? null,
     });
@@ -345,12 +327,12 @@ export class ExoNode {
 
   /** The recent requests of the ring (this node's and those peers reported), newest first. */
   recentRequests(): RequestProgress[] {
-    return this.#requestBoard.recent();
+    return this.#status.recentRequests();
   }
 
   /** The ids of the nodes running shard steps now, as far as this node knows. */
   computingNodes(): string[] {
-    return this.#activity.computing(this.selfId);
+    return this.#status.computingNodes();
   }
 
   /** The completion service of a serving node. */
@@ -396,10 +378,8 @@ export class ExoNode {
   /** Stops dialing, closes every connection and waits for every background task. */
   async stop(): Promise<void> {
     this.#stopping.abort(new Error("The node is stopping"));
-    this.#unsubscribeDownloads();
-    this.#unsubscribeRequests();
+    this.#status.close();
     clearInterval(this.#topologyTimer);
-    clearInterval(this.#activityTimer);
     this.#coordinator?.close();
     await this.#worker?.close();
     await this.#watcher?.close();
@@ -436,10 +416,7 @@ export class ExoNode {
         this.#route(peer.id, message);
         return;
       case "status":
-        if (this.#config.downloads?.fromPeer(message.json, peer.id)) return;
-        if (this.#engines.fromPeer(message.json, peer.id)) return;
-        if (this.#requestBoard.fromPeer(message.json, peer.id)) return;
-        if (this.#activity.fromPeer(message.json, peer.id)) return;
+        if (this.#status.fromPeer(message.json, peer.id)) return;
         if (this.#prefetch?.onStatus(message.json, peer.id)) return;
         this.#route(peer.id, message);
         return;
@@ -533,80 +510,6 @@ export class ExoNode {
 
   #notifyPeers(): void {
     for (const check of [...this.#peerWaiters]) check();
-  }
-
-  /** Records the shard this node loaded and tells every peer where it runs. */
-  #reportEngine(shard: LoadedShard, model: string, serving: ServingConfig): void {
-    const report: EngineReport = {
-      event: "engine",
-      nodeId: this.selfId,
-      model,
-      startLayer: shard.startLayer,
-      endLayer: shard.endLayer,
-      dtype: shard.dtype,
-      requestedProvider: serving.executionProvider,
-      activeProvider: shard.activeProvider,
-      fallbackReason: shard.fallbackReason,
-      placement: shard.placement.providers.map(({ provider, nodes }) => ({ provider, nodes })),
-      at: Date.now(),
-    };
-    this.#engines.publish(report);
-    for (const peer of this.#manager?.peers() ?? []) this.#sendEngineReport(peer);
-  }
-
-  #sendEngineReport(peer: PeerConnection): void {
-    const report = this.#engines.get(this.selfId);
-    if (report === undefined) return;
-    peer.send({ type: "status", json: JSON.stringify(report) }).catch((error) =>
-      this.#logger.debug(`No engine report to ${peer.id}: ${describeError(error)}`)
-    );
-  }
-
-  /** Broadcasts this node's download progress (already throttled by the tracker). */
-  #broadcastDownloads(board: DownloadBoard): () => void {
-    return board.subscribe((event) => {
-      const json = JSON.stringify(event);
-      for (const peer of this.#manager?.peers() ?? []) {
-        // A peer that cannot take this event gets the next one; progress is not a request.
-        peer.send({ type: "status", json }).catch((error) =>
-          this.#logger.debug(`No download progress to ${peer.id}: ${describeError(error)}`)
-        );
-      }
-    });
-  }
-
-  /**
-   * Sends this node's request progress to the other nodes of each request's ring: at most
-   * one event per {@linkcode PROGRESS_INTERVAL_MS} while it runs, and always its end.
-   */
-  #sendRequestProgress(): () => void {
-    const lastSent = new Map<string, number>();
-    return this.#requestBoard.subscribe((progress) => {
-      const now = Date.now();
-      if (progress.state === "running") {
-        const last = lastSent.get(progress.requestId);
-        if (last !== undefined && now - last < PROGRESS_INTERVAL_MS) return;
-        lastSent.set(progress.requestId, now);
-      } else {
-        lastSent.delete(progress.requestId);
-      }
-      const json = JSON.stringify(progress);
-      for (const nodeId of progress.nodes) {
-        if (nodeId === this.selfId) continue;
-        this.#manager?.peer(nodeId)?.send({ type: "status", json }).catch((error) =>
-          this.#logger.debug(`No request progress to ${nodeId}: ${describeError(error)}`)
-        );
-      }
-    });
-  }
-
-  /** Sends a status JSON to every connected peer; one a peer misses, the next replaces. */
-  #broadcastStatus(json: string, what: string): void {
-    for (const peer of this.#manager?.peers() ?? []) {
-      peer.send({ type: "status", json }).catch((error) =>
-        this.#logger.debug(`No ${what} to ${peer.id}: ${describeError(error)}`)
-      );
-    }
   }
 
   #refreshTopology(): void {
