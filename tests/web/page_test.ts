@@ -350,7 +350,12 @@ Deno.test(
             await row.locator(".model-main").click();
             const offer = page.locator("[data-dialog=download]");
             await offer.getByText("Download Qwen 3 0.6B?").waitFor();
+            // The click returns before the page's request reaches the node: wait for its answer.
+            const answered = page.waitForResponse((response) =>
+              response.request().method() === "POST" && response.url().endsWith("/download")
+            );
             await offer.getByRole("button", { name: "Download" }).click();
+            await answered;
             assert.deepEqual(server.downloads.prefetched, ["qwen-3-0.6b"]);
             server.downloads.set("mac1", "qwen-3-0.6b", 400_000_000, 1_000_000_000);
             server.downloads.set("mac2", "qwen-3-0.6b", 100_000_000, 500_000_000);
