@@ -2,15 +2,7 @@ import assert from "node:assert/strict";
 import { CheckpointError } from "../../lib/model/checkpoint_error.ts";
 import { CheckpointReader } from "../../lib/model/checkpoint_reader.ts";
 import { writeRandomCheckpoint } from "../fixtures/make_checkpoint.ts";
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
+import { withTempDir } from "../_helpers/temp_dir.ts";
 
 async function withReader(
   dir: string,

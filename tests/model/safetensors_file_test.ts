@@ -9,6 +9,7 @@ import {
   writeSafetensorsFile,
 } from "../fixtures/safetensors_writer.ts";
 import { SeededRandom } from "../fixtures/seeded_random.ts";
+import { withTempDir } from "../_helpers/temp_dir.ts";
 
 const SPECIAL_VALUES = [0, -0, 1, -2, 0.1, 1e-6, 65504, 3.0e38, -1e-40, Infinity, -Infinity];
 
@@ -45,15 +46,6 @@ function roundTripped(values: Float32Array, dtype: FloatDType): Float32Array {
         return view.getFloat32(0);
       });
     }
-  }
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 

@@ -8,6 +8,7 @@ import {
   verifyShardTensors,
 } from "../../lib/model/shard_tensor_names.ts";
 import { writeRandomCheckpoint } from "../fixtures/make_checkpoint.ts";
+import { withTempDir } from "../_helpers/temp_dir.ts";
 
 const CONFIG: ModelConfig = {
   architecture: "llama",
@@ -44,15 +45,6 @@ function layerNames(layer: number, extra: string[] = []): string[] {
     `${p}.mlp.up_proj.weight`,
     `${p}.mlp.down_proj.weight`,
   ];
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
 }
 
 Deno.test("shardTensorNames gives the first shard the embedding and its layers", () => {

@@ -12,6 +12,7 @@ import {
 } from "./llama_reference.ts";
 import { writeRandomCheckpoint } from "../fixtures/make_checkpoint.ts";
 import { SeededRandom } from "../fixtures/seeded_random.ts";
+import { withTempDir } from "../_helpers/temp_dir.ts";
 
 const TINY: ModelConfig = {
   architecture: "llama",
@@ -149,15 +150,6 @@ function assertClose(
         assert.fail(`position ${t} index ${i}: ${actual[t][i]} vs ${expected[t][i]}`);
       }
     }
-  }
-}
-
-async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await Deno.makeTempDir();
-  try {
-    await fn(dir);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
   }
 }
 
