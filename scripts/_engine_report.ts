@@ -11,6 +11,7 @@ import type { LlamaCppRound } from "./_llama_cpp_runner.ts";
 import type { LlamaCppDevice } from "./_node_llama_cpp.ts";
 import type { ExecutionProvider } from "../lib/inference/onnx/ort_session.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
+import { describeProfile, type ProfileSummary } from "../lib/inference/onnx/profile_summary.ts";
 
 const MB = 1e6;
 
@@ -37,6 +38,8 @@ export interface BenchResult {
   executionProvider: ExecutionProvider;
   activeProvider: ExecutionProvider;
   placement: string;
+  /** Nodes of the shard's graph; absent in older reports. */
+  nodes?: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
   emptyContextDecodeTokensPerSecond: number;
@@ -65,6 +68,14 @@ export interface BenchResult {
   projectionsMs?: number | null;
   /** A decode step from an empty context over its projections (median of paired rounds). */
   stepOverProjections?: number | null;
+  /**
+   * ORT's fewest-node form of the shard (the fused GroupQueryAttention graph in float32,
+   * CPU) decoding from an empty context: its step (median), its nodes, its step over the
+   * projections and our step over it (medians of paired rounds); null when not timed.
+   */
+  floor?: { stepMs: number; nodes: number; overProjections: number; stepOverFloor: number } | null;
+  /** Where a profiled decode step's time went (--profile); null or absent when not asked. */
+  profile?: ProfileSummary | null;
 }
 
 /** The engine issue's targets. */
@@ -204,7 +215,53 @@ export function printResults(
     ]),
   ));
   printTargets(results);
+  printBounds(results);
+  printProfiles(results);
   if (baseline) printChange(results, baseline);
+}
+
+function printBounds(results: BenchResult[]): void {
+  const bounded = results.filter((r) => r.floor);
+  if (bounded.length === 0) return;
+  console.log(
+    "\nBounds of a CPU decode step from an empty context: the projection kernels alone, and " +
+      "ORT's fewest-node form of the shard (fused GroupQueryAttention graph, float32; it " +
+      "copies its cache every step, so it does not serve); ratios are medians of paired rounds",
+  );
+  console.log(table(
+    [
+      "shape",
+      "dtype",
+      "step ms (nodes)",
+      "projections ms",
+      "step / projections",
+      "fused floor ms (nodes)",
+      "floor / projections",
+      "step / floor",
+    ],
+    bounded.map((r) => [
+      r.shape,
+      r.dtype,
+      `${fixed(1000 / r.emptyContextDecodeTokensPerSecond, 2)} (${r.nodes ?? "?"})`,
+      fixed(r.projectionsMs, 2),
+      fixed(r.stepOverProjections, 2),
+      `${fixed(r.floor!.stepMs, 2)} (${r.floor!.nodes})`,
+      fixed(r.floor!.overProjections, 2),
+      fixed(r.floor!.stepOverFloor, 2),
+    ]),
+  ));
+}
+
+function printProfiles(results: BenchResult[]): void {
+  const profiled = results.filter((r) => r.profile);
+  if (profiled.length === 0) return;
+  console.log(
+    "\nWhere a decode step's time goes (ORT's profiler, decoding from an empty context; the " +
+      "profiler slows each node a little: read shares, not speeds)",
+  );
+  for (const r of profiled) {
+    console.log(`${r.shape} ${r.dtype}, ${describeProfile(r.profile!).join("\n")}`);
+  }
 }
 
 function verdict(pass: boolean | null): string {

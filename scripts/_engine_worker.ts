@@ -11,8 +11,10 @@ import { promptTokens } from "./_bench_util.ts";
 import { topLogProbs, type TopTokens } from "./_llama_cpp_check.ts";
 import type { LoadedRunner } from "../lib/inference/shard_runner.ts";
 import { loadRunner } from "../lib/inference/load_runner.ts";
+import { GqaShardRunner } from "../lib/inference/gqa_shard_runner.ts";
 import type { ExecutionProvider } from "../lib/inference/onnx/ort_session.ts";
-import { describePlacement } from "../lib/inference/onnx/placement.ts";
+import { describePlacement, type Placement } from "../lib/inference/onnx/placement.ts";
+import { type ProfileSummary, summarizeProfile } from "../lib/inference/onnx/profile_summary.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { argmax } from "../lib/inference/sampler/mod.ts";
 import { loadModelConfig } from "../lib/model/mod.ts";
@@ -54,6 +56,8 @@ export interface RunResult {
   activeProvider: ExecutionProvider;
   /** Where ORT placed the shard's nodes, as one line. */
   placement: string;
+  /** Nodes of the shard's graph (one run of it). */
+  nodes: number;
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
   /** Decoding `decode` tokens after a one-token prompt, as llama-bench's tg. */
@@ -114,6 +118,10 @@ class PeakRss {
   }
 }
 
+function nodeCount(placement: Placement): number {
+  return placement.providers.reduce((sum, p) => sum + p.nodes, 0);
+}
+
 async function directoryBytes(dir: string): Promise<number> {
   let total = 0;
   for await (const entry of Deno.readDir(dir)) {
@@ -124,7 +132,10 @@ async function directoryBytes(dir: string): Promise<number> {
   return total;
 }
 
-async function loadShard(args: WorkerArgs): Promise<{ runner: LoadedRunner; ms: number }> {
+async function loadShard(
+  args: WorkerArgs,
+  profile = false,
+): Promise<{ runner: LoadedRunner; ms: number }> {
   const config = await loadModelConfig(args.modelDir);
   const started = performance.now();
   const runner = await loadRunner({
@@ -136,6 +147,7 @@ async function loadShard(args: WorkerArgs): Promise<{ runner: LoadedRunner; ms: 
     dtype: args.dtype,
     executionProvider: args.provider,
     threads: args.threads,
+    profile,
   });
   return { runner, ms: performance.now() - started };
 }
@@ -205,12 +217,14 @@ export async function runWorker(args: WorkerArgs): Promise<RunResult> {
 
   const { cacheHit, executionProvider } = runner;
   const placement = describePlacement(runner.placement);
+  const nodes = nodeCount(runner.placement);
   await runner.dispose();
   return {
     warmLoadMs: ms,
     cacheHit,
     activeProvider: executionProvider,
     placement,
+    nodes,
     prefillTokensPerSecond: args.prompt / (firstToken / 1000),
     decodeTokensPerSecond: long.tokensPerSecond,
     emptyContextDecodeTokensPerSecond: emptyDecode,
@@ -222,6 +236,68 @@ export async function runWorker(args: WorkerArgs): Promise<RunResult> {
     slowestStepMs,
     slowestStep: long.times.indexOf(slowestStepMs) + 1,
   };
+}
+
+/** What the fused-floor child reports: one round. */
+export interface FloorResult {
+  /** Mean decode step from an empty context, ms. */
+  stepMs: number;
+  /** Nodes of the graph (one run of it). */
+  nodes: number;
+}
+
+/**
+ * ONNX Runtime's fewest-node form of the same shard on the CPU: the GroupQueryAttention
+ * graph (fused attention with internal rotary, fused QKV and gate|up projections, fused
+ * norms; about 11 nodes a layer against the served graph's 31) in float32. It decodes
+ * `decode` tokens after the round's one-token prompt, as the empty-context decode does.
+ * That graph copies its whole cache every step, which is why nodes do not serve it on the
+ * CPU; from an empty context the copy is small, so this is the floor of a step here.
+ */
+export async function floorWorker(args: WorkerArgs): Promise<FloorResult> {
+  const config = await loadModelConfig(args.modelDir);
+  const runner = await GqaShardRunner.load({
+    modelDir: args.modelDir,
+    config,
+    startLayer: 0,
+    endLayer: config.numLayers - 1,
+    cacheDir: args.shardCache,
+    dtype: args.dtype,
+    executionProvider: "cpu",
+    threads: args.threads,
+    activations: "float32",
+  });
+  try {
+    let token = emptyContextToken(config.vocabSize, args.round);
+    token = argmax(logitsOf(await runner.step("floor", { tokenIds: [token] })));
+    const started = performance.now();
+    for (let i = 0; i < args.decode; i++) {
+      token = argmax(logitsOf(await runner.step("floor", { tokenIds: [token] })));
+    }
+    const stepMs = (performance.now() - started) / args.decode;
+    return { stepMs, nodes: nodeCount(runner.placement) };
+  } finally {
+    await runner.dispose();
+  }
+}
+
+/**
+ * Where a decode step's time goes: decodes `decode` tokens after a one-token prompt with
+ * ORT's profiler on and summarizes those steps (profiling slows every node a little, so
+ * these are shares, not speeds).
+ */
+export async function profileWorker(args: WorkerArgs): Promise<ProfileSummary> {
+  const { runner } = await loadShard(args, true);
+  try {
+    let token = emptyContextToken(runner.config.vocabSize, args.round);
+    for (let i = 0; i <= args.decode; i++) {
+      token = argmax(logitsOf(await runner.step("profile", { tokenIds: [token] })));
+    }
+    runner.release("profile");
+    return summarizeProfile(await runner.endProfile(), args.decode);
+  } finally {
+    await runner.dispose();
+  }
 }
 
 /** Our greedy continuation of the check's prompt, with each step's most likely tokens. */

@@ -7,7 +7,8 @@
  *
  *   deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b]
  *     [--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--long 1000]
- *     [--threads 2] [--runs 1] [--no-kernels] [--vs-llama-cpp] [--llama-bench PATH]
+ *     [--threads 2] [--runs 1] [--no-kernels] [--profile] [--vs-llama-cpp]
+ *     [--llama-bench PATH]
  *     [--execution-provider cpu|webgpu] [--cache-dir ~/.cache/exo-node-bench]
  *     [--json out.json] [--baseline old.json]
  *
@@ -43,7 +44,14 @@
  *
  * Each round also times the CPU shard's projection kernels alone (bench:kernels' graph, in
  * its own process; `--no-kernels` skips it): a decode step over its projections, paired
- * round by round, is how much the rest of the graph costs (target <= 1.15).
+ * round by round, is how much the rest of the graph costs (target <= 1.15). Each round
+ * also times ORT's fewest-node form of the shard, the fused GroupQueryAttention graph in
+ * float32 (scripts/_engine_worker.ts floorWorker): the step ORT itself allows here, so a
+ * target below it is onnxruntime's limit, not the graph's.
+ *
+ * With `--profile`, one more process decodes from an empty context with ORT's profiler on
+ * and the report shows where a step's time goes: per op type, its nodes and kernel time,
+ * and the time outside any kernel (ORT moving between nodes, feeds and fetches).
  * @module
  */
 import { parseArgs } from "node:util";
@@ -62,6 +70,9 @@ import {
   type ConvertResult,
   convertWorker,
   emptyContextToken,
+  type FloorResult,
+  floorWorker,
+  profileWorker,
   type RunResult,
   runWorker,
   VERIFY,
@@ -89,6 +100,7 @@ import {
 } from "./_llama_cpp_runner.ts";
 import { type LlamaCppDevice, runLlamaCppDriver } from "./_node_llama_cpp.ts";
 import { type ExecutionProvider, missingProvider } from "../lib/inference/onnx/ort_session.ts";
+import type { ProfileSummary } from "../lib/inference/onnx/profile_summary.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
 import { type KernelResult, measureProjections } from "./bench_kernels.ts";
@@ -101,6 +113,8 @@ type Options = Omit<WorkerArgs, "modelDir" | "shardCache" | "dtype" | "round"> &
   runs: number;
   /** Time the projection kernels alone each round (CPU), for the step/kernels ratio. */
   kernels: boolean;
+  /** Profile a decode step (ORT's profiler, in its own process) and print where time goes. */
+  profile: boolean;
 };
 /** One-token runs of the projections-only graph per round (bench:kernels' default). */
 const KERNEL_RUNS = 50;
@@ -108,7 +122,7 @@ const KERNEL_RUNS = 50;
 // ---- child processes ----
 
 async function spawnWorker(
-  mode: "convert" | "run" | "verify" | "kernels",
+  mode: "convert" | "run" | "verify" | "kernels" | "floor" | "profile",
   args: WorkerArgs,
   shape?: Shape,
 ): Promise<unknown> {
@@ -239,11 +253,13 @@ async function benchOne(
       const ours: RunResult[] = [];
       const theirs: LlamaCppRound[] = [];
       const kernels: number[] = [];
-      // The projections-only graph runs on the CPU: the ceiling of a CPU step only.
+      const floors: FloorResult[] = [];
+      // The projections-only graph and the fused floor run on the CPU: bounds of a CPU step.
       const kernelRound = async (round: number) => {
         if (!opts.kernels || opts.provider !== "cpu") return;
         const ceiling = await spawnWorker("kernels", { ...args, round }, shape) as KernelResult;
         kernels.push(ceiling.projectionsMs);
+        floors.push(await spawnWorker("floor", { ...args, round }) as FloorResult);
       };
       const llamaRound = async (round: number) => {
         if (!llama) return;
@@ -267,6 +283,7 @@ async function benchOne(
         if (round % 2 === 0) await llamaRound(round);
         if (round % 2 === 0) await kernelRound(round);
       }
+      const profile = opts.profile ? await spawnWorker("profile", args) as ProfileSummary : null;
       const activeProvider = ours[0].activeProvider;
       const rssLimitBytes = RSS_WEIGHT_FACTOR * converted.weightBytes + RSS_SLACK_BYTES;
       const peakRssBytes = Math.max(...ours.map((r) => r.peakRssBytes));
@@ -279,6 +296,7 @@ async function benchOne(
         executionProvider: opts.provider,
         activeProvider,
         placement: ours[0].placement,
+        nodes: ours[0].nodes,
         prefillTokensPerSecond: ourPrefill,
         decodeTokensPerSecond: median(ours.map((r) => r.decodeTokensPerSecond)),
         emptyContextDecodeTokensPerSecond: ourEmptyDecode,
@@ -298,11 +316,20 @@ async function benchOne(
         afterPromptRatio: median(
           ours.map((r) => r.decodeTokensPerSecond / r.emptyContextDecodeTokensPerSecond),
         ),
+        profile,
         projectionsMs: kernels.length === 0 ? null : median(kernels),
         // A step from an empty context over its projections, paired round by round.
         stepOverProjections: kernels.length === 0 ? null : median(
           kernels.map((ms, i) => 1000 / ours[i].emptyContextDecodeTokensPerSecond / ms),
         ),
+        floor: floors.length === 0 ? null : {
+          stepMs: median(floors.map((f) => f.stepMs)),
+          nodes: floors[0].nodes,
+          overProjections: median(floors.map((f, i) => f.stepMs / kernels[i])),
+          stepOverFloor: median(
+            floors.map((f, i) => 1000 / ours[i].emptyContextDecodeTokensPerSecond / f.stepMs),
+          ),
+        },
         llamaCpp: llama
           ? measuredLlamaCpp(ours, theirs, comparable(activeProvider, llama.device))
           : fixedLlamaCpp(shape, dtype, ourPrefill, ourEmptyDecode, activeProvider === "cpu"),
@@ -315,13 +342,14 @@ async function benchOne(
 
 const USAGE = "usage: deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b] " +
   "[--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--long 1000] [--threads 2] " +
-  "[--runs 1] [--no-kernels] [--vs-llama-cpp] [--llama-bench PATH] " +
+  "[--runs 1] [--no-kernels] [--profile] [--vs-llama-cpp] [--llama-bench PATH] " +
   "[--execution-provider cpu|coreml|webgpu] [--cache-dir DIR] [--json out.json] " +
   "[--baseline old.json]";
 
 function parseOptions() {
   const { values } = parseArgs({
     args: Deno.args,
+    allowNegative: true,
     options: {
       shapes: { type: "string", default: SHAPES.join(",") },
       dtypes: { type: "string", default: DTYPES.join(",") },
@@ -331,6 +359,7 @@ function parseOptions() {
       runs: { type: "string", default: "1" },
       long: { type: "string", default: "1000" },
       kernels: { type: "boolean", default: true },
+      profile: { type: "boolean", default: false },
       "vs-llama-cpp": { type: "boolean", default: false },
       "llama-bench": { type: "string" },
       "execution-provider": { type: "string", default: "cpu" },
@@ -374,6 +403,7 @@ function parseOptions() {
     runs: positive(values.runs, "runs"),
     long: positive(values.long, "long"),
     kernels: values.kernels,
+    profile: values.profile,
   };
   const vsLlamaCpp = values["vs-llama-cpp"] || llamaBench !== undefined;
   return { values, dtypes, shapes, opts, vsLlamaCpp, llamaBench };
@@ -404,6 +434,8 @@ async function main(): Promise<void> {
       convert: convertWorker,
       run: runWorker,
       verify: verifyWorker,
+      profile: profileWorker,
+      floor: floorWorker,
       kernels,
     }[values.worker];
     if (!work) throw new RangeError(`Cannot benchmark: unknown worker ${values.worker}`);

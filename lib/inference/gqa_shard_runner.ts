@@ -6,10 +6,10 @@ import type { Placement } from "./onnx/placement.ts";
 import { checkGqaPrefill } from "./onnx/gqa_prefill_check.ts";
 import { SEQLENS_K, type ShardSignature, TOTAL_SEQUENCE_LENGTH } from "./onnx/shard_signature.ts";
 import {
-  measurePlacement,
   prepacksWeights,
   prepareShard,
   profileDir,
+  SessionProfile,
   type ShardRunnerOptions,
   warmUpInput,
 } from "./shard_load.ts";
@@ -48,7 +48,7 @@ export class GqaShardRunner implements LoadedRunner {
   #empty: ort.Tensor;
   #queue: Promise<unknown> = Promise.resolve();
   #disposed = false;
-  #placement: Placement = { providers: [] };
+  #profile: SessionProfile | null = null;
 
   private constructor(
     config: ModelConfig,
@@ -83,13 +83,14 @@ export class GqaShardRunner implements LoadedRunner {
 
   /**
    * Builds (or finds) the GroupQueryAttention graph of the shard, with float16 activations
-   * and cache unless the weights are float32, and opens its session. On WebGPU, prompts run
+   * and cache unless the weights are float32 (or `activations` says otherwise), and opens
+   * its session. On WebGPU, prompts run
    * in slices as long as the GPU's attention is checked to compute right (see
    * gqa_prefill_check.ts).
    * @throws {RangeError} for a bad layer range, context length or thread count.
    */
   static async load(options: ShardRunnerOptions): Promise<GqaShardRunner> {
-    const kvType = options.dtype === "float32" ? "float32" : "float16";
+    const kvType = options.activations ?? (options.dtype === "float32" ? "float32" : "float16");
     const shard = await prepareShard(
       { ...options, prefillChunk: options.prefillChunk ?? GPU_PREFILL_CHUNK },
       { attention: "gqa", activations: kvType },
@@ -127,16 +128,26 @@ export class GqaShardRunner implements LoadedRunner {
       executionProvider: opened.executionProvider,
       fallbackReason: opened.fallbackReason,
     });
-    runner.#placement = await measurePlacement(opened.session, profile, async () => {
+    runner.#profile = await SessionProfile.warmUp(opened.session, profile, async () => {
       await runner.step(WARM_UP_REQUEST, warmUpInput(options.config, shard.signature));
       runner.release(WARM_UP_REQUEST);
-    }, shard.logger);
+    }, { keep: options.profile ?? false, logger: shard.logger });
     return runner;
   }
 
   /** Where ORT runs the shard's nodes (from the load's warm-up run). */
   get placement(): Placement {
-    return this.#placement;
+    return this.#profile?.placement ?? { providers: [] };
+  }
+
+  /**
+   * Ends the profile kept with the `profile` load option and returns ORT's JSON trace.
+   * @throws {TypeError} when the runner was not loaded with `profile` or it has ended.
+   */
+  async endProfile(): Promise<string> {
+    if (this.#profile === null) throw new TypeError("Cannot end profiling: the shard has none");
+    await this.#queue;
+    return await this.#profile.end();
   }
 
   /** Ids of requests that hold a cache. */
@@ -203,6 +214,7 @@ export class GqaShardRunner implements LoadedRunner {
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#queue;
+    await this.#profile?.discard();
     for (const cache of this.#caches.values()) disposeAll(cache);
     this.#caches.clear();
     await this.#session.release();

@@ -52,6 +52,17 @@ export interface ShardRunnerOptions {
    * in well under a second here.
    */
   buildInWorker?: boolean;
+  /**
+   * Element type of the GroupQueryAttention graph's activations and cache (GqaShardRunner
+   * only; default float16, float32 for float32 weights). bench:engine runs that graph on the
+   * CPU in float32 as the fewest-node form of a shard ORT has.
+   */
+  activations?: "float32" | "float16";
+  /**
+   * Keep ORT's profiler on after the load's warm-up until the runner's `endProfile()`
+   * (bench:engine --profile). Every run records while it is on: never for serving.
+   */
+  profile?: boolean;
 }
 
 /** A shard whose graph is on disk, ready for a session. */
@@ -143,28 +154,81 @@ export function profileDir(): Promise<string> {
 }
 
 /**
- * Runs `warmUp` on a session opened with profiling into `dir`, ends profiling and reads
- * where each node ran; the directory is removed. A placement that cannot be read is
- * logged and reported as empty rather than failing the load.
+ * A runner's ORT profile. The load's warm-up run is profiled to learn where ORT placed the
+ * nodes; with the `profile` load option the profiler then stays on until {@linkcode end}.
  */
-export async function measurePlacement(
-  session: ort.InferenceSession,
-  dir: string,
-  warmUp: () => Promise<void>,
-  logger: Logger,
-): Promise<Placement> {
+export class SessionProfile {
+  #session: ort.InferenceSession;
+  #dir: string | null;
+  #placement: Placement = { providers: [] };
+
+  private constructor(session: ort.InferenceSession, dir: string) {
+    this.#session = session;
+    this.#dir = dir;
+  }
+
+  /**
+   * Runs `warmUp` on a session opened with profiling into `dir`. Unless `keep`, profiling
+   * ends there and the placement is read (one that cannot be read is logged and reported
+   * as empty rather than failing the load); `dir` is removed when profiling ends.
+   */
+  static async warmUp(
+    session: ort.InferenceSession,
+    dir: string,
+    warmUp: () => Promise<void>,
+    options: { keep: boolean; logger: Logger },
+  ): Promise<SessionProfile> {
+    const profile = new SessionProfile(session, dir);
+    try {
+      await warmUp();
+      if (!options.keep) await profile.end();
+    } catch (error) {
+      options.logger.warn(`Cannot tell where the shard's nodes run: ${(error as Error).message}`);
+      await profile.discard();
+    }
+    return profile;
+  }
+
+  /** Where ORT ran the nodes, once profiling has ended. */
+  get placement(): Placement {
+    return this.#placement;
+  }
+
+  /**
+   * Ends profiling and returns the profile's JSON text (ORT's trace events).
+   * @throws {TypeError} when profiling has already ended.
+   */
+  async end(): Promise<string> {
+    const dir = this.#dir;
+    if (dir === null) throw new TypeError("Cannot end profiling: it has already ended");
+    this.#dir = null;
+    const json = await readProfile(this.#session, dir);
+    this.#placement = placementFromProfile(json);
+    return json;
+  }
+
+  /** Removes a profile still being written (the runner is disposed). */
+  async discard(): Promise<void> {
+    const dir = this.#dir;
+    this.#dir = null;
+    if (dir !== null) await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Ends profiling of `session`, opened with its profile prefix in `dir`, and returns the
+ * profile's JSON text; the directory is removed.
+ * @throws {Error} when no profile was written.
+ */
+async function readProfile(session: ort.InferenceSession, dir: string): Promise<string> {
   try {
-    await warmUp();
     await session.endProfiling();
     const files = [];
     for await (const entry of Deno.readDir(dir)) {
       if (entry.name.endsWith(".json")) files.push(entry.name);
     }
     if (files.length === 0) throw new Error(`no profile was written to ${dir}`);
-    return placementFromProfile(await Deno.readTextFile(`${dir}/${files.sort().at(-1)}`));
-  } catch (error) {
-    logger.warn(`Cannot tell where the shard's nodes run: ${(error as Error).message}`);
-    return { providers: [] };
+    return await Deno.readTextFile(`${dir}/${files.sort().at(-1)}`);
   } finally {
     await Deno.remove(dir, { recursive: true }).catch(() => {});
   }

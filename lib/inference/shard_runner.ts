@@ -11,10 +11,10 @@ import type { ShardSignature } from "./onnx/shard_signature.ts";
 import type { Placement } from "./onnx/placement.ts";
 import { attentionFeeds } from "./attention_feeds.ts";
 import {
-  measurePlacement,
   prepacksWeights,
   prepareShard,
   profileDir,
+  SessionProfile,
   type ShardRunnerOptions,
   warmUpInput,
 } from "./shard_load.ts";
@@ -29,6 +29,8 @@ export interface LoadedRunner {
   readonly fallbackReason: string | null;
   /** Where ORT runs the shard's nodes, from a profiled warm-up run. */
   readonly placement: Placement;
+  /** Ends the profile kept with the `profile` load option; returns ORT's JSON trace. */
+  endProfile(): Promise<string>;
   readonly config: ModelConfig;
   readonly signature: ShardSignature;
   readonly maxContext: number;
@@ -64,7 +66,7 @@ export class ShardRunner implements LoadedRunner {
   #cacheHit: boolean;
   #executionProvider: ExecutionProvider;
   #fallbackReason: string | null;
-  #placement: Placement = { providers: [] };
+  #profile: SessionProfile | null = null;
 
   private constructor(
     config: ModelConfig,
@@ -124,16 +126,26 @@ export class ShardRunner implements LoadedRunner {
         fallbackReason: opened.fallbackReason,
       },
     );
-    runner.#placement = await measurePlacement(opened.session, profile, async () => {
+    runner.#profile = await SessionProfile.warmUp(opened.session, profile, async () => {
       await runner.step(WARM_UP_REQUEST, warmUpInput(options.config, shard.signature));
       runner.release(WARM_UP_REQUEST);
-    }, shard.logger);
+    }, { keep: options.profile ?? false, logger: shard.logger });
     return runner;
   }
 
   /** Where ORT runs the shard's nodes (from the load's warm-up run). */
   get placement(): Placement {
-    return this.#placement;
+    return this.#profile?.placement ?? { providers: [] };
+  }
+
+  /**
+   * Ends the profile kept with the `profile` load option and returns ORT's JSON trace.
+   * @throws {TypeError} when the runner was not loaded with `profile` or it has ended.
+   */
+  async endProfile(): Promise<string> {
+    if (this.#profile === null) throw new TypeError("Cannot end profiling: the shard has none");
+    await this.#queue;
+    return await this.#profile.end();
   }
 
   /** Whether the built graph came from the disk cache (conversion skipped). */
@@ -208,6 +220,7 @@ export class ShardRunner implements LoadedRunner {
     if (this.#disposed) return;
     this.#disposed = true;
     await this.#queue;
+    await this.#profile?.discard();
     this.#caches.clear();
     this.#batchPool.clear();
     await this.#session.release();
