@@ -218,7 +218,7 @@ export async function runDecodeBatch(
     headDim: config.headDim,
   }, Math.max(...lengths));
   Object.assign(feeds, attentionFeeds(lengths, 1, arena.capacity));
-  const kvDims = [batch, config.numKvHeads, arena.capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
+  const kvDims = [batch, config.numKvHeads, 1, arena.capacity, config.headDim]; // [batch, kvHeads, 1, capacity, headDim]
   const fetches: Record<string, null> = { [signature.output]: null };
   signature.layers.forEach((layer, i) => {
     feeds[layer.pastKey] = new ort.Tensor(kvType, buffers[i].key, kvDims);

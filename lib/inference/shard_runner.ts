@@ -344,7 +344,7 @@ export class ShardRunner implements LoadedRunner {
     // Attention scores every past row, masked or not: an empty cache passes one masked row.
     const capacity = cache.length === 0 ? 1 : cache.capacity;
     Object.assign(feeds, attentionFeeds([cache.length], seq, capacity));
-    const kvDims = [1, config.numKvHeads, capacity, config.headDim]; // [batch, kvHeads, capacity, headDim]
+    const kvDims = [1, config.numKvHeads, 1, capacity, config.headDim]; // [batch, kvHeads, 1, capacity, headDim]
     const fetches: Record<string, null> = { [signature.output]: null };
     signature.layers.forEach((layer, i) => {
       const { key, value } = cache.length === 0 ? this.#emptyPast() : cache.layer(i);

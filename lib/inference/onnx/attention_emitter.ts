@@ -10,7 +10,7 @@ type FloatType = "float32" | "float16";
 export interface AttentionShared {
   /** int64 [batch, seq]: each new token's position, for rotary. */
   positions: string;
-  /** [batch, 1, group × seq, capacity + seq]: 0 where a query may look, -inf elsewhere. */
+  /** [batch, 1, 1, seq, capacity + seq]: 0 where a query may look, -inf elsewhere. */
   bias: string;
   /** int64 [2]: capacity and seq, to split probabilities into past and new columns. */
   split: string;
@@ -20,13 +20,21 @@ export interface AttentionShared {
 }
 
 const int = (value: number) => ({ kind: "int", value }) as const;
-const float = (value: number) => ({ kind: "float", value }) as const;
 const ints = (value: number[]) => ({ kind: "ints", value }) as const;
 
-/** [batch, seq, kvHeads, group, headDim] → [batch, kvHeads, group, seq, headDim]. */
+/** [batch, seq, kvHeads, n, headDim] → [batch, kvHeads, n, seq, headDim]. */
 const TOKENS_TO_ROWS = [0, 2, 3, 1, 4];
 /** [batch, kvHeads, group, seq, headDim] → [batch, seq, kvHeads, group, headDim]. */
 const ROWS_TO_TOKENS = [0, 3, 1, 2, 4];
+
+/**
+ * The scale of attention scores, 1/√headDim. The graph folds it into the query
+ * projection (see emitQkv) rather than the score MatMul: ONNX Runtime's CPU GEMM multiplies
+ * a one-row query without packing the keys only when its alpha is 1.
+ */
+export function attentionScale(config: ModelConfig): number {
+  return 1 / Math.sqrt(config.headDim);
+}
 
 /**
  * Declares the attention inputs (`position_ids`, `attention_bias`) and derives the values
@@ -34,34 +42,37 @@ const ROWS_TO_TOKENS = [0, 3, 1, 2, 4];
  */
 export function emitAttentionShared(
   b: GraphBuilder,
-  config: ModelConfig,
   ft: FloatType,
   firstPastKey: string,
   rope: { cos: string; sin: string },
 ): AttentionShared {
-  const group = config.numHeads / config.numKvHeads;
   const positions = b.input(POSITION_IDS, "int64", ["batch", "seq"]);
   let bias = b.input(ATTENTION_BIAS, "float32", ["batch", 1, "seq", "total"]);
   if (ft === "float16") {
     bias = b.node1("Cast", [bias], { attributes: { to: int(ONNX_DATA_TYPES.float16) } });
   }
-  // Query rows are ordered (head in group, token): the bias repeats once per group head.
-  const tiled = b.node1("Tile", [bias, b.int64("attention.bias_repeats", [1, 1, group, 1])]);
+  // Scores are [batch, kvHeads, group, seq, total]: one bias row per token, for every head.
+  const rows = b.node1("Unsqueeze", [bias, b.int64("attention.bias_axes", [2])]);
   const capacity = b.node1("Shape", [firstPastKey], {
-    attributes: { start: int(2), end: int(3) },
+    attributes: { start: int(3), end: int(4) },
   });
   const seq = b.node1("Shape", [positions], { attributes: { start: int(1), end: int(2) } });
   const split = b.node1("Concat", [capacity, seq], { attributes: { axis: int(0) } });
-  return { positions, bias: tiled, split, ...rope };
+  return { positions, bias: rows, split, ...rope };
 }
 
 /**
  * Emits causal grouped-query attention over JS-owned past K/V buffers
- * [batch, kvHeads, capacity, headDim], read in place (GroupQueryAttention on CPU clears
+ * [batch, kvHeads, 1, capacity, headDim], read in place (GroupQueryAttention on CPU clears
  * and copies its whole present cache every step, once per query head). Rows a request has
  * not filled are masked by the bias, so one capacity serves requests of any length.
- * `qkv` is the packed, un-rotated q|k|v [batch, seq, (heads + 2 kvHeads) × headDim];
- * returns the attention output [batch, seq, heads × headDim].
+ * `qkv` is the packed, un-rotated q|k|v [batch, seq, (heads + 2 kvHeads) × headDim], its q
+ * already scaled by {@linkcode attentionScale}; returns the attention output
+ * [batch, seq, heads × headDim].
+ *
+ * Each query head is its own matrix [seq, headDim] against its KV head's rows, broadcast
+ * over the group: in a decode step every product is one row, which ONNX Runtime's CPU GEMM
+ * computes straight from the cache instead of packing the keys and values first.
  */
 export function emitAttention(
   b: GraphBuilder,
@@ -79,9 +90,10 @@ export function emitAttention(
   const shape = (name: string, values: number[]) => b.int64(`${p}attention.${name}`, values);
   const transpose = (x: string, perm: number[]) =>
     b.node1("Transpose", [x], { attributes: { perm: ints(perm) } });
-
   const split = (x: string, sizes: string) =>
     b.node("Split", [x, sizes], { outputs: 2, attributes: { axis: int(-1) } });
+  const rows = (x: string, headShape: string) =>
+    transpose(b.node1("Reshape", [x, headShape]), TOKENS_TO_ROWS);
 
   const qkWidth = (heads + kvHeads) * headDim;
   const [qk, v] = split(qkv, shape("qkv_split", [qkWidth, kvHeads * headDim]));
@@ -91,25 +103,20 @@ export function emitAttention(
     attributes: { interleaved: int(0) },
   }); // [batch, seq, (heads + kvHeads) * headDim]
   const [q, k] = split(rotated, shape("qk_split", [heads * headDim, kvHeads * headDim]));
+  const query = rows(q, shape("q_heads", [0, 0, kvHeads, group, headDim])); // [batch, kvHeads, group, seq, headDim]
+  const kvHeadShape = shape("kv_heads", [0, 0, kvHeads, 1, headDim]);
+  const newKey = rows(k, kvHeadShape); // [batch, kvHeads, 1, seq, headDim]
+  const newValue = rows(v, kvHeadShape);
 
-  const queryHeads = b.node1("Reshape", [q, shape("q_heads", [0, 0, kvHeads, group, headDim])]);
-  const query = b.node1("Reshape", [
-    transpose(queryHeads, TOKENS_TO_ROWS),
-    shape("q_rows", [0, 0, -1, headDim]),
-  ]); // [batch, kvHeads, group * seq, headDim]
-  const kvHeadShape = shape("kv_heads", [0, 0, kvHeads, headDim]);
-  const newKey = transpose(b.node1("Reshape", [k, kvHeadShape]), [0, 2, 1, 3]); // [batch, kvHeads, seq, headDim]
-  const newValue = transpose(b.node1("Reshape", [v, kvHeadShape]), [0, 2, 1, 3]);
-
-  const scale = { alpha: float(1 / Math.sqrt(headDim)), transB: int(1) };
+  const transB = { transB: int(1) };
   const pastScores = b.node1("FusedMatMul", [query, pastKey], {
     domain: MS_DOMAIN,
-    attributes: scale,
-  }); // [batch, kvHeads, group * seq, capacity]
+    attributes: transB,
+  }); // [batch, kvHeads, group, seq, capacity]
   const newScores = b.node1("FusedMatMul", [query, newKey], {
     domain: MS_DOMAIN,
-    attributes: scale,
-  }); // [batch, kvHeads, group * seq, seq]
+    attributes: transB,
+  }); // [batch, kvHeads, group, seq, seq]
   const scores = b.node1("Concat", [pastScores, newScores], { attributes: { axis: int(-1) } });
   const probs = b.node1("Softmax", [b.node1("Add", [scores, shared.bias])], {
     attributes: { axis: int(-1) },
@@ -118,13 +125,9 @@ export function emitAttention(
   const context = b.node1("Add", [
     b.node1("MatMul", [pastProbs, pastValue]),
     b.node1("MatMul", [newProbs, newValue]),
-  ]); // [batch, kvHeads, group * seq, headDim]
-  const contextHeads = b.node1("Reshape", [
-    context,
-    shape("context_heads", [0, 0, group, -1, headDim]),
   ]); // [batch, kvHeads, group, seq, headDim]
   return b.node1("Reshape", [
-    transpose(contextHeads, ROWS_TO_TOKENS),
+    transpose(context, ROWS_TO_TOKENS),
     shape("context_rows", [0, 0, -1]),
   ]); // [batch, seq, heads * headDim]
 }

@@ -4,7 +4,12 @@ import { LinearEmitter } from "./linear_emitter.ts";
 import { buildRopeTables } from "./rope_tables.ts";
 import { toFloat16Bits } from "./float16.ts";
 import { ONNX_DATA_TYPES } from "./onnx_model.ts";
-import { type AttentionShared, emitAttention, emitAttentionShared } from "./attention_emitter.ts";
+import {
+  attentionScale,
+  type AttentionShared,
+  emitAttention,
+  emitAttentionShared,
+} from "./attention_emitter.ts";
 import { emitGqaAttention, emitGqaShared, type GqaShared } from "./gqa_attention_emitter.ts";
 import { type ShardDType, type ShardSignature, shardSignature } from "./shard_signature.ts";
 import { bytesOf, stackRows, transpose } from "./weight_layout.ts";
@@ -46,7 +51,7 @@ export interface ShardGraphOptions {
 export type ShardAttention = "masked" | "gqa";
 
 /** Version of the graph layout; bump it whenever built graphs would differ. */
-export const SHARD_GRAPH_VERSION = 8;
+export const SHARD_GRAPH_VERSION = 9;
 
 const int = (value: number) => ({ kind: "int", value }) as const;
 const float = (value: number) => ({ kind: "float", value }) as const;
@@ -56,8 +61,8 @@ const ints = (value: number[]) => ({ kind: "ints", value }) as const;
  * Builds the ONNX graph of one pipeline shard into `modelPath`, its weights streamed into
  * `dataPath` (same directory). One graph serves prefill (seq > 1) and decode (seq = 1).
  *
- * Per layer: [Skip]SimplifiedLayerNorm → fused q|k|v MatMul (+ qwen2 bias, + qwen3 per-head
- * q/k RMS norms) → rotary and masked attention reading JS-owned past K/V in place (see
+ * Per layer: [Skip]SimplifiedLayerNorm → fused q|k|v MatMul (the query scaled by 1/√headDim;
+ * + qwen2 bias, + qwen3 per-head q/k RMS norms) → rotary and masked attention reading JS-owned past K/V in place (see
  * {@linkcode emitAttention}) → o_proj → SkipSimplifiedLayerNorm → fused
  * gate|up MatMul → Split → x·sigmoid(x) → Mul → down_proj. The residual add of one layer
  * is folded into the next layer's SkipSimplifiedLayerNorm. Each layer also outputs its
@@ -161,10 +166,11 @@ async function emitShard(
     shared = emitGqaShared(b, { cos, sin });
   } else {
     for (const { pastKey, pastValue } of signature.layers) {
-      b.input(pastKey, ft, ["batch", config.numKvHeads, "capacity", headDim]);
-      b.input(pastValue, ft, ["batch", config.numKvHeads, "capacity", headDim]);
+      // One KV head's rows serve its whole group of query heads: axis 2 broadcasts.
+      b.input(pastKey, ft, ["batch", config.numKvHeads, 1, "capacity", headDim]);
+      b.input(pastValue, ft, ["batch", config.numKvHeads, 1, "capacity", headDim]);
     }
-    shared = emitAttentionShared(b, config, ft, signature.layers[0].pastKey, { cos, sin });
+    shared = emitAttentionShared(b, ft, signature.layers[0].pastKey, { cos, sin });
   }
 
   let residual = x; // [batch, seq, hidden]
@@ -186,7 +192,9 @@ async function emitShard(
       ], { outputs: [b.fresh(`${p}normed`), "", "", b.fresh(`${p}residual`)], ...skipNorm(eps) });
     }
 
-    await emitQkv(b, weights, linear, config, ft, p, normed, qkv);
+    // The masked attention's score MatMul leaves the 1/√headDim scale to the query.
+    const queryScale = gqa ? 1 : attentionScale(config);
+    await emitQkv(b, weights, linear, config, ft, p, normed, qkv, queryScale);
     let attention: string; // [batch, seq, numHeads * headDim]
     if (gqa) {
       attention = emitGqaAttention(b, config, ft, qkv, layerNames, shared as GqaShared);
@@ -322,13 +330,19 @@ async function emitQkv(
   p: string,
   normed: string,
   outName: string,
+  queryScale: number,
 ): Promise<void> {
   const hidden = config.hiddenSize;
   const qWidth = config.numHeads * config.headDim;
   const kvWidth = config.numKvHeads * config.headDim;
   const width = qWidth + 2 * kvWidth;
+  // Rotary and the per-head q norm's gain are linear in q: scaling q's projection (or, after
+  // a q norm, its gain) scales the rotated query alike.
+  const scaleQ = (values: Float32Array) =>
+    queryScale === 1 ? values : values.map((value) => value * queryScale);
+  const qWeight = await weights.readFloat32(`${p}self_attn.q_proj.weight`);
   const stacked = stackRows([
-    await weights.readFloat32(`${p}self_attn.q_proj.weight`),
+    config.qkNorm ? qWeight : scaleQ(qWeight),
     await weights.readFloat32(`${p}self_attn.k_proj.weight`),
     await weights.readFloat32(`${p}self_attn.v_proj.weight`),
   ], hidden);
@@ -337,8 +351,9 @@ async function emitQkv(
     outName: steps === 0 ? outName : undefined,
   }); // [batch, seq, width]
   if (config.attentionBias) {
+    const qBias = await weights.readFloat32(`${p}self_attn.q_proj.bias`);
     const bias = stackRows([
-      await weights.readFloat32(`${p}self_attn.q_proj.bias`),
+      config.qkNorm ? qBias : scaleQ(qBias),
       await weights.readFloat32(`${p}self_attn.k_proj.bias`),
       await weights.readFloat32(`${p}self_attn.v_proj.bias`),
     ], 1);
@@ -366,7 +381,7 @@ async function emitQkv(
     b.node1("Reshape", [qk, byHead]),
     ones,
   ], { attributes: { axis: int(-1), epsilon: float(config.rmsNormEps) } }); // [batch, seq, heads, headDim]
-  const qNorm = await weights.readFloat32(`${p}self_attn.q_norm.weight`);
+  const qNorm = scaleQ(await weights.readFloat32(`${p}self_attn.q_norm.weight`));
   const kNorm = await weights.readFloat32(`${p}self_attn.k_norm.weight`);
   const gamma = new Float32Array(qkWidth);
   for (let h = 0; h < heads; h++) {
