@@ -1,5 +1,5 @@
 import { type GraphBuilder, MS_DOMAIN } from "./graph_builder.ts";
-import { Q4_BLOCK_SIZE, quantizeQ4 } from "./quantize_q4.ts";
+import { quantizeQ4 } from "./quantize_q4.ts";
 import type { ShardDType } from "./shard_signature.ts";
 import { bytesOf, transpose } from "./weight_layout.ts";
 import { toFloat16Bits } from "./float16.ts";
@@ -64,7 +64,7 @@ export class LinearEmitter {
         const packed = b.initializer(`${name}.weight_q4`, "uint8", [
           outDim,
           q.blocksPerRow,
-          Q4_BLOCK_SIZE / 2,
+          q.blockSize / 2,
         ], q.packed);
         const scales = b.initializer(
           `${name}.scales`,
@@ -85,7 +85,7 @@ export class LinearEmitter {
             K: int(inDim),
             N: int(outDim),
             bits: int(4),
-            block_size: int(Q4_BLOCK_SIZE),
+            block_size: int(q.blockSize),
             // int8 compute: the fastest level measured on CPU.
             accuracy_level: int(4),
           },

@@ -56,6 +56,12 @@ export {
 } from "./ort_session.ts";
 export { ort } from "./ort_runtime.ts";
 export { fromFloat16Bits, toFloat16Bits } from "./float16.ts";
-export { dequantizeQ4, Q4_BLOCK_SIZE, type Q4Matrix, quantizeQ4 } from "./quantize_q4.ts";
+export {
+  dequantizeQ4,
+  Q4_BLOCK_SIZE,
+  Q4_EMBEDDING_BLOCK_SIZE,
+  type Q4Matrix,
+  quantizeQ4,
+} from "./quantize_q4.ts";
 export { LinearEmitter, type LinearOptions } from "./linear_emitter.ts";
 export { bytesOf, stackRows, transpose } from "./weight_layout.ts";

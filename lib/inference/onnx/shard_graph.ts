@@ -13,7 +13,7 @@ import {
 import { emitGqaAttention, emitGqaShared, type GqaShared } from "./gqa_attention_emitter.ts";
 import { type ShardDType, type ShardSignature, shardSignature } from "./shard_signature.ts";
 import { bytesOf, stackRows, transpose } from "./weight_layout.ts";
-import { Q4_BLOCK_SIZE, quantizeQ4 } from "./quantize_q4.ts";
+import { Q4_EMBEDDING_BLOCK_SIZE, quantizeQ4 } from "./quantize_q4.ts";
 
 /** Element type of a shard's activations, KV cache and float weights. */
 export type FloatType = "float32" | "float16";
@@ -51,7 +51,7 @@ export interface ShardGraphOptions {
 export type ShardAttention = "masked" | "gqa";
 
 /** Version of the graph layout; bump it whenever built graphs would differ. */
-export const SHARD_GRAPH_VERSION = 9;
+export const SHARD_GRAPH_VERSION = 10;
 
 const int = (value: number) => ({ kind: "int", value }) as const;
 const float = (value: number) => ({ kind: "float", value }) as const;
@@ -134,7 +134,7 @@ async function emitShard(
         attributes: { axis: int(1) },
       }); // [hidden, batch, seq]
       x = b.node1("Transpose", [columns], { attributes: { perm: ints([1, 2, 0]) } });
-    } else if (options.dtype === "q4" && !gqa && hidden % Q4_BLOCK_SIZE === 0) {
+    } else if (options.dtype === "q4" && !gqa && hidden % Q4_EMBEDDING_BLOCK_SIZE === 0) {
       x = emitQ4Embedding(b, embed, config, ft, signature.input);
     } else {
       // A GPU's q4 shard keeps the table in half precision (its GatherBlockQuantized takes
@@ -294,7 +294,7 @@ function emitQ4Embedding(
   ids: string,
 ): string {
   const { vocabSize: vocab, hiddenSize: hidden } = config;
-  const q = quantizeQ4(embed, vocab, hidden);
+  const q = quantizeQ4(embed, vocab, hidden, Q4_EMBEDDING_BLOCK_SIZE);
   // A tied head quantizes the same matrix for its MatMulNBits under the plain names.
   const name = "model.embed_tokens.gather";
   const data = b.initializer(`${name}.weight_q4`, "uint8", [vocab, hidden / 2], q.packed);
@@ -308,7 +308,7 @@ function emitQ4Embedding(
     attributes: {
       gather_axis: int(0),
       quantize_axis: int(1),
-      block_size: int(Q4_BLOCK_SIZE),
+      block_size: int(q.blockSize),
       bits: int(4),
     },
   });
