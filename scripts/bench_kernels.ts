@@ -55,10 +55,15 @@ export interface KernelResult {
 
 const int = (value: number) => ({ kind: "int", value }) as const;
 
-/** `n` floats uniform in ±0.02, the same for the same seed. */
-function randomWeights(n: number, seed: number): Float32Array {
+/**
+ * `n` floats uniform with standard deviation `std`, the same for the same seed. A
+ * projection's weights take 1/√inDim, so each keeps its input's magnitude and every
+ * projection of the chain sees activations of a real step's size (unit RMS, as after a
+ * norm), not ones shrunk towards zero.
+ */
+function randomWeights(n: number, seed: number, std: number): Float32Array {
   const out = new Float32Array(n);
-  new SeededRandom(seed).fillUniform(out, 0, 0.02);
+  new SeededRandom(seed).fillUniform(out, 0, std * Math.sqrt(3));
   return out;
 }
 
@@ -104,7 +109,13 @@ function buildProjections(spec: Dims, dtype: ShardDType, dir: string): string {
     const half = dtype === "float16";
     let seed = 1;
     const project = (x: string, name: string, outDim: number, inDim: number) =>
-      linear.emit(x, name, randomWeights(outDim * inDim, seed++), outDim, inDim);
+      linear.emit(
+        x,
+        name,
+        randomWeights(outDim * inDim, seed++, 1 / Math.sqrt(inDim)),
+        outDim,
+        inDim,
+      );
     const leading = (x: string, name: string, width: number) =>
       builder.node1("Slice", [
         x,
@@ -159,15 +170,15 @@ export async function measureProjections(
     const options = sessionOptions(["cpu"], opts.threads, {
       prepackWeights: prepacksWeights(dtype),
     });
-    // With no norm between them, 30 random projections shrink the activations into
-    // denormal floats, which x86 multiplies many times slower (float32 took 68 ms a token
-    // against a whole shard step's 35 ms): flush them to zero, as a real model never has them.
+    // Should the activations still drift towards zero, denormal floats would multiply many
+    // times slower on x86 (weights of ±0.02 once made float32 take 68 ms a token against a
+    // whole step's 35 ms): flush them to zero, as a real model never has them.
     const extra = options.extra as { session: Record<string, string> };
     extra.session = { ...extra.session, set_denormal_as_zero: "1" };
     const session = await ort.InferenceSession.create(modelPath, options);
     try {
       const feeds = {
-        x: new ort.Tensor("float32", randomWeights(spec.hiddenSize, 7), [1, 1, spec.hiddenSize]),
+        x: new ort.Tensor("float32", randomWeights(spec.hiddenSize, 7, 1), [1, 1, spec.hiddenSize]),
       };
       for (let i = 0; i < WARMUP_RUNS; i++) await session.run(feeds);
       const times: number[] = [];
