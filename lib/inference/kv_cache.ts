@@ -42,7 +42,10 @@ function floatView(buffer: KvBuffer): FloatView {
  *
  * After each step the graph hands back the step's packed, un-rotated q|k|v; `append`
  * rotates the K rows (as the graph does) and writes K and V at the end. Capacity
- * grows in chunks, so the buffers are reallocated only every `chunk` tokens.
+ * grows in chunks, so the buffers are reallocated only every `chunk` tokens. Growing copies
+ * every row of every layer (llama-3.2-1b at 1,500 tokens: 100 MB, ~50 ms), so a decode
+ * that nears the end of its capacity fills the next capacity's buffers a few layers a step
+ * beforehand, and the step that crosses over copies only the rows added since.
  */
 export class KvCache {
   #shape: KvCacheShape;
@@ -51,6 +54,8 @@ export class KvCache {
   #capacity = 0;
   #length = 0;
   #revision = 0;
+  /** The next capacity's buffers, filled ahead of a growth; `rows[l]`: rows layer l holds. */
+  #next: { capacity: number; layers: LayerKv[]; rows: number[] } | null = null;
 
   /** Creates an empty cache. */
   constructor(shape: KvCacheShape) {
@@ -77,9 +82,16 @@ export class KvCache {
     return this.#capacity;
   }
 
-  /** Bytes held by the buffers. */
+  /** Bytes held by the buffers, those filled ahead of a growth included. */
   get byteLength(): number {
-    return this.#layers.reduce((sum, l) => sum + l.key.byteLength + l.value.byteLength, 0);
+    const bytes = (layers: LayerKv[]) =>
+      layers.reduce((sum, l) => sum + l.key.byteLength + l.value.byteLength, 0);
+    return bytes(this.#layers) + bytes(this.#next?.layers ?? []);
+  }
+
+  /** Layers of the next capacity already filled ahead of a growth. */
+  get preparedLayers(): number {
+    return this.#next?.layers.length ?? 0;
   }
 
   /** Layer `index` (0 = the shard's first layer) buffers, valid until the next growth. */
@@ -89,36 +101,82 @@ export class KvCache {
     return layer;
   }
 
-  /** Makes room for `total` rows per head, growing by whole chunks and keeping the rows. */
+  /**
+   * Makes room for `total` rows per head, growing by whole chunks and keeping the rows. Near
+   * the end of the capacity it also fills part of the next capacity's buffers (see the class).
+   */
   reserve(total: number): void {
-    const { chunk, maxLength, numLayers, numKvHeads, headDim } = this.#shape;
+    const { chunk, maxLength, numLayers } = this.#shape;
     if (total > maxLength) {
       throw new RangeError(
         `Cannot extend KV cache: ${total} tokens exceed the maximum context of ${maxLength}`,
       );
     }
-    if (total <= this.#capacity && this.#layers.length === numLayers) return;
-    const capacity = Math.min(maxLength, Math.ceil(total / chunk) * chunk);
-    const rowsToKeep = this.#length * headDim;
-    const grown: LayerKv[] = [];
-    const Buffer = this.#shape.elementType === "float16" ? Uint16Array : Float32Array;
-    for (let l = 0; l < numLayers; l++) {
-      const key = new Buffer(numKvHeads * capacity * headDim); // [1, kvHeads, capacity, headDim]
-      const value = new Buffer(numKvHeads * capacity * headDim);
-      const old = this.#layers[l];
-      if (old !== undefined) {
-        for (let h = 0; h < numKvHeads; h++) {
-          const from = h * this.#capacity * headDim;
-          const to = h * capacity * headDim;
-          key.set(old.key.subarray(from, from + rowsToKeep), to);
-          value.set(old.value.subarray(from, from + rowsToKeep), to);
-        }
-      }
-      grown.push({ key, value });
+    if (total <= this.#capacity && this.#layers.length === numLayers) {
+      this.#prepareGrowth(total);
+      return;
     }
+    const capacity = Math.min(maxLength, Math.ceil(total / chunk) * chunk);
+    const next = this.#next?.capacity === capacity ? this.#next : null;
+    const grown: LayerKv[] = [];
+    for (let l = 0; l < numLayers; l++) {
+      const prepared = next?.layers[l];
+      if (prepared === undefined) {
+        grown.push(this.#copyLayer(l, capacity, 0));
+      } else {
+        this.#copyRows(this.#layers[l], prepared, capacity, next!.rows[l]);
+        grown.push(prepared);
+      }
+    }
+    this.#next = null;
     this.#layers = grown;
     this.#views = grown.map((l) => ({ key: floatView(l.key), value: floatView(l.value) }));
     this.#capacity = capacity;
+  }
+
+  /**
+   * With `total` rows reserved and fewer rows left than layers, fills the next capacity's
+   * buffers of as many layers as spread the rest evenly over the steps left.
+   */
+  #prepareGrowth(total: number): void {
+    const { chunk, maxLength, numLayers } = this.#shape;
+    const left = this.#capacity - total; // steps of one token before the growth, less one
+    if (this.#capacity >= maxLength || left >= numLayers) return;
+    const capacity = Math.min(maxLength, this.#capacity + chunk);
+    this.#next ??= { capacity, layers: [], rows: [] };
+    const next = this.#next;
+    const count = Math.ceil((numLayers - next.layers.length) / (left + 1));
+    for (let i = 0; i < count && next.layers.length < numLayers; i++) {
+      next.layers.push(this.#copyLayer(next.layers.length, capacity, 0));
+      next.rows.push(this.#length);
+    }
+  }
+
+  /** Layer `index`'s valid rows in new buffers of `capacity` rows per head. */
+  #copyLayer(index: number, capacity: number, fromRow: number): LayerKv {
+    const { numKvHeads, headDim } = this.#shape;
+    const Buffer = this.#shape.elementType === "float16" ? Uint16Array : Float32Array;
+    const layer = {
+      key: new Buffer(numKvHeads * capacity * headDim), // [1, kvHeads, capacity, headDim]
+      value: new Buffer(numKvHeads * capacity * headDim),
+    };
+    const old = this.#layers[index];
+    if (old !== undefined) this.#copyRows(old, layer, capacity, fromRow);
+    return layer;
+  }
+
+  /** Copies rows `fromRow` to `length` of each head from `old` into `target` (`capacity`). */
+  #copyRows(old: LayerKv, target: LayerKv, capacity: number, fromRow: number): void {
+    const { numKvHeads, headDim } = this.#shape;
+    const start = fromRow * headDim;
+    const end = this.#length * headDim;
+    if (end <= start) return;
+    for (let h = 0; h < numKvHeads; h++) {
+      const from = h * this.#capacity * headDim;
+      const to = h * capacity * headDim;
+      target.key.set(old.key.subarray(from + start, from + end), to + start);
+      target.value.set(old.value.subarray(from + start, from + end), to + start);
+    }
   }
 
   /**
@@ -200,6 +258,8 @@ export class KvCache {
     }
     this.#length = length;
     this.#revision++;
+    // Rows of prepared layers from `length` on are stale: the crossing step recopies them.
+    if (this.#next) this.#next.rows = this.#next.rows.map((rows) => Math.min(rows, length));
   }
 
   /** Marks `seq` appended rows as valid. */

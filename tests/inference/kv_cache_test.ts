@@ -87,3 +87,70 @@ Deno.test("KvCache in float16 stores half-precision bits of the rotated rows", (
   assert.deepEqual([...fromFloat16Bits(key.subarray(4, 8))], [-3, -4, 1, 2]);
   assert.equal(fromFloat16Bits(value.subarray(0, 1))[0], Math.fround(Math.f16round(0.1)));
 });
+
+/** Rows 0..length-1 of every head of every layer, keys then values. */
+function validRows(cache: KvCache, layers: number, kvHeads: number, headDim: number): number[] {
+  const out: number[] = [];
+  for (let l = 0; l < layers; l++) {
+    const { key, value } = cache.layer(l);
+    for (const buffer of [key, value]) {
+      for (let h = 0; h < kvHeads; h++) {
+        const from = h * cache.capacity * headDim;
+        out.push(...buffer.subarray(from, from + cache.length * headDim));
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("KvCache fills the next capacity a layer a step before it grows, and keeps every row through truncation and a prompt", () => {
+  const layers = 4;
+  const grown = { ...shape, numLayers: layers, numKvHeads: 1, chunk: 8, maxLength: 32 };
+  const cache = new KvCache(grown);
+  // The same rows in a cache that never grows.
+  const plain = new KvCache({ ...grown, chunk: 32 });
+  const rope = { ...quarterTurns(), maxPositions: 32 };
+  rope.cos = new Float32Array(32 * 2).fill(1);
+  rope.sin = new Float32Array(32 * 2);
+  let counter = 0;
+  const step = (seq: number) => {
+    for (const c of [cache, plain]) c.reserve(c.length + seq);
+    const start = counter;
+    for (let l = 0; l < layers; l++) {
+      const qkv = new Float32Array(seq * width);
+      for (let t = 0; t < seq; t++) {
+        const tag = start + t + l / 10;
+        qkv.set(token([tag, tag, tag, tag], [-tag, -tag, -tag, -tag]), t * width);
+      }
+      for (const c of [cache, plain]) c.append(l, qkv, seq, rope);
+    }
+    for (const c of [cache, plain]) c.commit(seq);
+    counter += seq;
+  };
+  const prepared: number[] = [];
+  for (let i = 0; i < 8; i++) {
+    step(1);
+    prepared.push(cache.preparedLayers);
+  }
+  // Capacity 8: filling starts with fewer rows left than layers, one layer a step.
+  assert.deepEqual(prepared, [0, 0, 0, 0, 1, 2, 3, 4]);
+  assert.equal(cache.capacity, 8);
+  step(1); // crosses into capacity 16 with every layer ready
+  assert.equal(cache.capacity, 16);
+  assert.equal(cache.preparedLayers, 0);
+  assert.deepEqual(validRows(cache, layers, 1, 4), validRows(plain, layers, 1, 4));
+
+  // A failed step undone while the next capacity is half filled: its rows must not survive.
+  while (cache.preparedLayers < 2) step(1);
+  cache.truncate(cache.length - 3);
+  plain.truncate(plain.length - 3);
+  counter += 100; // different rows from here on
+  while (cache.capacity === 16) step(1);
+  assert.deepEqual(validRows(cache, layers, 1, 4), validRows(plain, layers, 1, 4));
+
+  // A prompt that jumps past the prepared capacity copies every layer whole.
+  while (cache.preparedLayers === 0) step(1);
+  step(9);
+  assert.equal(cache.capacity, 32);
+  assert.deepEqual(validRows(cache, layers, 1, 4), validRows(plain, layers, 1, 4));
+});
