@@ -74,8 +74,11 @@ export interface BenchResult {
    * projections and our step over it (medians of paired rounds); null when not timed.
    */
   floor?: { stepMs: number; nodes: number; overProjections: number; stepOverFloor: number } | null;
-  /** Where a profiled decode step's time went (--profile); null or absent when not asked. */
-  profile?: ProfileSummary | null;
+  /**
+   * Where a profiled decode step's time went, after the prompt and from an empty context
+   * (--profile); null or absent when not asked.
+   */
+  profile?: { afterPrompt: ProfileSummary; empty: ProfileSummary } | null;
 }
 
 /** The engine issue's targets. */
@@ -256,11 +259,17 @@ function printProfiles(results: BenchResult[]): void {
   const profiled = results.filter((r) => r.profile);
   if (profiled.length === 0) return;
   console.log(
-    "\nWhere a decode step's time goes (ORT's profiler, decoding from an empty context; the " +
-      "profiler slows each node a little: read shares, not speeds)",
+    "\nWhere a decode step's time goes (ORT's profiler; it slows each node a little: read " +
+      "shares, not speeds)",
   );
   for (const r of profiled) {
-    console.log(`${r.shape} ${r.dtype}, ${describeProfile(r.profile!).join("\n")}`);
+    const { empty, afterPrompt } = r.profile!;
+    console.log(
+      `${r.shape} ${r.dtype} from an empty context, ${describeProfile(empty).join("\n")}`,
+    );
+    console.log(
+      `${r.shape} ${r.dtype} after the prompt, ${describeProfile(afterPrompt).join("\n")}`,
+    );
   }
 }
 

@@ -281,20 +281,35 @@ export async function floorWorker(args: WorkerArgs): Promise<FloorResult> {
   }
 }
 
+/** Where a decode step's time goes, after the prompt and from an empty context. */
+export interface ProfileResult {
+  afterPrompt: ProfileSummary;
+  empty: ProfileSummary;
+}
+
 /**
- * Where a decode step's time goes: decodes `decode` tokens after a one-token prompt with
- * ORT's profiler on and summarizes those steps (profiling slows every node a little, so
- * these are shares, not speeds).
+ * Where a decode step's time goes: with ORT's profiler on, decodes `decode` tokens after
+ * the `prompt`-token prompt, then `decode` tokens after a one-token prompt, and summarizes
+ * each run of steps (profiling slows every node a little: these are shares, not speeds).
  */
-export async function profileWorker(args: WorkerArgs): Promise<ProfileSummary> {
+export async function profileWorker(args: WorkerArgs): Promise<ProfileResult> {
   const { runner } = await loadShard(args, true);
   try {
-    let token = emptyContextToken(runner.config.vocabSize, args.round);
-    for (let i = 0; i <= args.decode; i++) {
-      token = argmax(logitsOf(await runner.step("profile", { tokenIds: [token] })));
-    }
-    runner.release("profile");
-    return summarizeProfile(await runner.endProfile(), args.decode);
+    const vocab = runner.config.vocabSize;
+    const decode = async (id: string, prompt: number[]) => {
+      let token = argmax(logitsOf(await runner.step(id, { tokenIds: prompt })));
+      for (let i = 0; i < args.decode; i++) {
+        token = argmax(logitsOf(await runner.step(id, { tokenIds: [token] })));
+      }
+      runner.release(id);
+    };
+    await decode("after", promptTokens(args.prompt, vocab));
+    await decode("empty", [emptyContextToken(vocab, args.round)]);
+    const json = await runner.endProfile();
+    return {
+      afterPrompt: summarizeProfile(json, args.decode, args.decode + 1),
+      empty: summarizeProfile(json, args.decode),
+    };
   } finally {
     await runner.dispose();
   }

@@ -49,8 +49,8 @@
  * float32 (scripts/_engine_worker.ts floorWorker): the step ORT itself allows here, so a
  * target below it is onnxruntime's limit, not the graph's.
  *
- * With `--profile`, one more process decodes from an empty context with ORT's profiler on
- * and the report shows where a step's time goes: per op type, its nodes and kernel time,
+ * With `--profile`, one more process decodes after the prompt and from an empty context
+ * with ORT's profiler on, and the report shows where a step's time goes in each: per op type, its nodes and kernel time,
  * and the time outside any kernel (ORT moving between nodes, feeds and fetches).
  * @module
  */
@@ -72,6 +72,7 @@ import {
   emptyContextToken,
   type FloorResult,
   floorWorker,
+  type ProfileResult,
   profileWorker,
   type RunResult,
   runWorker,
@@ -100,7 +101,6 @@ import {
 } from "./_llama_cpp_runner.ts";
 import { type LlamaCppDevice, runLlamaCppDriver } from "./_node_llama_cpp.ts";
 import { type ExecutionProvider, missingProvider } from "../lib/inference/onnx/ort_session.ts";
-import type { ProfileSummary } from "../lib/inference/onnx/profile_summary.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
 import { ensureRandomCheckpoint, realShapeSpecs } from "../tests/fixtures/make_checkpoint.ts";
 import { type KernelResult, measureProjections } from "./bench_kernels.ts";
@@ -283,7 +283,7 @@ async function benchOne(
         if (round % 2 === 0) await llamaRound(round);
         if (round % 2 === 0) await kernelRound(round);
       }
-      const profile = opts.profile ? await spawnWorker("profile", args) as ProfileSummary : null;
+      const profile = opts.profile ? await spawnWorker("profile", args) as ProfileResult : null;
       const activeProvider = ours[0].activeProvider;
       const rssLimitBytes = RSS_WEIGHT_FACTOR * converted.weightBytes + RSS_SLACK_BYTES;
       const peakRssBytes = Math.max(...ours.map((r) => r.peakRssBytes));

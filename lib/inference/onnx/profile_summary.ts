@@ -41,12 +41,13 @@ interface Run {
 }
 
 /**
- * Summarizes the last `lastRuns` runs of ORT's profile JSON (a list of trace events):
- * every `<node>_kernel_time` event inside one of those runs' `model_run` span counts.
+ * Summarizes `lastRuns` runs of ORT's profile JSON (a list of trace events), the last ones
+ * but `skipLast`: every `<node>_kernel_time` event inside one of those runs' `model_run`
+ * span counts.
  * @throws {SyntaxError} when the text is not a profile.
  * @throws {RangeError} when the profile holds fewer runs than asked for.
  */
-export function summarizeProfile(json: string, lastRuns: number): ProfileSummary {
+export function summarizeProfile(json: string, lastRuns: number, skipLast = 0): ProfileSummary {
   const events = JSON.parse(json) as unknown;
   if (!Array.isArray(events)) {
     throw new SyntaxError("Cannot read the ORT profile: it is not a list of events");
@@ -56,12 +57,17 @@ export function summarizeProfile(json: string, lastRuns: number): ProfileSummary
     .filter((e) => e?.cat === "Session" && e.name === "model_run" && isTimed(e))
     .map((e) => ({ start: e.ts as number, end: (e.ts as number) + (e.dur as number) }))
     .sort((a, b) => a.start - b.start);
-  if (!Number.isInteger(lastRuns) || lastRuns < 1 || runs.length < lastRuns) {
+  const wanted = lastRuns + skipLast;
+  if (
+    !Number.isInteger(lastRuns) || lastRuns < 1 || !Number.isInteger(skipLast) || skipLast < 0 ||
+    runs.length < wanted
+  ) {
     throw new RangeError(
-      `Cannot summarize the ORT profile: asked for its last ${lastRuns} runs, it holds ${runs.length}`,
+      `Cannot summarize the ORT profile: asked for ${lastRuns} runs before its last ${skipLast}, ` +
+        `it holds ${runs.length}`,
     );
   }
-  const kept = runs.slice(runs.length - lastRuns);
+  const kept = runs.slice(runs.length - wanted, runs.length - skipLast);
   const byOp = new Map<string, { nodes: number; micros: number }>();
   let kernelMicros = 0;
   for (const event of typed) {

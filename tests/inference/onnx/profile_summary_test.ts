@@ -40,13 +40,27 @@ Deno.test("summarizeProfile averages the kernels of the last runs only, by op ty
   ]);
 });
 
+Deno.test("summarizeProfile can leave out the last runs", () => {
+  const trace = [
+    run(0, 100),
+    kernel("a", "MatMul", 10, 30),
+    run(200, 100),
+    kernel("a", "MatMul", 210, 50),
+    run(400, 100),
+    kernel("a", "MatMul", 410, 90),
+  ];
+  const summary = summarizeProfile(JSON.stringify(trace), 1, 1);
+  assert.deepEqual(summary.ops, [{ op: "MatMul", nodes: 1, micros: 50 }]);
+});
+
 Deno.test("summarizeProfile refuses a text that is not a trace, or too few runs", () => {
   assert.throws(() => summarizeProfile("{}", 1), /not a list of events/);
   assert.throws(
     () => summarizeProfile(JSON.stringify([run(0, 5)]), 2),
-    /asked for its last 2 runs, it holds 1/,
+    /asked for 2 runs before its last 0, it holds 1/,
   );
-  assert.throws(() => summarizeProfile(JSON.stringify([run(0, 5)]), 0), /last 0 runs/);
+  assert.throws(() => summarizeProfile(JSON.stringify([run(0, 5)]), 0), /asked for 0 runs/);
+  assert.throws(() => summarizeProfile(JSON.stringify([run(0, 5)]), 1, 1), /it holds 1/);
 });
 
 Deno.test("a shard loaded with profile keeps ORT's profiler on until endProfile", async () => {
