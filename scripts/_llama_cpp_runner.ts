@@ -26,6 +26,8 @@ export interface LlamaCppRound {
   prefillTokensPerSecond: number;
   /** Decoding from an empty context, tokens/s (llama-bench's tg). */
   decodeTokensPerSecond: number;
+  /** Decoding after the prompt, tokens/s; absent from llama-bench, which does not measure it. */
+  afterPromptDecodeTokensPerSecond?: number;
 }
 
 /** What a round runs. */

@@ -125,7 +125,11 @@ export interface DriverResult {
   llamaCpp: { release: string; buildType: string; gpu: string | false };
   /** Per position from `verify.from`: [token id, log-probability] best first. */
   verify?: [number, number][][];
-  bench?: { prefillTokensPerSecond: number; decodeTokensPerSecond: number };
+  bench?: {
+    prefillTokensPerSecond: number;
+    decodeTokensPerSecond: number;
+    afterPromptDecodeTokensPerSecond: number;
+  };
 }
 
 /**

@@ -11,7 +11,8 @@
 //   returns the `top` most likely next tokens with their log-probabilities (a full softmax
 //   at temperature 1, no filtering), so a caller can compare them with its own logits.
 // - bench: what llama-bench's pp/tg measure: the prompt evaluated from an empty context
-//   (tokens/s), then greedy decoding of `decodeTokens` tokens after the one-token prompt
+//   (tokens/s; then `decodeTokens` greedy tokens after it, which llama-bench does not
+//   measure), then greedy decoding of `decodeTokens` tokens after the one-token prompt
 //   `firstToken` (tokens/s; the first token's own evaluation is not timed), after a warm-up.
 import { pathToFileURL } from "node:url";
 import { join } from "node:path";
@@ -35,8 +36,7 @@ const loadMs = performance.now() - started;
 
 const promptLength = request.bench?.promptTokens.length ?? 0;
 const needed = Math.max(
-  promptLength,
-  (request.bench?.decodeTokens ?? 0) + 2,
+  promptLength + (request.bench?.decodeTokens ?? 0) + 2,
   request.verify?.tokens.length ?? 0,
   16,
 );
@@ -82,7 +82,10 @@ if (request.verify) {
   await sequence.clearHistory();
 }
 
-/** Greedy decoding of `count` tokens after the prompt [token]; ms for those `count`. */
+/**
+ * Greedy decoding of `count` tokens after the sequence so far and `token`; ms for those
+ * `count`.
+ */
 async function decode(token, count) {
   const generator = sequence.evaluate([token], { temperature: 0 });
   const first = await generator.next(); // evaluates the prompt token: not timed
@@ -107,6 +110,8 @@ if (request.bench) {
   const start = performance.now();
   await sequence.evaluateWithoutGeneratingNewTokens(promptTokens);
   const prefillMs = performance.now() - start;
+  // Then decoding after that prompt, as a chat reply does (llama-bench does not measure it).
+  const afterPromptMs = await decode(firstToken, decodeTokens);
   await sequence.clearHistory();
 
   const decodeMs = await decode(firstToken, decodeTokens);
@@ -114,6 +119,7 @@ if (request.bench) {
   result.bench = {
     prefillTokensPerSecond: promptTokens.length / (prefillMs / 1000),
     decodeTokensPerSecond: decodeTokens / (decodeMs / 1000),
+    afterPromptDecodeTokensPerSecond: decodeTokens / (afterPromptMs / 1000),
   };
 }
 
