@@ -35,6 +35,14 @@ function floatView(buffer: KvBuffer): FloatView {
     : new Float16Array(buffer.buffer, buffer.byteOffset, buffer.length);
 }
 
+/** Detaches a layer's buffers, which frees their memory now (views become empty). */
+function free(layer: LayerKv): void {
+  for (const buffer of [layer.key.buffer, layer.value.buffer]) {
+    // The buffers are this cache's own (never shared): see reserve and #copyLayer.
+    if (buffer instanceof ArrayBuffer && !buffer.detached) buffer.transfer(0);
+  }
+}
+
 /**
  * The key/value cache of one request on one shard, owned by JS so it can be passed to
  * the shard graph as `past_key`/`past_value` without copying; only the first `length` rows
@@ -128,10 +136,30 @@ export class KvCache {
         grown.push(prepared);
       }
     }
+    // The old buffers (and unused prepared ones) are freed now, not at the next garbage
+    // collection: several generations of a long request's cache waiting for one raised peak
+    // RSS by up to ~200 MB (llama-3.2-1b q4).
+    this.#layers.forEach(free);
+    this.#next?.layers.filter((layer) => !grown.includes(layer)).forEach(free);
     this.#next = null;
     this.#layers = grown;
     this.#views = grown.map((l) => ({ key: floatView(l.key), value: floatView(l.value) }));
     this.#capacity = capacity;
+  }
+
+  /**
+   * Frees the buffers at once rather than at the next garbage collection; the cache is
+   * empty afterwards. No session run may still be reading them.
+   */
+  dispose(): void {
+    this.#layers.forEach(free);
+    this.#next?.layers.forEach(free);
+    this.#layers = [];
+    this.#views = [];
+    this.#next = null;
+    this.#capacity = 0;
+    this.#length = 0;
+    this.#revision++;
   }
 
   /**

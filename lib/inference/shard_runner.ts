@@ -191,7 +191,14 @@ export class ShardRunner implements LoadedRunner {
   /** Frees a request's cache; returns whether it had one. */
   release(requestId: string): boolean {
     this.#batchPool.forget(requestId);
-    return this.#caches.delete(requestId);
+    const cache = this.#caches.get(requestId);
+    if (cache === undefined) return false;
+    this.#caches.delete(requestId);
+    // Its memory goes back at once, once no queued step reads it any more.
+    void this.#queue.then(() => {
+      if (this.#caches.get(requestId) !== cache) cache.dispose();
+    });
+    return true;
   }
 
   /**
@@ -221,6 +228,7 @@ export class ShardRunner implements LoadedRunner {
     this.#disposed = true;
     await this.#queue;
     await this.#profile?.discard();
+    for (const cache of this.#caches.values()) cache.dispose();
     this.#caches.clear();
     this.#batchPool.clear();
     await this.#session.release();

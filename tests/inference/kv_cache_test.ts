@@ -154,3 +154,22 @@ Deno.test("KvCache fills the next capacity a layer a step before it grows, and k
   assert.equal(cache.capacity, 32);
   assert.deepEqual(validRows(cache, layers, 1, 4), validRows(plain, layers, 1, 4));
 });
+
+Deno.test("KvCache frees the buffers a growth replaces, and all of them on dispose", () => {
+  const cache = new KvCache(shape);
+  cache.reserve(1);
+  cache.append(0, token([1, 2, 3, 4], [5, 6, 7, 8]), 1, quarterTurns());
+  cache.commit(1);
+  const before = cache.layer(0);
+  cache.reserve(3); // grows from 2 to 4 rows
+  assert.equal(before.key.length, 0, "the old keys are detached");
+  assert.equal(before.value.length, 0, "the old values are detached");
+  assert.deepEqual([...cache.layer(0).value.subarray(0, 4)], [5, 6, 7, 8]);
+  const current = cache.layer(0);
+  cache.dispose();
+  assert.equal(current.key.length, 0);
+  assert.equal(cache.byteLength, 0);
+  assert.equal(cache.length, 0);
+  cache.reserve(1); // usable again, empty
+  assert.equal(cache.capacity, 2);
+});

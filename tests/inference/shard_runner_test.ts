@@ -369,6 +369,37 @@ Deno.test("ShardRunner keeps each request's cache apart and frees it on release"
   });
 });
 
+Deno.test("ShardRunner releasing a request while its step runs frees the cache only after that step", async () => {
+  await withCheckpoint({ architecture: "llama", seed: 5 }, async (f) => {
+    // Capacity 4: the prompt and the decode below grow the cache, replacing its buffers.
+    const runner = await load(f, 0, f.config.numLayers - 1, { cacheChunk: 4 });
+    try {
+      const tokens = [1, 2, 3, 4, 5];
+      await runner.step("a", { tokenIds: tokens });
+      const running = runner.step("a", { tokenIds: [6] });
+      // The queued step starts in the next microtask (its queue is settled), before this
+      // continuation: the release below comes while its session run reads the cache.
+      await Promise.resolve();
+      assert.equal(runner.release("a"), true);
+      assertClose(
+        logitsOf(await running),
+        lastLogits(f, [...tokens, 6]),
+        FLOAT32_TOLERANCE,
+        "the step in flight",
+      );
+      assert.equal(runner.cachedLength("a"), 0);
+      assertClose(
+        logitsOf(await runner.step("a", { tokenIds: [7] })),
+        lastLogits(f, [7]),
+        FLOAT32_TOLERANCE,
+        "a fresh request under the same id",
+      );
+    } finally {
+      await runner.dispose();
+    }
+  });
+});
+
 Deno.test("ShardRunner second load of the same shard hits the disk cache", async () => {
   await withCheckpoint({ architecture: "llama", seed: 9 }, async (f) => {
     const first = await load(f, 0, 1);
