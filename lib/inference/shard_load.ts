@@ -36,7 +36,7 @@ export interface ShardRunnerOptions {
   maxContext?: number;
   /** KV cache growth step in tokens (default 256). */
   cacheChunk?: number;
-  /** Longest slice of a prompt run at once (default 128); bounds activation memory. */
+  /** Longest slice of a prompt run at once (default 64 on the CPU); bounds activation memory. */
   prefillChunk?: number;
   /**
    * Whether ORT repacks weights at load (default: all but float32). Float32 decodes a single
@@ -81,13 +81,15 @@ const DEFAULT_MAX_CONTEXT = 8192;
 const WORKER_BUILD_PARAMETERS = 16 * 1024 * 1024;
 const DEFAULT_CHUNK = 256;
 /**
- * Prompt tokens run at once on the CPU. ONNX Runtime's arena keeps the largest activations
- * a run ever needed: slices of 512 left smollm2-135m-like q4 at 522 MB after a 512-token
- * prompt and 662 MB after 1,000 more tokens, slices of 128 at 429 and 570 MB, with the
- * prompt as fast (989 against 1040 ms; llama-3.2-1b q4: 1561 against 1784 MB, 5.07 against
- * 5.31 s). A GPU shard takes longer slices (GqaShardRunner).
+ * Prompt tokens run at once on the CPU. A slice's activations (attention scores alone are
+ * heads × slice × context floats) are memory the prompt holds while it runs, and the C
+ * allocator keeps some of it afterwards. Slices of 512 left smollm2-135m-like q4 at 522 MB
+ * after a 512-token prompt, 128 at 429 MB (with the arena of that day). Slices of 64 against
+ * 128, without the arena: llama-3.2-1b q4's peak RSS over a 512-token prompt 1058 against
+ * 1163 MB, prefill as fast (149-158 against 150-156 tok/s; smollm2 q4 659-664 against
+ * 656-668). A GPU shard takes longer slices (GqaShardRunner).
  */
-const DEFAULT_PREFILL_CHUNK = 128;
+const DEFAULT_PREFILL_CHUNK = 64;
 
 /**
  * Checks the options and builds (or finds in the cache) the shard's graph of the given
