@@ -9,7 +9,7 @@
  */
 import { promptTokens } from "./_bench_util.ts";
 import { topLogProbs, type TopTokens } from "./_llama_cpp_check.ts";
-import type { LoadedRunner } from "../lib/inference/shard_runner.ts";
+import type { LoadedRunner, ShardRunnerOptions } from "../lib/inference/shard_runner.ts";
 import { loadRunner } from "../lib/inference/load_runner.ts";
 import { GqaShardRunner } from "../lib/inference/gqa_shard_runner.ts";
 import type { ExecutionProvider } from "../lib/inference/onnx/ort_session.ts";
@@ -132,13 +132,10 @@ async function directoryBytes(dir: string): Promise<number> {
   return total;
 }
 
-async function loadShard(
-  args: WorkerArgs,
-  profile = false,
-): Promise<{ runner: LoadedRunner; ms: number }> {
+/** The options of a shard holding every layer of the worker's model. */
+async function wholeShard(args: WorkerArgs): Promise<ShardRunnerOptions> {
   const config = await loadModelConfig(args.modelDir);
-  const started = performance.now();
-  const runner = await loadRunner({
+  return {
     modelDir: args.modelDir,
     config,
     startLayer: 0,
@@ -147,8 +144,16 @@ async function loadShard(
     dtype: args.dtype,
     executionProvider: args.provider,
     threads: args.threads,
-    profile,
-  });
+  };
+}
+
+async function loadShard(
+  args: WorkerArgs,
+  profile = false,
+): Promise<{ runner: LoadedRunner; ms: number }> {
+  const options = await wholeShard(args);
+  const started = performance.now();
+  const runner = await loadRunner({ ...options, profile });
   return { runner, ms: performance.now() - started };
 }
 
@@ -249,24 +254,18 @@ export interface FloorResult {
 /**
  * ONNX Runtime's fewest-node form of the same shard on the CPU: the GroupQueryAttention
  * graph (fused attention with internal rotary, fused QKV and gate|up projections, fused
- * norms; about 11 nodes a layer against the served graph's 31) in float32. It decodes
+ * norms; about 10 nodes a layer against the served graph's 29) in float32. It decodes
  * `decode` tokens after the round's one-token prompt, as the empty-context decode does.
  * That graph copies its whole cache every step, which is why nodes do not serve it on the
  * CPU; from an empty context the copy is small, so this is the floor of a step here.
  */
 export async function floorWorker(args: WorkerArgs): Promise<FloorResult> {
-  const config = await loadModelConfig(args.modelDir);
   const runner = await GqaShardRunner.load({
-    modelDir: args.modelDir,
-    config,
-    startLayer: 0,
-    endLayer: config.numLayers - 1,
-    cacheDir: args.shardCache,
-    dtype: args.dtype,
+    ...await wholeShard(args),
     executionProvider: "cpu",
-    threads: args.threads,
     activations: "float32",
   });
+  const { config } = runner;
   try {
     let token = emptyContextToken(config.vocabSize, args.round);
     token = argmax(logitsOf(await runner.step("floor", { tokenIds: [token] })));

@@ -5,7 +5,11 @@
  */
 import assert from "node:assert/strict";
 import type { ModelConfig } from "../../lib/model/model_config.ts";
-import type { ShardOutput } from "../../lib/inference/shard_runner.ts";
+import {
+  type ShardOutput,
+  ShardRunner,
+  type ShardRunnerOptions,
+} from "../../lib/inference/shard_runner.ts";
 import { type CheckpointSpec, writeRandomCheckpoint } from "../fixtures/make_checkpoint.ts";
 import {
   loadReferenceWeights,
@@ -98,3 +102,25 @@ export const ARCHITECTURES: [string, CheckpointSpec][] = [
   ["qwen2 with q/k/v biases", { architecture: "qwen2", tieWordEmbeddings: true }],
   ["qwen3 with q/k norms", { architecture: "qwen3", headDim: 32 }],
 ];
+
+/**
+ * Loads a CPU ShardRunner over all of the fixture's layers: float32, one thread, a context
+ * of 64, unless `options` says otherwise.
+ */
+export function loadWholeShard(
+  f: Fixture,
+  options: Partial<ShardRunnerOptions> = {},
+): Promise<ShardRunner> {
+  return ShardRunner.load({
+    modelDir: f.dir,
+    config: f.config,
+    startLayer: 0,
+    endLayer: f.config.numLayers - 1,
+    cacheDir: `${f.root}/cache`,
+    dtype: "float32",
+    executionProvider: "cpu",
+    threads: 1,
+    maxContext: 64,
+    ...options,
+  });
+}

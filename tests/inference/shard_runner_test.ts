@@ -12,6 +12,7 @@ import {
   FLOAT32_TOLERANCE,
   hiddenOf,
   lastLogits,
+  loadWholeShard,
   logitsOf,
   PROMPT,
   Q4_TOLERANCE,
@@ -430,15 +431,8 @@ Deno.test("ShardRunner asked for CoreML where the build lacks it runs on CPU and
   ignore: Deno.build.os === "darwin",
 }, async () => {
   await withCheckpoint({ architecture: "llama", seed: 2 }, async (f) => {
-    const runner = await ShardRunner.load({
-      modelDir: f.dir,
-      config: f.config,
-      startLayer: 0,
-      endLayer: f.config.numLayers - 1,
-      cacheDir: `${f.root}/cache`,
-      dtype: "float32",
+    const runner = await loadWholeShard(f, {
       executionProvider: "coreml",
-      threads: 1,
       maxContext: 16,
       logger: new Logger("error", () => {}),
     });

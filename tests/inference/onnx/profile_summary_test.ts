@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { describeProfile, summarizeProfile } from "../../../lib/inference/onnx/profile_summary.ts";
-import { ShardRunner } from "../../../lib/inference/shard_runner.ts";
-import { withCheckpoint } from "../_shard_fixture.ts";
+import { loadWholeShard, withCheckpoint } from "../_shard_fixture.ts";
 
 const run = (ts: number, dur: number) => ({ cat: "Session", name: "model_run", ts, dur });
 const kernel = (node: string, op: string, ts: number, dur: number) => ({
@@ -65,18 +64,7 @@ Deno.test("summarizeProfile refuses a text that is not a trace, or too few runs"
 
 Deno.test("a shard loaded with profile keeps ORT's profiler on until endProfile", async () => {
   await withCheckpoint({ architecture: "llama", seed: 3 }, async (f) => {
-    const runner = await ShardRunner.load({
-      modelDir: f.dir,
-      config: f.config,
-      startLayer: 0,
-      endLayer: f.config.numLayers - 1,
-      cacheDir: `${f.root}/cache`,
-      dtype: "float32",
-      executionProvider: "cpu",
-      threads: 1,
-      maxContext: 64,
-      profile: true,
-    });
+    const runner = await loadWholeShard(f, { profile: true });
     try {
       assert.equal(runner.placement.providers.length, 0, "no placement while profiling");
       for (const token of [1, 2, 3]) await runner.step("r", { tokenIds: [token] });
@@ -97,17 +85,7 @@ Deno.test("a shard loaded with profile keeps ORT's profiler on until endProfile"
 
 Deno.test("a shard loaded without profile has no profile to end", async () => {
   await withCheckpoint({ architecture: "llama", seed: 3 }, async (f) => {
-    const runner = await ShardRunner.load({
-      modelDir: f.dir,
-      config: f.config,
-      startLayer: 0,
-      endLayer: 0,
-      cacheDir: `${f.root}/cache`,
-      dtype: "float32",
-      executionProvider: "cpu",
-      threads: 1,
-      maxContext: 64,
-    });
+    const runner = await loadWholeShard(f);
     try {
       assert.ok(runner.placement.providers.length > 0, "the warm-up's placement was read");
       await assert.rejects(() => runner.endProfile(), /already ended/);
