@@ -130,15 +130,14 @@ export class KvCache {
     for (let l = 0; l < numLayers; l++) {
       const prepared = next?.layers[l];
       if (prepared === undefined) {
-        grown.push(this.#copyLayer(l, capacity, 0));
+        grown.push(this.#copyLayer(l, capacity));
       } else {
         this.#copyRows(this.#layers[l], prepared, capacity, next!.rows[l]);
         grown.push(prepared);
       }
     }
-    // The old buffers (and unused prepared ones) are freed now, not at the next garbage
-    // collection: several generations of a long request's cache waiting for one raised peak
-    // RSS by up to ~200 MB (llama-3.2-1b q4).
+    // The old buffers (and unused prepared ones) are freed now: left to the garbage
+    // collector, a long request's replaced caches would hold their memory until it runs.
     this.#layers.forEach(free);
     this.#next?.layers.filter((layer) => !grown.includes(layer)).forEach(free);
     this.#next = null;
@@ -175,13 +174,13 @@ export class KvCache {
     const next = this.#next;
     const count = Math.ceil((numLayers - next.layers.length) / (left + 1));
     for (let i = 0; i < count && next.layers.length < numLayers; i++) {
-      next.layers.push(this.#copyLayer(next.layers.length, capacity, 0));
+      next.layers.push(this.#copyLayer(next.layers.length, capacity));
       next.rows.push(this.#length);
     }
   }
 
   /** Layer `index`'s valid rows in new buffers of `capacity` rows per head. */
-  #copyLayer(index: number, capacity: number, fromRow: number): LayerKv {
+  #copyLayer(index: number, capacity: number): LayerKv {
     const { numKvHeads, headDim } = this.#shape;
     const Buffer = this.#shape.elementType === "float16" ? Uint16Array : Float32Array;
     const layer = {
@@ -189,7 +188,7 @@ export class KvCache {
       value: new Buffer(numKvHeads * capacity * headDim),
     };
     const old = this.#layers[index];
-    if (old !== undefined) this.#copyRows(old, layer, capacity, fromRow);
+    if (old !== undefined) this.#copyRows(old, layer, capacity, 0);
     return layer;
   }
 

@@ -61,10 +61,10 @@ const ints = (value: number[]) => ({ kind: "ints", value }) as const;
  * Builds the ONNX graph of one pipeline shard into `modelPath`, its weights streamed into
  * `dataPath` (same directory). One graph serves prefill (seq > 1) and decode (seq = 1).
  *
- * Per layer: [Skip]SimplifiedLayerNorm → fused q|k|v MatMul (the query scaled by 1/√headDim;
- * + qwen2 bias, + qwen3 per-head q/k RMS norms) → rotary and masked attention reading JS-owned past K/V in place (see
- * {@linkcode emitAttention}) → o_proj → SkipSimplifiedLayerNorm → fused
- * gate|up MatMul → Split → x·sigmoid(x) → Mul → down_proj. The residual add of one layer
+ * Per layer: [Skip]SimplifiedLayerNorm → fused q|k|v MatMul (the query scaled by
+ * 1/√headDim; + qwen2 bias, + qwen3 per-head q/k RMS norms) → rotary and masked attention
+ * reading JS-owned past K/V in place (see {@linkcode emitAttention}) → o_proj →
+ * SkipSimplifiedLayerNorm → fused gate|up MatMul → Split → x·sigmoid(x) → Mul → down_proj. The residual add of one layer
  * is folded into the next layer's SkipSimplifiedLayerNorm. Each layer also outputs its
  * packed, un-rotated q|k|v, from which the runner appends K (rotated in JS) and V rows to
  * its cache: fetching ORT's full `present` tensors would copy the whole cache every step.
