@@ -59,6 +59,11 @@ export interface ShardRunnerOptions {
    */
   activations?: "float32" | "float16";
   /**
+   * Why a provider asked for earlier was given up, when the caller already fell back to
+   * this runner (loadRunner's WebGPU fallback); reported as the runner's fallbackReason.
+   */
+  fallbackReason?: string | null;
+  /**
    * Keep ORT's profiler on after the load's warm-up until the runner's `endProfile()`
    * (bench:engine --profile). Every run records while it is on: never for serving.
    */

@@ -123,7 +123,7 @@ export class ShardRunner implements LoadedRunner {
       {
         cacheHit: shard.cacheHit,
         executionProvider: opened.executionProvider,
-        fallbackReason: opened.fallbackReason,
+        fallbackReason: opened.fallbackReason ?? options.fallbackReason ?? null,
       },
     );
     runner.#profile = await SessionProfile.warmUp(opened.session, profile, async () => {
