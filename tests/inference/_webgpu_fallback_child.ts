@@ -26,12 +26,13 @@ const runner = await loadRunner({
 try {
   const output = await runner.step("r", { tokenIds: PROMPT });
   if (output.kind !== "logits") throw new TypeError("the shard returned hidden states");
-  console.log(JSON.stringify({
+  const result = {
     cpuRunner: runner instanceof ShardRunner,
     executionProvider: runner.executionProvider,
     fallbackReason: runner.fallbackReason,
     logits: [...output.logits],
-  }));
+  };
+  await Deno.stdout.write(new TextEncoder().encode(`${JSON.stringify(result)}\n`));
 } finally {
   await runner.dispose();
 }
