@@ -162,6 +162,31 @@ function logitsOf(output: Awaited<ReturnType<LoadedRunner["step"]>>): Float32Arr
   return output.logits;
 }
 
+/** The greedy next token after `tokenIds` for request `id`. */
+async function nextToken(runner: LoadedRunner, id: string, tokenIds: number[]): Promise<number> {
+  return argmax(logitsOf(await runner.step(id, { tokenIds })));
+}
+
+/**
+ * Decodes `count` tokens greedily for request `id`, the first step fed `first`; returns
+ * each step's ms.
+ */
+async function decodeSteps(
+  runner: LoadedRunner,
+  id: string,
+  first: number,
+  count: number,
+): Promise<number[]> {
+  let token = first;
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    token = await nextToken(runner, id, [token]);
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
 /** Converts the shard into an empty cache. */
 export async function convertWorker(args: WorkerArgs): Promise<ConvertResult> {
   const rss = new PeakRss();
@@ -182,10 +207,7 @@ export async function runWorker(args: WorkerArgs): Promise<RunResult> {
   const { runner, ms } = await loadShard(args);
   const vocab = runner.config.vocabSize;
   // A short throwaway request first, so one-time allocations are not charged to the round.
-  let token = argmax(logitsOf(await runner.step("warmup", { tokenIds: promptTokens(8, vocab) })));
-  for (let i = 0; i < 2; i++) {
-    token = argmax(logitsOf(await runner.step("warmup", { tokenIds: [token] })));
-  }
+  await decodeSteps(runner, "warmup", await nextToken(runner, "warmup", promptTokens(8, vocab)), 2);
   runner.release("warmup");
   const loadRssBytes = rss.read();
 
@@ -194,30 +216,20 @@ export async function runWorker(args: WorkerArgs): Promise<RunResult> {
    * args.decode of them and every step's ms.
    */
   const decodeRun = async (id: string, first: number, count = args.decode) => {
-    let next = first;
-    const times: number[] = [];
-    let decodeMs = 0;
-    for (let i = 0; i < count; i++) {
-      const started = performance.now();
-      next = argmax(logitsOf(await runner.step(id, { tokenIds: [next] })));
-      times.push(performance.now() - started);
-      if (i === args.decode - 1) decodeMs = times.reduce((sum, t) => sum + t, 0);
-    }
+    const times = await decodeSteps(runner, id, first, count);
+    const decodeMs = times.slice(0, args.decode).reduce((sum, t) => sum + t, 0);
     return { tokensPerSecond: args.decode / (decodeMs / 1000), times };
   };
   const started = performance.now();
-  token = argmax(
-    logitsOf(await runner.step("run", { tokenIds: promptTokens(args.prompt, vocab) })),
-  );
+  const token = await nextToken(runner, "run", promptTokens(args.prompt, vocab));
   const firstToken = performance.now() - started;
   const long = await decodeRun("run", token, Math.max(args.decode, args.long));
   runner.release("run");
   const sorted = [...long.times].sort((a, b) => a - b);
   const slowestStepMs = sorted[sorted.length - 1];
 
-  const first = emptyContextToken(vocab, args.round);
-  token = argmax(logitsOf(await runner.step("empty", { tokenIds: [first] })));
-  const emptyDecode = (await decodeRun("empty", token)).tokensPerSecond;
+  const first = await nextToken(runner, "empty", [emptyContextToken(vocab, args.round)]);
+  const emptyDecode = (await decodeRun("empty", first)).tokensPerSecond;
   runner.release("empty");
 
   const { cacheHit, executionProvider } = runner;
@@ -267,13 +279,11 @@ export async function floorWorker(args: WorkerArgs): Promise<FloorResult> {
   });
   const { config } = runner;
   try {
-    let token = emptyContextToken(config.vocabSize, args.round);
-    token = argmax(logitsOf(await runner.step("floor", { tokenIds: [token] })));
-    const started = performance.now();
-    for (let i = 0; i < args.decode; i++) {
-      token = argmax(logitsOf(await runner.step("floor", { tokenIds: [token] })));
-    }
-    const stepMs = (performance.now() - started) / args.decode;
+    const token = await nextToken(runner, "floor", [
+      emptyContextToken(config.vocabSize, args.round),
+    ]);
+    const times = await decodeSteps(runner, "floor", token, args.decode);
+    const stepMs = times.reduce((sum, t) => sum + t, 0) / args.decode;
     return { stepMs, nodes: nodeCount(runner.placement) };
   } finally {
     await runner.dispose();
@@ -296,10 +306,7 @@ export async function profileWorker(args: WorkerArgs): Promise<ProfileResult> {
   try {
     const vocab = runner.config.vocabSize;
     const decode = async (id: string, prompt: number[]) => {
-      let token = argmax(logitsOf(await runner.step(id, { tokenIds: prompt })));
-      for (let i = 0; i < args.decode; i++) {
-        token = argmax(logitsOf(await runner.step(id, { tokenIds: [token] })));
-      }
+      await decodeSteps(runner, id, await nextToken(runner, id, prompt), args.decode);
       runner.release(id);
     };
     await decode("after", promptTokens(args.prompt, vocab));
