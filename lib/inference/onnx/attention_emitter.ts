@@ -32,7 +32,7 @@ const ROWS_TO_TOKENS = [0, 3, 1, 2, 4];
  * projection (see emitQkv) rather than the score MatMul: ONNX Runtime's CPU GEMM multiplies
  * a one-row query without packing the keys only when its alpha is 1.
  */
-export function attentionScale(config: ModelConfig): number {
+export function attentionScale(config: Pick<ModelConfig, "headDim">): number {
   return 1 / Math.sqrt(config.headDim);
 }
 

@@ -1,6 +1,7 @@
 import type { ModelConfig } from "../../model/model_config.ts";
 import { type GraphBuilder, MS_DOMAIN } from "./graph_builder.ts";
 import { SEQLENS_K, TOTAL_SEQUENCE_LENGTH } from "./shard_signature.ts";
+import { attentionScale } from "./attention_emitter.ts";
 
 /** Element type of a shard's activations and KV cache. */
 type FloatType = "float32" | "float16";
@@ -63,7 +64,7 @@ export function emitGqaAttention(
       kv_num_heads: int(config.numKvHeads),
       do_rotary: int(1),
       rotary_interleaved: int(0),
-      scale: float(1 / Math.sqrt(config.headDim)),
+      scale: float(attentionScale(config)),
     },
   });
   const present = ["batch", config.numKvHeads, "total", config.headDim];

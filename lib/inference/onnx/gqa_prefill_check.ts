@@ -16,6 +16,7 @@ import { encodeModel, type OnnxDataType, type OnnxModel } from "./onnx_model.ts"
 import { MS_DOMAIN, MS_OPSET, ONNX_OPSET } from "./graph_builder.ts";
 import { ort } from "./ort_runtime.ts";
 import { fromFloat16Bits, toFloat16Bits } from "./float16.ts";
+import { attentionScale } from "./attention_emitter.ts";
 
 /** New tokens per run that the faulty prefill path never sees. */
 export const SHORT_PREFILL = 31;
@@ -198,7 +199,7 @@ function probeModel(shape: Shape, type: OnnxDataType, positions: number): OnnxMo
         kv_num_heads: { kind: "int", value: numKvHeads },
         do_rotary: { kind: "int", value: 1 },
         rotary_interleaved: { kind: "int", value: 0 },
-        scale: { kind: "float", value: 1 / Math.sqrt(headDim) },
+        scale: { kind: "float", value: attentionScale(shape) },
       },
     }],
     initializers: [
