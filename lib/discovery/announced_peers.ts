@@ -51,8 +51,11 @@ export type Verdict =
   | { kind: "duplicate"; holder: string; first: boolean }
   /** Too many instances are remembered already; the announcement was not recorded. */
   | { kind: "full" }
-  /** Recorded; the instance holds its id. `replaced`: an older process it took over from. */
-  | { kind: "accepted"; replaced: string | null };
+  /**
+   * Recorded; the instance holds its id. `replaced`: an older process it took over from;
+   * `fresh`: the first announcement heard from this process.
+   */
+  | { kind: "accepted"; replaced: string | null; fresh: boolean };
 
 /** Settings of {@linkcode AnnouncedPeers}. */
 export interface AnnouncedPeersOptions {
@@ -105,6 +108,7 @@ export class AnnouncedPeers {
     const instances = this.#byId.get(nodeId) ?? new Map<string, HeardInstance>();
     let replaced: string | null = null;
     let entry = instances.get(instance);
+    const fresh = entry === undefined;
     if (entry === undefined) {
       // A new process on a machine where an older one of this id was heard is a restart.
       for (const [other, old] of instances) {
@@ -138,7 +142,7 @@ export class AnnouncedPeers {
         "an unknown address";
       return { kind: "duplicate", holder: holderHost, first: this.#firstReport(nodeId, instance) };
     }
-    return { kind: "accepted", replaced };
+    return { kind: "accepted", replaced, fresh };
   }
 
   /**

@@ -63,6 +63,8 @@ export interface DiscoveryStatus {
 
 /** Most distinct (reason, sender) pairs logged at debug level before starting over. */
 const MAX_REPORTED = 1024;
+/** Least time between two early rounds sent for newly heard processes. */
+const ANSWER_INTERVAL_MS = 1000;
 
 /**
  * UDP broadcast discovery: announces this node on every up, non-loopback IPv4 interface
@@ -89,6 +91,9 @@ export class UdpDiscovery {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #wake: (() => void) | null = null;
   #round: Promise<void> = Promise.resolve();
+  /** A round sent early for a newly heard process (see #record); when it was sent. */
+  #answer: Promise<void> = Promise.resolve();
+  #answeredAt = -Infinity;
   #receiving: Promise<void>;
   #closed = false;
 
@@ -192,6 +197,7 @@ export class UdpDiscovery {
     clearTimeout(this.#timer);
     this.#wake?.();
     await this.#round;
+    await this.#answer;
     this.#socket.close();
     await this.#receiving;
     this.#announcer.close();
@@ -342,6 +348,7 @@ export class UdpDiscovery {
         if (verdict.replaced !== null) {
           this.#logger.info(`Node ${nodeId} at ${host} restarted (new process)`);
         }
+        if (verdict.fresh) this.#answerNewcomer(now);
         if (connectedHost === null) {
           this.#dialer.request(nodeId, () => {
             if (this.#options.connectedHost(nodeId) !== null) return null;
@@ -359,6 +366,20 @@ export class UdpDiscovery {
         throw new Error(`Unhandled verdict ${JSON.stringify(unreachable)}`);
       }
     }
+  }
+
+  /**
+   * Announces at once on every interface when a process is heard for the first time. A
+   * node that starts listening in the middle of another's round hears only that round's
+   * later datagrams (say, a Docker bridge's, not the Ethernet's), and would dial the only
+   * link it knows before the next round, 2.5 s later; answered now, the whole round reaches
+   * it within its dialer's settling wait. At most once a second, whatever is heard.
+   */
+  #answerNewcomer(now: number): void {
+    if (this.#closed || now - this.#answeredAt < ANSWER_INTERVAL_MS) return;
+    this.#answeredAt = now;
+    this.#answer = this.#answer.then(() => this.#announcer.announce(this.#interfaces))
+      .catch((error) => this.#logger.debug(`Cannot answer a new node: ${describe(error)}`));
   }
 
   /** Logs a problem once per (kind, subject); debug level unless told otherwise. */

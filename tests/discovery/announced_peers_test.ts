@@ -74,10 +74,12 @@ Deno.test("AnnouncedPeers dials a new node over the address it was heard on", ()
   const registry = peers();
   deepStrictEqual(
     registry.record(announce("b", "b1b1b1b1b1b1b1b1", "10.0.0.2"), "10.0.0.2", ETH, 0, null),
-    {
-      kind: "accepted",
-      replaced: null,
-    },
+    { kind: "accepted", replaced: null, fresh: true },
+  );
+  // The same process heard again: no longer fresh.
+  deepStrictEqual(
+    registry.record(announce("b", "b1b1b1b1b1b1b1b1", "10.0.0.2"), "10.0.0.2", ETH, 5, null),
+    { kind: "accepted", replaced: null, fresh: false },
   );
   deepStrictEqual(registry.dialTarget("b", 10), {
     id: "b",
@@ -239,7 +241,7 @@ Deno.test("AnnouncedPeers lets a node restarted at a new address replace its old
   registry.disconnected("n3", "10.0.0.3");
   deepStrictEqual(
     registry.record(announce("n3", "cccccccccccccccc", "10.0.0.6"), "10.0.0.6", ETH, 500, null),
-    { kind: "accepted", replaced: null },
+    { kind: "accepted", replaced: null, fresh: true },
   );
   equal(registry.dialTarget("n3", 600)?.host, "10.0.0.6");
   deepStrictEqual(registry.list().map((entry) => entry.instance), ["cccccccccccccccc"]);
@@ -250,7 +252,7 @@ Deno.test("AnnouncedPeers lets a restart on the same address replace the old pro
   registry.record(announce("n3", "aaaaaaaaaaaaaaaa", "10.0.0.3"), "10.0.0.3", ETH, 0, null);
   deepStrictEqual(
     registry.record(announce("n3", "cccccccccccccccc", "10.0.0.3"), "10.0.0.3", ETH, 100, null),
-    { kind: "accepted", replaced: "10.0.0.3" },
+    { kind: "accepted", replaced: "10.0.0.3", fresh: true },
   );
   deepStrictEqual(registry.list().map((entry) => entry.instance), ["cccccccccccccccc"]);
 });

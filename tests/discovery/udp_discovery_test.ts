@@ -50,7 +50,7 @@ async function sendAll(from: string, port: number, datagrams: Uint8Array[]): Pro
   }
 }
 
-Deno.test("UdpDiscovery ignores and counts every kind of bad datagram and a flood, and still dials a real announcement", async () => {
+Deno.test("UdpDiscovery ignores and counts every kind of bad datagram and a flood, still dials real announcements, and answers the first new node with a round at once", async () => {
   const port = freePort();
   const dialed: AnnouncedTarget[] = [];
   const lines: string[] = [];
@@ -87,13 +87,16 @@ Deno.test("UdpDiscovery ignores and counts every kind of bad datagram and a floo
       encodeAnnouncement(announcement({ address: "127.0.0.2", nodeId: "liar" })),
       encodeAnnouncement(announcement({ nodeId: "me", instance: "ffffffffffffffff" })),
       encodeAnnouncement(announcement()),
+      // A second new node within the second gets no second early round.
+      encodeAnnouncement(announcement({ nodeId: "c", instance: "c0c0c0c0c0c0c0c0" })),
     ]);
     // 127.0.0.9 is outside the injected 127.0.0.0/30 link.
     await sendAll("127.0.0.9", port, [encodeAnnouncement(announcement({ address: "127.0.0.9" }))]);
     // A flood from one sender: the first 20 (the burst) are read, the rest dropped unread.
     await sendAll("127.0.0.2", port, Array.from({ length: 100 }, () => json({ flood: true })));
     await waitUntil(
-      () => total(discovery.status().datagrams) === 1 + 10 + 100,
+      // Its start round and the early one answering b (the interval is an hour), heard back.
+      () => total(discovery.status().datagrams) === 2 + 11 + 100,
       "every datagram is counted",
     );
     const counts = discovery.status().datagrams;
@@ -103,8 +106,8 @@ Deno.test("UdpDiscovery ignores and counts every kind of bad datagram and a floo
     equal(flooded + counts.rate_limited, 100);
     ok(counts.rate_limited >= 60 && flooded >= 20, JSON.stringify(counts));
     deepStrictEqual({ ...counts, rate_limited: 0, not_announcement: 0 }, {
-      accepted: 1,
-      own: 1,
+      accepted: 2,
+      own: 2,
       rate_limited: 0,
       oversize: 1,
       not_json: 1,
@@ -118,17 +121,18 @@ Deno.test("UdpDiscovery ignores and counts every kind of bad datagram and a floo
       duplicate_id: 1,
       too_many_peers: 0,
     });
-    await waitUntil(() => dialed.length === 1, "the real announcement is dialed");
-    deepStrictEqual(dialed, [{
+    await waitUntil(() => dialed.length === 2, "the real announcements are dialed");
+    deepStrictEqual(dialed.map((d) => d.id).sort(), ["b", "c"]);
+    deepStrictEqual(dialed.find((d) => d.id === "b"), {
       id: "b",
       host: "127.0.0.1",
       port: 50099,
       via: { name: "test0", type: "ethernet" },
-    }]);
-    deepStrictEqual(discovery.status().heard.map((h) => [h.nodeId, h.instance]), [[
-      "b",
-      "b0b0b0b0b0b0b0b0",
-    ]]);
+    });
+    deepStrictEqual(discovery.status().heard.map((h) => [h.nodeId, h.instance]).sort(), [
+      ["b", "b0b0b0b0b0b0b0b0"],
+      ["c", "c0c0c0c0c0c0c0c0"],
+    ]);
     deepStrictEqual(
       discovery.status().announcingOn.map((t) => [t.name, t.address, t.broadcast]),
       [["test0", "127.0.0.1", "127.0.0.3"]],
