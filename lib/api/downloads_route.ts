@@ -96,6 +96,7 @@ function toProgress(event: DownloadEvent) {
     total_bytes: event.totalBytes,
     speed: event.speed,
     eta: event.eta,
+    status: event.status,
     done: event.done,
     error: event.error ?? null,
     files: event.files.map((f) => ({

@@ -14,6 +14,9 @@ export interface FileProgress {
   done: boolean;
 }
 
+/** Where a download is: `done` and `failed` are final. */
+export type DownloadStatus = "downloading" | "done" | "failed";
+
 /** One node's progress on one model, the JSON of a `status` message. */
 export interface DownloadEvent {
   event: "download";
@@ -30,6 +33,9 @@ export interface DownloadEvent {
   speed: number;
   /** Seconds left at the current speed; null while unknown. */
   eta: number | null;
+  /** Where the download is: still running, complete, or stopped by `error`. */
+  status: DownloadStatus;
+  /** True once every file is present (never for a failed download). */
   done: boolean;
   /** Why the download stopped, when it failed. */
   error?: string;
@@ -47,11 +53,42 @@ export function parseDownloadEvent(json: string): DownloadEvent | null {
     event.event !== "download" || typeof event.nodeId !== "string" ||
     typeof event.model !== "string" || typeof event.bytes !== "number" ||
     typeof event.totalBytes !== "number" || typeof event.done !== "boolean" ||
+    !isDownloadStatus(event.status) || event.done !== (event.status === "done") ||
+    (event.status === "failed") !== (typeof event.error === "string") ||
     !Array.isArray(event.files)
   ) {
     return null;
   }
   return event as DownloadEvent;
+}
+
+function isDownloadStatus(value: unknown): value is DownloadStatus {
+  return value === "downloading" || value === "done" || value === "failed";
+}
+
+/**
+ * The final event of a download that failed before it could list its files (the hub was
+ * unreachable, the name unknown): no bytes, no speed, no ETA.
+ */
+export function failedDownloadEvent(
+  ids: { nodeId: string; model: string; repo: string },
+  error: string,
+  at: number = Date.now(),
+): DownloadEvent {
+  return {
+    event: "download",
+    ...ids,
+    file: "",
+    bytes: 0,
+    totalBytes: 0,
+    speed: 0,
+    eta: null,
+    status: "failed",
+    done: false,
+    error,
+    files: [],
+    at,
+  };
 }
 
 /** Fewest ms between two events of one download, except when a file or the download ends. */
@@ -64,7 +101,7 @@ export const PROGRESS_INTERVAL_MS = 250;
 export class DownloadTracker {
   #base: Omit<
     DownloadEvent,
-    "file" | "bytes" | "totalBytes" | "speed" | "eta" | "done" | "files" | "at"
+    "file" | "bytes" | "totalBytes" | "speed" | "eta" | "status" | "done" | "files" | "at"
   >;
   #emit: (event: DownloadEvent) => void;
   #now: () => number;
@@ -100,7 +137,7 @@ export class DownloadTracker {
     if (!this.#baseline.has(file)) this.#baseline.set(file, bytes);
     progress.bytes = bytes;
     this.#lastFile = file;
-    if (this.#now() - this.#lastEmit >= PROGRESS_INTERVAL_MS) this.#report(false);
+    if (this.#now() - this.#lastEmit >= PROGRESS_INTERVAL_MS) this.#report("downloading");
   }
 
   /** `file` is complete. */
@@ -110,16 +147,16 @@ export class DownloadTracker {
     progress.bytes = progress.totalBytes;
     progress.done = true;
     this.#lastFile = file;
-    this.#report(false);
+    this.#report("downloading");
   }
 
   /** The download ended, with the error that stopped it if any. */
   finish(error?: Error): void {
-    this.#report(true, error?.message);
+    this.#report(error === undefined ? "done" : "failed", error?.message);
   }
 
-  /** The current state as an event. */
-  snapshot(done = false, error?: string): DownloadEvent {
+  /** The current state as an event; a failed one has no speed and no ETA. */
+  snapshot(status: DownloadStatus = "downloading", error?: string): DownloadEvent {
     const files = [...this.#files.values()].map((f) => ({ ...f }));
     const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
     const totalBytes = files.reduce((sum, f) => sum + f.totalBytes, 0);
@@ -129,9 +166,10 @@ export class DownloadTracker {
     }
     const now = this.#now();
     const seconds = (now - this.#started) / 1000;
-    const speed = seconds > 0 ? Math.round(fetched / seconds) : 0;
+    const failed = status === "failed";
+    const speed = seconds > 0 && !failed ? Math.round(fetched / seconds) : 0;
     const left = totalBytes - bytes;
-    const eta = left <= 0 ? 0 : speed > 0 ? Math.ceil(left / speed) : null;
+    const eta = failed ? null : left <= 0 ? 0 : speed > 0 ? Math.ceil(left / speed) : null;
     return {
       ...this.#base,
       file: this.#lastFile,
@@ -139,15 +177,16 @@ export class DownloadTracker {
       totalBytes,
       speed,
       eta,
-      done,
-      ...(error === undefined ? {} : { error }),
+      status,
+      done: status === "done",
+      ...(failed ? { error: error ?? "Download failed" } : {}),
       files,
       at: now,
     };
   }
 
-  #report(done: boolean, error?: string): void {
+  #report(status: DownloadStatus, error?: string): void {
     this.#lastEmit = this.#now();
-    this.#emit(this.snapshot(done, error));
+    this.#emit(this.snapshot(status, error));
   }
 }

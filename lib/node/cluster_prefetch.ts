@@ -1,5 +1,5 @@
 import type { Logger } from "../log/logger.ts";
-import type { DownloadEvent } from "../model/download_progress.ts";
+import { type DownloadEvent, failedDownloadEvent } from "../model/download_progress.ts";
 import { loadModelConfig } from "../model/hf_config.ts";
 import type { ModelResolver } from "../model/model_resolver.ts";
 import { findModelCard } from "../model/registry.ts";
@@ -161,26 +161,27 @@ export class ClusterPrefetch {
     if (board === undefined) return;
     const latest = board.latest(this.#options.selfId, model);
     if (
-      latest !== undefined && latest.at >= since && latest.done &&
+      latest !== undefined && latest.at >= since && latest.status !== "downloading" &&
       (error === undefined || latest.error !== undefined)
     ) {
       return;
     }
-    const event: DownloadEvent = {
-      event: "download",
-      nodeId: this.#options.selfId,
-      model,
-      repo: findModelCard(model)?.repo ?? model,
-      file: "",
-      bytes: 0,
-      totalBytes: 0,
-      speed: 0,
-      eta: error === undefined ? 0 : null,
-      done: true,
-      ...(error === undefined ? {} : { error: error.message }),
-      files: [],
-      at: Date.now(),
-    };
+    const ids = { nodeId: this.#options.selfId, model, repo: findModelCard(model)?.repo ?? model };
+    const event: DownloadEvent = error === undefined
+      ? {
+        event: "download",
+        ...ids,
+        file: "",
+        bytes: 0,
+        totalBytes: 0,
+        speed: 0,
+        eta: 0,
+        status: "done",
+        done: true,
+        files: [],
+        at: Date.now(),
+      }
+      : failedDownloadEvent(ids, error.message);
     board.publish(event);
   }
 

@@ -18,6 +18,7 @@ const EVENT: DownloadEvent = {
   totalBytes: 400,
   speed: 50,
   eta: 6,
+  status: "downloading",
   done: false,
   files: [{ file: "model-00001-of-00002.safetensors", bytes: 100, totalBytes: 400, done: false }],
   at: 1234,
@@ -55,6 +56,7 @@ Deno.test("GET /v1/download/progress lists every node's latest download", async 
       total_bytes: 400,
       speed: 50,
       eta: 6,
+      status: "downloading",
       done: false,
       error: null,
       files: [{

@@ -19,11 +19,14 @@ function event(fields: Partial<DownloadEvent>): DownloadEvent {
     totalBytes: 4_000_000,
     speed: 1_000_000,
     eta: 2,
+    status: "downloading",
     done: false,
     files: [],
     at: 0,
     ...fields,
-  };
+    ...(fields.done ? { status: "done" } : {}),
+    ...(fields.error !== undefined ? { status: "failed", done: false, eta: null } : {}),
+  } as DownloadEvent;
 }
 
 Deno.test("formatDownloadLine shows a bar, percent, bytes, speed, ETA and the file", () => {

@@ -66,6 +66,7 @@ async function startNodes(
 /** A node's download as `GET /v1/download/progress` shows it. */
 interface Progress {
   node_id: string;
+  status: "downloading" | "done" | "failed";
   done: boolean;
   error: string | null;
   files: { file: string }[];
@@ -281,7 +282,9 @@ Deno.test("POST /download on one node downloads every node's share; DELETE /mode
     assert.deepEqual(retried.shards, plan.shards);
     await eventually(async () => {
       const all = await progress();
-      return all.some((p) => p.node_id === "pf-b" && p.done && p.error !== null) &&
+      return all.some((p) =>
+        p.node_id === "pf-b" && p.status === "failed" && !p.done && p.error !== null
+      ) &&
         all.some((p) => p.node_id === "pf-a" && weightsDone(p));
     }, "the origin shows B's failed download and its own done one");
   } finally {

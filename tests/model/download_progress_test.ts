@@ -29,11 +29,15 @@ Deno.test("DownloadTracker reports bytes, speed and ETA, at most every 250 ms un
   assert.equal(event.speed, 1000);
   assert.equal(event.eta, 3);
   assert.equal(event.done, false);
+  assert.equal(event.status, "downloading");
   tracker.complete("x");
   assert.equal(events.length, 3, "a completed file is reported at once");
   assert.deepEqual(events[2].files.map((f) => f.done), [true, false]);
   tracker.finish(new Error("boom"));
-  assert.equal(events[3].done, true);
+  assert.equal(events[3].status, "failed");
+  assert.equal(events[3].done, false, "a failed download is not done");
+  assert.equal(events[3].eta, null, "a failed download has no ETA");
+  assert.equal(events[3].speed, 0);
   assert.equal(events[3].error, "boom");
 });
 
@@ -62,11 +66,21 @@ Deno.test("parseDownloadEvent takes download events and ignores other status JSO
     totalBytes: 2,
     speed: 1,
     eta: 1,
+    status: "downloading",
     done: false,
     files: [],
     at: 0,
   };
   assert.deepEqual(parseDownloadEvent(JSON.stringify(event)), event);
+  for (
+    const bad of [{ status: "done" }, { status: "failed" }, { status: "paused" }, { done: true }]
+  ) {
+    assert.equal(
+      parseDownloadEvent(JSON.stringify({ ...event, ...bad })),
+      null,
+      JSON.stringify(bad),
+    );
+  }
   assert.equal(parseDownloadEvent('{"event":"shard","state":"loading"}'), null);
   assert.equal(parseDownloadEvent("not json"), null);
   assert.equal(parseDownloadEvent('{"event":"download","nodeId":1}'), null);

@@ -121,7 +121,9 @@ Deno.test("ClusterPrefetch ignores malformed prefetch requests and reports a sha
     await prefetch.close();
     for (const model of [missing, "test-org/not-here"]) {
       const event = board.latest("a", model);
-      assert.equal(event?.done, true, model);
+      assert.equal(event?.status, "failed", model);
+      assert.equal(event?.done, false, model);
+      assert.equal(event?.eta, null, model);
       assert.match(event?.error ?? "", /not found|not a directory|not downloaded/, model);
     }
     assert.ok(

@@ -60,6 +60,7 @@ export function downloads(): DownloadEvent[] {
     totalBytes: 2_470_000_000,
     speed: 12_300_000,
     eta: 103,
+    status: "downloading",
     done: false,
     files: [],
     at: 0,
