@@ -28,21 +28,31 @@ export function formatEta(seconds: number | null): string {
 /**
  * One line for a download: a bar of `width` cells, percent, bytes, speed, ETA and the
  * file that moved last, e.g.
- * `test-org/tiny [#######.......]  50% 2.00 MB/4.00 MB 1.00 MB/s ETA 2s model-00002.safetensors`.
+ * `test-org/tiny [#######.......]  50% 2.00 MB/4.00 MB 1.00 MB/s ETA 2s model-00002.safetensors`;
+ * a failed one has no bar: `test-org/tiny failed after 2.00 MB of 4.00 MB: <reason>`.
  */
 export function formatDownloadLine(event: DownloadEvent, width = 24): string {
+  if (event.status === "failed") {
+    const got = event.totalBytes > 0
+      ? ` after ${formatBytes(event.bytes)} of ${formatBytes(event.totalBytes)}`
+      : "";
+    return `${event.model} failed${got}: ${event.error ?? "no reason given"}`;
+  }
+  const known = event.totalBytes > 0 || event.done;
   const fraction = event.totalBytes > 0 ? Math.min(1, event.bytes / event.totalBytes) : 1;
-  const filled = Math.round(fraction * width);
+  // Never a full bar before the end: 99.6% is drawn as 99%.
+  const shown = event.done ? 1 : Math.min(fraction, (width - 1) / width);
+  const filled = known ? Math.round(shown * width) : 0;
   const bar = "#".repeat(filled) + ".".repeat(width - filled);
-  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  const state = event.error !== undefined
-    ? `failed: ${event.error}`
-    : event.done
+  const percent = known
+    ? `${event.done ? 100 : Math.min(99, Math.floor(fraction * 100))}%`.padStart(4)
+    : "   ?";
+  const state = event.done
     ? "done"
     : `${formatBytes(event.speed)}/s ETA ${formatEta(event.eta)} ${event.file}`;
   return `${event.model} [${bar}] ${percent} ${formatBytes(event.bytes)}/${
-    formatBytes(event.totalBytes)
-  } ${state}`;
+    known ? formatBytes(event.totalBytes) : "?"
+  } ${state}`.trimEnd();
 }
 
 /** Fewest ms between two plain log lines of one download. */
@@ -69,18 +79,20 @@ export class DownloadProgressView {
   /** Shows an event. */
   show(event: DownloadEvent): void {
     if (this.#terminal) {
-      this.#write(`\r\x1b[2K${formatDownloadLine(event)}${event.done ? "\n" : ""}`);
-      this.#drawn = !event.done;
+      const ended = event.status !== "downloading";
+      this.#write(`\r\x1b[2K${formatDownloadLine(event)}${ended ? "\n" : ""}`);
+      this.#drawn = !ended;
       return;
     }
     const now = event.at;
     const last = this.#lastLog.get(event.model) ?? -Infinity;
-    if (!event.done && now - last < LOG_INTERVAL_MS) return;
+    const ended = event.status !== "downloading";
+    if (!ended && now - last < LOG_INTERVAL_MS) return;
     this.#lastLog.set(event.model, now);
     const line = `Download ${formatDownloadLine(event, 20)}`;
-    if (event.error !== undefined) this.#logger.warn(line);
+    if (event.status === "failed") this.#logger.warn(line);
     else this.#logger.info(line);
-    if (event.done) this.#lastLog.delete(event.model);
+    if (ended) this.#lastLog.delete(event.model);
   }
 
   /** Ends a bar left drawn, so the next output starts on its own line. */

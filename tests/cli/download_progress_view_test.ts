@@ -38,7 +38,25 @@ Deno.test("formatDownloadLine shows a bar, percent, bytes, speed, ETA and the fi
     formatDownloadLine(event({ bytes: 4_000_000, done: true }), 4),
     "org/m [####] 100% 4.00 MB/4.00 MB done",
   );
-  assert.match(formatDownloadLine(event({ done: true, error: "boom" })), /failed: boom$/);
+  assert.equal(
+    formatDownloadLine(event({ error: "boom" })),
+    "org/m failed after 2.00 MB of 4.00 MB: boom",
+  );
+  // A download that failed before it knew its files is not drawn as a full bar.
+  assert.equal(
+    formatDownloadLine(event({ bytes: 0, totalBytes: 0, error: "Cannot reach the hub" })),
+    "org/m failed: Cannot reach the hub",
+  );
+  assert.equal(
+    formatDownloadLine(event({ bytes: 3_999_000 }), 10),
+    "org/m [#########.]  99% 4.00 MB/4.00 MB 1.00 MB/s ETA 2s w.safetensors",
+    "not full before it is done",
+  );
+  assert.equal(
+    formatDownloadLine(event({ bytes: 0, totalBytes: 0, file: "", eta: null }), 4),
+    "org/m [....]    ? 0 B/? 1.00 MB/s ETA ?",
+    "sizes not known yet",
+  );
   assert.equal(formatBytes(999), "999 B");
   assert.equal(formatBytes(123_456_789), "123 MB");
   assert.equal(formatEta(null), "?");
