@@ -118,12 +118,42 @@ export function createApp(deps: AppDeps): Hono {
   if (deps.downloads) app.route("/", downloadsRoute(deps.downloads, deps.limits.maxBodyBytes));
 
   app.route("/", webPageRoute());
+  answerOtherMethods(app);
 
   app.notFound((c) =>
     new ApiError(404, `No route for ${c.req.method} ${c.req.path}`).toResponse(c)
   );
   app.onError((error, c) => toApiError(error).toResponse(c));
   return app;
+}
+
+/**
+ * A known path asked with another method answers 405 with `Allow` (as HTTP says), not
+ * "no route": a GET of `/v1/chat/completions` is a client using the wrong method.
+ * Registered last, so these handlers only run when no route of the path took the method.
+ */
+function answerOtherMethods(app: Hono): void {
+  const methods = new Map<string, Set<string>>();
+  for (const route of app.routes) {
+    if (route.method === "ALL") continue;
+    const set = methods.get(route.path) ?? new Set<string>();
+    set.add(route.method);
+    if (route.method === "GET") set.add("HEAD");
+    methods.set(route.path, set);
+  }
+  for (const [path, set] of methods) {
+    const allow = [...set].sort().join(", ");
+    app.all(path, (c, next) => {
+      // A route of the path took the method and passed (an asset name it does not have).
+      if (set.has(c.req.method)) return next();
+      c.header("Allow", allow);
+      return new ApiError(
+        405,
+        `Method ${c.req.method} is not allowed for ${c.req.path}; use ${allow}`,
+        { code: "method_not_allowed" },
+      ).toResponse(c);
+    });
+  }
 }
 
 function checkLimits(limits: ApiLimits): void {

@@ -335,11 +335,22 @@ Deno.test("null reads as absent and neutral values of unsupported fields are acc
   });
 });
 
-Deno.test("unknown routes and methods get a 404 in OpenAI's shape", async () => {
+Deno.test("unknown routes get a 404 and a known route's other methods a 405 with Allow, in OpenAI's shape", async () => {
   const { app } = testApp();
-  for (const [method, path] of [["GET", "/v1/chat/completions"], ["POST", "/v1/nothing"]]) {
+  const cases: [string, string, number, string | null][] = [
+    ["POST", "/v1/nothing", 404, null],
+    ["GET", "/v1/chat/completions", 405, "POST"],
+    ["DELETE", "/v1/completions", 405, "POST"],
+    ["POST", "/v1/models", 405, "GET, HEAD"],
+    ["PUT", "/v1/models/org/name", 405, "GET, HEAD"],
+    ["POST", "/healthcheck", 405, "GET, HEAD"],
+  ];
+  for (const [method, path, status, allow] of cases) {
     const response = await app.request(path, { method });
-    equal(response.status, 404);
-    equal((await response.json()).error.type, "invalid_request_error");
+    equal(response.status, status, `${method} ${path}`);
+    equal(response.headers.get("allow"), allow, `${method} ${path}`);
+    const body = await response.json();
+    equal(body.error.type, "invalid_request_error");
+    if (status === 405) equal(body.error.code, "method_not_allowed");
   }
 });
