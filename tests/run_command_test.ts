@@ -58,7 +58,9 @@ Deno.test("exo-node run exits 1 with one clear line for a missing model director
     assert.equal(lines.length, 1, stderr);
     assert.match(
       lines[0],
-      new RegExp(`ERROR Cannot load model ${missing}: no such directory; .*local directories only`),
+      new RegExp(
+        `ERROR Cannot load model ${missing}: no such directory \\(${missing}\\); run takes a model directory, a registry id`,
+      ),
     );
   } finally {
     await Deno.remove(root, { recursive: true });

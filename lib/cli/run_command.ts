@@ -1,7 +1,8 @@
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import type { Logger } from "../log/logger.ts";
 import { loadModelConfig } from "../model/hf_config.ts";
-import { findModelCard } from "../model/registry.ts";
+import { MODEL_CARDS } from "../model/registry.ts";
+import { ModelNotFoundError } from "../model/model_not_found_error.ts";
 import type { ModelResolver } from "../model/model_resolver.ts";
 import { defaultDType, OnnxEngine } from "../inference/engine.ts";
 import { generate, type GenerateResult } from "../inference/generate.ts";
@@ -22,10 +23,11 @@ export interface RunCommandIo {
 }
 
 /**
- * `exo-node run <model> --prompt ...`: loads every layer of a local model directory (or,
- * with `io.models`, of a registry or hub model, downloaded when missing) into one shard, answers the prompt as a user chat message with greedy decoding (exo's
- * default temperature 0) and streams the completion to `io.write`. Resolves to the exit
- * status: 0, or 1 after logging one line for any error.
+ * `exo-node run <model> --prompt ...`: loads every layer of a model into one shard, answers
+ * the prompt as a user chat message with greedy decoding (exo's default temperature 0) and
+ * streams the completion to `io.write`. The model is a local directory, or with `io.models`
+ * a registry id or hub repo id, downloaded when missing. Resolves to the exit status: 0, or
+ * 1 after logging one line for any error.
  */
 export async function runCommand(options: NodeOptions, io: RunCommandIo): Promise<number> {
   const engine = new OnnxEngine({
@@ -47,7 +49,10 @@ export async function runCommand(options: NodeOptions, io: RunCommandIo): Promis
     );
     return 0;
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
+    let message = error instanceof Error ? error.message : String(error);
+    if (error instanceof ModelNotFoundError && error.unknownName) {
+      message += `; registry ids: ${[...MODEL_CARDS.keys()].join(", ")}`;
+    }
     const line = message.startsWith("Cannot ")
       ? message
       : `Cannot run model ${options.model}: ${message}`;
@@ -102,12 +107,14 @@ async function answer(
 }
 
 /**
- * The model's directory: an existing directory or a path as is; a registry or hub repo id
+ * The model's directory: a path (or an existing directory) as is; a registry or hub repo id
  * through `models`, which fetches every layer when they are missing.
  */
 async function modelDirOf(model: string, models: ModelResolver | undefined): Promise<string> {
   const isPath = model.startsWith("/") || model.startsWith(".") || model.startsWith("~");
-  if (models === undefined || isPath || await isDirectory(model)) return localModelDir(model);
+  if (models === undefined || isPath || await isDirectory(model)) {
+    return await localModelDir(model, models !== undefined);
+  }
   const resolved = await models.resolve(model);
   const config = await loadModelConfig(resolved.dir);
   return (await models.resolveShard(model, 0, config.numLayers - 1)).dir;
@@ -122,28 +129,22 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/**
- * The model's directory when `run` has no resolver: anything that is not an existing
- * directory is refused with that said.
- */
-async function localModelDir(model: string): Promise<string> {
+/** A model directory named by path; the message says what else `run` takes. */
+async function localModelDir(model: string, byName: boolean): Promise<string> {
+  const takes = byName
+    ? "run takes a model directory, a registry id (llama-3.2-1b) or a hub repo (org/name)"
+    : "run takes a model directory here";
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(model);
   } catch (error) {
     if (!(error instanceof Deno.errors.NotFound)) throw error;
-    const card = findModelCard(model);
-    const reason = card === undefined
-      ? "no such directory"
-      : `not a local directory (it is the registry id of ${card.repo}, and downloads are not supported yet)`;
     throw new Deno.errors.NotFound(
-      `Cannot load model ${model}: ${reason}; run loads models from local directories only for now`,
+      `Cannot load model ${model}: no such directory (${resolve(model)}); ${takes}`,
     );
   }
   if (!info.isDirectory) {
-    throw new TypeError(
-      `Cannot load model ${model}: not a directory; run loads models from local directories only for now`,
-    );
+    throw new TypeError(`Cannot load model ${model}: not a directory; ${takes}`);
   }
   return model;
 }

@@ -65,7 +65,7 @@ export async function downloadBlob(options: BlobDownloadOptions): Promise<void> 
     }
   }
   throw new BlobDownloadError(
-    `Cannot download ${remote.url}: ${attempts} attempts failed, the last with: ${
+    `Cannot download ${remote.name}: ${attempts} attempts failed, the last with: ${
       (lastError as Error)?.message ?? lastError
     }`,
     { cause: lastError },
@@ -112,7 +112,7 @@ async function attemptDownload(options: BlobDownloadOptions): Promise<void> {
         if (response.status >= 500 || response.status === 408 || response.status === 429) {
           throw new TransientError(message);
         }
-        throw new BlobDownloadError(`Cannot download ${remote.url}: ${message}`);
+        throw new BlobDownloadError(`Cannot download ${remote.name}: ${message}`);
       }
       file = await Deno.open(partial, { write: true, create: true, append: true });
       if (response.body !== null) {

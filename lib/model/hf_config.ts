@@ -35,25 +35,28 @@ const DEFAULT_MAX_POSITIONS: Readonly<Record<Architecture, number>> = {
  */
 export function parseModelConfig(json: unknown, source: string): ModelConfig {
   const prefix = `Cannot read model config ${source}`;
+  const unsupported = `Cannot run the model of ${source}`;
   if (!isObject(json)) throw new TypeError(`${prefix}: not a JSON object`);
   const fields = new ConfigFields(json, prefix);
-  const architecture = readArchitecture(json, prefix);
+  const architecture = readArchitecture(json, prefix, unsupported);
 
   if (json.quantization_config !== undefined && json.quantization_config !== null) {
     throw new UnsupportedModelError(
-      `${prefix}: quantization_config is not supported: only float checkpoints can be read`,
+      `${unsupported}: quantization_config is not supported: only float checkpoints can be read`,
     );
   }
   const hiddenAct = fields.optionalString("hidden_act") ?? "silu";
   if (hiddenAct !== "silu") {
-    throw new UnsupportedModelError(`${prefix}: hidden_act "${hiddenAct}" is not supported (silu)`);
+    throw new UnsupportedModelError(
+      `${unsupported}: hidden_act "${hiddenAct}" is not supported (silu)`,
+    );
   }
   // In llama and qwen3 these flags add biases that ModelConfig cannot express (o_proj, MLP).
   if (architecture === "llama" || architecture === "qwen3") {
     for (const flag of ["attention_bias", "mlp_bias"]) {
       if (fields.boolean(flag, false)) {
         throw new UnsupportedModelError(
-          `${prefix}: ${flag} true is not supported for ${architecture}`,
+          `${unsupported}: ${flag} true is not supported for ${architecture}`,
         );
       }
     }
@@ -61,7 +64,7 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
   const partialRotary = fields.positiveNumber("partial_rotary_factor", 1);
   if (partialRotary !== 1) {
     throw new UnsupportedModelError(
-      `${prefix}: partial_rotary_factor ${partialRotary} is not supported`,
+      `${unsupported}: partial_rotary_factor ${partialRotary} is not supported`,
     );
   }
 
@@ -104,7 +107,7 @@ export function parseModelConfig(json: unknown, source: string): ModelConfig {
     vocabSize: fields.positiveInteger("vocab_size"),
     rmsNormEps: fields.positiveNumber("rms_norm_eps", 1e-6),
     ropeTheta,
-    ropeScaling: readRopeScaling(json, prefix),
+    ropeScaling: readRopeScaling(json, prefix, unsupported),
     maxPositionEmbeddings: readMaxPositions(architecture, fields),
     tieWordEmbeddings: fields.boolean("tie_word_embeddings", false),
     attentionBias: architecture === "qwen2",
@@ -162,12 +165,20 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-function readArchitecture(json: Json, prefix: string): Architecture {
+/** The families this build runs, for messages about others. */
+const SUPPORTED = `this build runs ${ARCHITECTURES.join(", ")} (${
+  Object.keys(ARCHITECTURE_CLASSES).join(", ")
+})`;
+
+function readArchitecture(json: Json, prefix: string, unsupported: string): Architecture {
   const modelType = json.model_type;
   if (typeof modelType === "string") {
     if ((ARCHITECTURES as readonly string[]).includes(modelType)) return modelType as Architecture;
+    const named = Array.isArray(json.architectures) && typeof json.architectures[0] === "string"
+      ? ` (${json.architectures[0]})`
+      : "";
     throw new UnsupportedModelError(
-      `${prefix}: model_type "${modelType}" is not supported (${ARCHITECTURES.join(", ")})`,
+      `${unsupported}: model_type "${modelType}"${named} is not supported: ${SUPPORTED}`,
     );
   }
   if (modelType !== undefined) throw new TypeError(`${prefix}: model_type must be a string`);
@@ -175,12 +186,18 @@ function readArchitecture(json: Json, prefix: string): Architecture {
   if (Array.isArray(classes) && typeof classes[0] === "string") {
     const architecture = ARCHITECTURE_CLASSES[classes[0]];
     if (architecture !== undefined) return architecture;
-    throw new UnsupportedModelError(`${prefix}: architecture ${classes[0]} is not supported`);
+    throw new UnsupportedModelError(
+      `${unsupported}: architecture ${classes[0]} is not supported: ${SUPPORTED}`,
+    );
   }
   throw new TypeError(`${prefix}: model_type is missing`);
 }
 
-function readRopeScaling(json: Json, prefix: string): Llama3RopeScaling | null {
+function readRopeScaling(
+  json: Json,
+  prefix: string,
+  unsupported: string,
+): Llama3RopeScaling | null {
   // transformers 5 folds rope_scaling into rope_parameters, which always names a type.
   const scaling = json.rope_scaling ?? json.rope_parameters ?? null;
   const key = json.rope_scaling !== undefined && json.rope_scaling !== null
@@ -192,7 +209,7 @@ function readRopeScaling(json: Json, prefix: string): Llama3RopeScaling | null {
   if (type === "default") return null;
   if (type !== "llama3") {
     throw new UnsupportedModelError(
-      `${prefix}: ${key} type ${JSON.stringify(type)} is not supported (only "llama3")`,
+      `${unsupported}: ${key} type ${JSON.stringify(type)} is not supported (only "llama3")`,
     );
   }
   const fields = new ConfigFields(scaling, prefix, `${key}.`);

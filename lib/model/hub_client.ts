@@ -11,6 +11,7 @@
 import { HubApiError, modelInfo } from "@huggingface/hub";
 import { HubAccessError } from "./hub_access_error.ts";
 import { ModelNotFoundError } from "./model_not_found_error.ts";
+import { hostOf, hubFetchFailure, hubHttpFailure } from "./hub_unreachable_error.ts";
 
 /** One revision of a repository: its commit and every file in it. */
 export interface RepoRevision {
@@ -25,6 +26,8 @@ export interface RemoteFile {
   size: number;
   /** The URL its bytes come from (the LFS redirect already followed). */
   url: string;
+  /** `repo/path`, the name messages use (never the URL, which may carry signed queries). */
+  name: string;
 }
 
 /** How to reach the hub. */
@@ -34,6 +37,11 @@ export interface HubClientOptions {
   token?: string;
   /** Replaces the global fetch (tests). */
   fetch?: typeof fetch;
+  /**
+   * Most ms a listing or a file's metadata may take before the hub counts as unreachable
+   * (default 30 s). Downloads of file bytes have no such bound here.
+   */
+  metadataTimeoutMs?: number;
 }
 
 /** Reads repository listings, file metadata and file bytes from a Hugging Face hub. */
@@ -41,22 +49,22 @@ export class HubClient {
   readonly endpoint: string;
   #token: string | undefined;
   #fetch: typeof fetch;
+  #metadataTimeoutMs: number;
 
   /** Creates a client; no request is made until a method is called. */
   constructor(options: HubClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, "");
     this.#token = options.token;
+    this.#metadataTimeoutMs = options.metadataTimeoutMs ?? 30_000;
     const base = options.fetch ?? fetch;
     // The token goes in a header the library never sees, so any token format is accepted.
     this.#fetch = async (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
       try {
         return await base(input, this.#withToken(input, init));
       } catch (error) {
-        if (init?.signal?.aborted) throw error;
-        const url = input instanceof Request ? input.url : String(input);
-        throw new Error(`Cannot reach the hub: ${url}: ${(error as Error).message}`, {
-          cause: error,
-        });
+        if (init?.signal?.aborted && !isTimeout(init.signal.reason)) throw error;
+        throw hubFetchFailure(url, error);
       }
     };
   }
@@ -72,7 +80,7 @@ export class HubClient {
         name: repo,
         revision,
         hubUrl: this.endpoint,
-        fetch: this.#fetch,
+        fetch: this.#timedFetch(),
         additionalFields: ["sha", "filePaths"],
       });
       if (typeof info.sha !== "string" || !Array.isArray(info.filePaths)) {
@@ -93,8 +101,10 @@ export class HubClient {
     const encoded = path.split("/").map(encodeURIComponent).join("/");
     let url = `${this.endpoint}/${repo}/resolve/${encodeURIComponent(commit)}/${encoded}`;
     const origin = new URL(this.endpoint).origin;
+    const name = `${repo}/${path}`;
+    const timed = this.#timedFetch();
     for (let hop = 0; hop < MAX_RELATIVE_REDIRECTS; hop++) {
-      const response = await this.#fetch(url, {
+      const response = await timed(url, {
         method: "HEAD",
         redirect: "manual",
         headers: { "Accept-Encoding": "identity" },
@@ -106,27 +116,34 @@ export class HubClient {
         // A redirect with the file's etag, or to another origin, is the LFS storage; a
         // plain one on the hub (a renamed repo) is followed.
         if (response.headers.has("X-Linked-Etag") || target.origin !== origin) {
-          return remoteFile(response, target.href, url);
+          return remoteFile(response, target.href, name);
         }
         url = target.href;
         continue;
       }
       if (response.status === 404) {
         if (response.headers.get("X-Error-Code") === "EntryNotFound") return null;
-        throw new ModelNotFoundError(repo, [], `the hub has no such repo or revision (${url})`);
+        throw new ModelNotFoundError(repo, [], `the hub has no such repo or revision ${commit}`);
       }
       if (response.status === 401 || response.status === 403) {
         if (response.headers.get("X-Error-Code") === "RepoNotFound") {
-          throw new ModelNotFoundError(repo, [], `the hub at ${this.endpoint} has no such repo`);
+          throw new ModelNotFoundError(
+            repo,
+            [],
+            `the hub at ${hostOf(this.endpoint)} has no such repo`,
+          );
         }
         throw new HubAccessError(repo, response.status, this.#token !== undefined);
       }
-      if (!response.ok) {
-        throw new Error(`Cannot read ${url}: the hub answered ${response.status}`);
+      if (response.status >= 500 || response.status === 429) {
+        throw hubHttpFailure(url, response.status);
       }
-      return remoteFile(response, url, url);
+      if (!response.ok) {
+        throw new Error(`Cannot read ${name}: the hub answered HTTP ${response.status}`);
+      }
+      return remoteFile(response, url, name);
     }
-    throw new Error(`Cannot read ${url}: more than ${MAX_RELATIVE_REDIRECTS} redirects`);
+    throw new Error(`Cannot read ${name}: more than ${MAX_RELATIVE_REDIRECTS} redirects`);
   }
 
   /** GETs `url` from byte `start` on (a `Range` request when `start` > 0). */
@@ -135,6 +152,15 @@ export class HubClient {
     const headers = new Headers({ "Accept-Encoding": "identity" });
     if (start > 0) headers.set("Range", `bytes=${start}-`);
     return this.#fetch(url, { headers, signal });
+  }
+
+  /** The client's fetch with the metadata timeout added to each call's own signal. */
+  #timedFetch(): typeof fetch {
+    return (input, init) => {
+      const timeout = AbortSignal.timeout(this.#metadataTimeoutMs);
+      const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+      return this.#fetch(input, { ...init, signal });
+    };
   }
 
   #withToken(input: string | URL | Request, init: RequestInit | undefined): RequestInit {
@@ -154,23 +180,34 @@ export class HubClient {
       return new HubAccessError(repo, error.statusCode, this.#token !== undefined);
     }
     if (error.statusCode === 404) {
-      return new ModelNotFoundError(repo, [], `the hub at ${this.endpoint} has no such repo`);
+      return new ModelNotFoundError(
+        repo,
+        [],
+        `the hub at ${hostOf(this.endpoint)} has no such repo`,
+      );
     }
-    return new Error(`Cannot reach the hub for ${repo}: ${error.message}`);
+    if (error.statusCode >= 500 || error.statusCode === 429) {
+      return hubHttpFailure(this.endpoint, error.statusCode);
+    }
+    return new Error(`Cannot list ${repo} on the hub: it answered HTTP ${error.statusCode}`);
   }
 }
 
 const MAX_RELATIVE_REDIRECTS = 5;
 
-function remoteFile(response: Response, url: string, source: string): RemoteFile {
+function isTimeout(reason: unknown): boolean {
+  return reason instanceof DOMException && reason.name === "TimeoutError";
+}
+
+function remoteFile(response: Response, url: string, name: string): RemoteFile {
   const etag = response.headers.get("X-Linked-Etag") ?? response.headers.get("ETag");
   const size = Number(
     response.headers.get("X-Linked-Size") ?? response.headers.get("Content-Length") ?? NaN,
   );
   if (etag === null || !Number.isSafeInteger(size) || size < 0) {
-    throw new Error(`Cannot read ${source}: the hub's answer has no etag or size`);
+    throw new Error(`Cannot read ${name}: the hub's answer has no etag or size`);
   }
-  return { etag: normalizeEtag(etag), size, url };
+  return { etag: normalizeEtag(etag), size, url, name };
 }
 
 /** An etag header's value without `W/` and quotes. */

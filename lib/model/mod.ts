@@ -64,6 +64,8 @@ export {
   type RepoRevision,
 } from "./hub_client.ts";
 export { HubAccessError } from "./hub_access_error.ts";
+export { type HubFailure, HubUnreachableError } from "./hub_unreachable_error.ts";
+export { findHubFailure, ModelUnreachableError } from "./model_unreachable_error.ts";
 export { BlobDownloadError, downloadBlob } from "./blob_download.ts";
 export {
   type DownloadEvent,

@@ -3,7 +3,9 @@ import { editDistance } from "../cli/_suggest.ts";
 import { findModelCard, MODEL_CARDS, type ModelCard } from "./registry.ts";
 import { findSnapshot, isFile, isModelDir, repoCacheBytes, repoCacheFolder } from "./hub_cache.ts";
 import { ModelNotFoundError } from "./model_not_found_error.ts";
+import { findHubFailure, ModelUnreachableError } from "./model_unreachable_error.ts";
 import { loadModelConfig } from "./hf_config.ts";
+import { UnsupportedModelError } from "./unsupported_model_error.ts";
 import type { ModelDownloader } from "./model_downloader.ts";
 import { type LayerRange, localShardWeightFiles, REQUIRED_META_FILES } from "./shard_files.ts";
 
@@ -150,6 +152,7 @@ export class ModelResolver {
     const { id, displayName, repo } = named;
     const { downloader, offline } = this.#options;
     const local = await this.#localDir(named);
+    if (repo === null) await refuseUnsupported(id);
     // Without a downloader a config.json is enough for the origin, as before downloads.
     const missing = local === null
       ? null
@@ -170,7 +173,7 @@ export class ModelResolver {
         `${known} not downloaded on this node${why}; looked in ${places}`,
       );
     }
-    const dir = await download(downloader, repo, id, range, signal);
+    const dir = await download(downloader, named as NamedModel & { repo: string }, range, signal);
     const absent = await missingFiles(dir, range);
     if (absent.length > 0) {
       throw new ModelNotFoundError(id, [], `${absent.join(", ")} missing in ${dir} after download`);
@@ -196,7 +199,12 @@ export class ModelResolver {
     if (/^[\w.-]+\/[\w.-]+$/.test(trimmed)) {
       return { id: trimmed, displayName: trimmed, repo: trimmed, cardId: null };
     }
-    throw new ModelNotFoundError(trimmed, suggestions(trimmed));
+    throw new ModelNotFoundError(
+      trimmed,
+      suggestions(trimmed),
+      "it is not a registry id, a hub repo (org/name) or a model directory",
+      { unknownName: true },
+    );
   }
 
   /**
@@ -260,20 +268,23 @@ export class ModelResolver {
 }
 
 /**
- * Downloads what a role needs. Without its config and tokenizer a model is not available
- * here, whatever the cause (no network, say), so that failure is a ModelNotFoundError:
- * callers that list models treat it as such.
+ * Downloads what a role needs. A hub that cannot be reached is a ModelUnreachableError (the
+ * name is fine, the network is not). Otherwise, without its config and tokenizer a model is
+ * not available here, so that failure is a ModelNotFoundError: callers that list models
+ * treat it as such.
  */
 async function download(
   downloader: ModelDownloader,
-  repo: string,
-  id: string,
+  named: NamedModel & { repo: string },
   range: LayerRange | null,
   signal: AbortSignal | undefined,
 ): Promise<string> {
+  const { id, repo } = named;
   try {
     return await downloader.download(repo, id, range, signal);
   } catch (error) {
+    const hub = signal?.aborted ? null : findHubFailure(error);
+    if (hub !== null) throw new ModelUnreachableError(id, repo, named.cardId !== null, hub);
     if (range !== null || error instanceof ModelNotFoundError || signal?.aborted) throw error;
     throw new ModelNotFoundError(
       id,
@@ -282,6 +293,18 @@ async function download(
         (error as Error).message
       }`,
     );
+  }
+}
+
+/**
+ * A directory of a model this build cannot run says so before naming a file it lacks. A
+ * config that is broken in another way is reported where the model is loaded.
+ */
+async function refuseUnsupported(dir: string): Promise<void> {
+  try {
+    await loadModelConfig(dir);
+  } catch (error) {
+    if (error instanceof UnsupportedModelError) throw error;
   }
 }
 

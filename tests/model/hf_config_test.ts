@@ -329,7 +329,10 @@ Deno.test("parseModelConfig checks the llama3 rope_scaling fields", () => {
 
 Deno.test("parseModelConfig reports unsupported models as UnsupportedModelError", () => {
   const cases: [Record<string, unknown>, string][] = [
-    [{ ...LLAMA_32_1B, model_type: "gemma2" }, 'model_type "gemma2" is not supported'],
+    [
+      { ...LLAMA_32_1B, model_type: "gemma2", architectures: ["Gemma2ForCausalLM"] },
+      'Cannot run the model of /models/x/config.json: model_type "gemma2" (Gemma2ForCausalLM) is not supported: this build runs llama, mistral, qwen2, qwen3',
+    ],
     [
       { ...withField(LLAMA_32_1B, "model_type", undefined), architectures: ["PhiForCausalLM"] },
       "architecture PhiForCausalLM is not supported",

@@ -44,6 +44,7 @@ Deno.test("HubClient reads file metadata with a HEAD: git sha1 in ETag, LFS sha2
       etag: createHash("sha1").update(`blob ${config.byteLength}\0`).update(config).digest("hex"),
       size: config.byteLength,
       url: `${hub.endpoint}/${REPO}/resolve/${commit}/config.json`,
+      name: `${REPO}/config.json`,
     });
     const weights = model.files[1];
     const lfs = await client.file(REPO, commit, weights);

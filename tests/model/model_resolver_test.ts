@@ -73,9 +73,12 @@ Deno.test("ModelResolver says what is wrong with a name it cannot resolve", asyn
   const root = await Deno.makeTempDir();
   const resolver = new ModelResolver({ hubCache: join(root, "hub") });
   const cases: [string, RegExp][] = [
-    ["llama-3.2-1bb", /not found; did you mean llama-3\.2-1b/],
+    ["llama-3.2-1bb", /not found: it is not a registry id.*; did you mean llama-3\.2-1b/],
     ["qwen-3-8", /did you mean qwen-3-8b/],
-    ["gpt-4o", /Model "gpt-4o" not found$/],
+    [
+      "gpt-4o",
+      /^Model "gpt-4o" not found: it is not a registry id, a hub repo \(org\/name\) or a model directory$/,
+    ],
     ["", /the name is empty/],
     ["./no-such-dir", /is not a directory with a config\.json/],
     [
