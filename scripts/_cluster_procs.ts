@@ -34,6 +34,8 @@ export interface LocalClusterOptions {
   env?: Record<string, string>;
   /** Called with every log line of every node. */
   onLog?: (nodeId: string, line: string) => void;
+  /** The entry node's API port (the others get free ports); a free port when absent. */
+  entryApiPort?: number;
 }
 
 /** One node process of a {@linkcode LocalCluster}. */
@@ -136,7 +138,10 @@ export class LocalCluster {
   static async start(options: LocalClusterOptions): Promise<LocalCluster> {
     const dir = await Deno.makeTempDir({ prefix: "exo-node-cluster-" });
     const memory = options.memoryMb ?? 8192;
-    const ports = options.ids.map(() => ({ nodePort: freePort(), apiPort: freePort() }));
+    const ports = options.ids.map((_, i) => ({
+      nodePort: freePort(),
+      apiPort: i === 0 && options.entryApiPort !== undefined ? options.entryApiPort : freePort(),
+    }));
     const nodes: LocalNode[] = [];
     const cluster = new LocalCluster(dir, nodes);
     try {

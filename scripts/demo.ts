@@ -6,7 +6,11 @@
  * written once into a cache folder, so the answer is gibberish but takes the real path,
  * layers 0..k on one node and the rest on the other.
  *
- *   deno task demo [--prompt TEXT] [--max-tokens 64]
+ * With `--serve` the two nodes stay up afterwards, the first one's web page and API on
+ * `--port` (52415 by default, exo's), until Ctrl-C: open the page and chat with the demo
+ * model, with no internet and no download.
+ *
+ *   deno task demo [--prompt TEXT] [--max-tokens 64] [--serve] [--port 52415]
  * @module
  */
 import { parseArgs } from "node:util";
@@ -38,7 +42,11 @@ const NODE_IDS = ["alpha", "beta"];
 const TEMPERATURE = 0.8;
 const SEED = 7;
 
-const USAGE = "usage: deno task demo [--prompt TEXT] [--max-tokens N]";
+const USAGE = "usage: deno task demo [--prompt TEXT] [--max-tokens N] [--serve] [--port PORT]";
+/** The page's port with --serve: exo's API port, so the README's address works. */
+const DEFAULT_PORT = 52415;
+/** With --serve, what a page chat may generate (the answer is gibberish: short is enough). */
+const SERVE_MAX_TOKENS = 256;
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -46,13 +54,32 @@ function parseOptions() {
     options: {
       prompt: { type: "string", default: "Tell me a short story about two computers." },
       "max-tokens": { type: "string", default: "64" },
+      serve: { type: "boolean", default: false },
+      port: { type: "string", default: String(DEFAULT_PORT) },
     },
   });
   const maxTokens = Number(values["max-tokens"]);
   if (!Number.isInteger(maxTokens) || maxTokens < 1) {
     throw new RangeError(`--max-tokens must be a positive integer, got ${values["max-tokens"]}`);
   }
-  return { prompt: values.prompt, maxTokens };
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new RangeError(`--port must be a port (1-65535), got ${values.port}`);
+  }
+  return { prompt: values.prompt, maxTokens, serve: values.serve, port };
+}
+
+/** Fails early, with what to do, when the page's port is taken (a node already running?). */
+function checkPortFree(port: number): void {
+  try {
+    Deno.listen({ hostname: "0.0.0.0", port }).close();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    throw new Error(
+      `Cannot serve the demo on port ${port}: it is in use (a node already running?); ` +
+        "stop it or pick another port with --port",
+    );
+  }
 }
 
 /** `$XDG_CACHE_HOME/exo-node`, `~/.cache/exo-node`, else the OS temp dir. */
@@ -70,6 +97,7 @@ function seconds(ms: number): string {
 async function main(): Promise<number> {
   const options = parseOrExit("demo", USAGE, parseOptions);
   const cache = cacheRoot();
+  const stopped = Promise.withResolvers<void>();
   let cluster: LocalCluster | null = null;
   let stopping: Promise<void> | null = null;
   const stop = () =>
@@ -80,7 +108,14 @@ async function main(): Promise<number> {
       console.log("Both nodes have exited.");
     })();
   let interrupted = false;
+  let serving = false;
   const onSignal = () => {
+    if (serving) {
+      // Serving is what the user stops with Ctrl-C: a normal end, not an interruption.
+      serving = false;
+      stopped.resolve();
+      return;
+    }
     interrupted = true;
     console.log("\nInterrupted.");
     stop().finally(() => Deno.exit(130));
@@ -89,6 +124,7 @@ async function main(): Promise<number> {
   for (const s of signals) Deno.addSignalListener(s, onSignal);
 
   try {
+    if (options.serve) checkPortFree(options.port);
     console.log("exo-node demo: two nodes on this machine serve one model together.\n");
 
     console.log(
@@ -106,7 +142,11 @@ async function main(): Promise<number> {
       modelDir: model.dir,
       cacheDir: `${cache}/demo-shards`,
       memoryMb: 4096,
-      args: ["--max-generate-tokens", String(options.maxTokens)],
+      args: [
+        "--max-generate-tokens",
+        String(options.serve ? Math.max(options.maxTokens, SERVE_MAX_TOKENS) : options.maxTokens),
+      ],
+      ...(options.serve ? { entryApiPort: options.port } : {}),
     });
     console.log("[2/4] Started two nodes on loopback, each with a peers file naming the other:");
     for (const node of cluster.nodes) {
@@ -156,6 +196,15 @@ async function main(): Promise<number> {
         result.decodeTokensPerSecond.toFixed(1)
       } tokens/s, every token one lap ${lap}`,
     );
+    if (options.serve) {
+      serving = true;
+      console.log(
+        `\nThe two nodes stay up. Open http://localhost:${options.port} to chat with the ` +
+          "demo model in the web page\n(the answers are gibberish: random weights). " +
+          "Ctrl-C stops both nodes.",
+      );
+      await stopped.promise;
+    }
     return 0;
   } catch (error) {
     if (interrupted) return 130;

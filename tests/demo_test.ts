@@ -1,4 +1,7 @@
 import { equal, match, ok } from "node:assert/strict";
+import { freePort } from "./_helpers/free_port.ts";
+import { waitUntil } from "./_helpers/wait_until.ts";
+import { readLines } from "../scripts/_cluster_procs.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -45,6 +48,80 @@ Deno.test({
     } finally {
       // A demo that failed to stop its nodes must not leave them running after the test: a
       // process still running with this test's cache on its command line is one of them.
+      for (const pid of pids) {
+        const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
+        if (cmdline.includes(cache)) Deno.kill(pid, "SIGKILL");
+      }
+      await Deno.remove(cache, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "The demo with --serve keeps both nodes up with the page on --port until Ctrl-C (SIGINT), then stops them",
+  async fn() {
+    const cache = await Deno.makeTempDir({ prefix: "exo-demo-" });
+    const port = freePort();
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", "scripts/demo.ts", "--serve", "--port", String(port)],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: {
+        NO_COLOR: "1",
+        XDG_CACHE_HOME: cache,
+        HF_HUB_OFFLINE: "1",
+        HF_ENDPOINT: "http://127.0.0.1:9",
+      },
+    }).spawn();
+    const lines: string[] = [];
+    const stderr = new Response(child.stderr).text();
+    const reading = (async () => {
+      for await (const line of readLines(child.stdout)) lines.push(line);
+    })();
+    let pids: number[] = [];
+    try {
+      await waitUntil(
+        () => lines.some((line) => line.includes(`Open http://localhost:${port}`)),
+        "the demo says where its page is",
+        120_000,
+      );
+      pids = lines.flatMap((line) => [...line.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1])));
+      const page = await fetch(`http://localhost:${port}/`);
+      equal(page.status, 200);
+      match(await page.text(), /<html/i);
+      const models = await (await fetch(`http://localhost:${port}/v1/models`)).json();
+      const preselected = models.data.find((m: { is_default: boolean }) => m.is_default);
+      ok(preselected?.id.startsWith(`${cache}/exo-node/demo-model`), JSON.stringify(models));
+      const chat = await fetch(`http://localhost:${port}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ messages: [{ role: "user", content: "Hi" }], max_tokens: 4 }),
+      });
+      equal(chat.status, 200, "the page's default model answers");
+      equal((await chat.json()).usage.completion_tokens, 4);
+
+      child.kill("SIGINT");
+      const status = await child.status;
+      await reading;
+      equal(status.code, 0, `${lines.join("\n")}\n${await stderr}`);
+      ok(lines.join("\n").trimEnd().endsWith("Both nodes have exited."), lines.join("\n"));
+      equal(pids.length, 2);
+      for (const pid of pids) {
+        const alive = await Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+        ok(!alive, `node process ${pid} has exited`);
+      }
+    } finally {
+      try {
+        child.kill("SIGKILL");
+      } catch {
+        // Already exited.
+      }
+      await child.status;
+      await reading.catch(() => {});
+      await stderr.catch(() => "");
       for (const pid of pids) {
         const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
         if (cmdline.includes(cache)) Deno.kill(pid, "SIGKILL");
