@@ -1,5 +1,5 @@
 import { Canvas } from "./canvas.ts";
-import { formatGb, formatRtt, formatTflops, shortChip } from "./format.ts";
+import { formatMemory, formatRtt, formatTflops, shortChip } from "./format.ts";
 import {
   cellWidth,
   clip,
@@ -54,7 +54,7 @@ export function nodeListLine(node: TuiNode, idWidth: number): Span[] {
     ),
     ...padded([tag], 13),
     ...padded([{ text: layersText(node), style: { fg: node.layers ? "magenta" : "gray" } }], 14),
-    { text: `${formatGb(node.memoryMb).padStart(8)}  ` },
+    { text: `${formatMemory(node.memoryMb).padStart(8)}  ` },
     { text: `${formatTflops(node.tflops).padStart(5)} TFLOPS  ` },
     {
       text: (node.rttMs === null ? "" : formatRtt(node.rttMs)).padStart(8) + "  ",
@@ -170,7 +170,7 @@ function drawBox(canvas: Canvas, { node, x, y }: Placement, width: number): void
   ]);
   const rows: Span[][] = [
     [{ text: shortChip(node.chip), style: { dim: !node.alive } }],
-    [{ text: `${formatGb(node.memoryMb)} · ${formatTflops(node.tflops)} TFLOPS` }],
+    [{ text: `${formatMemory(node.memoryMb)} · ${formatTflops(node.tflops)} TFLOPS` }],
     node.alive
       ? [
         { text: layersText(node), style: { fg: node.layers ? "magenta" : "gray" } },

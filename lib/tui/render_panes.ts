@@ -1,6 +1,6 @@
-import { formatBytes, formatEta } from "../cli/download_progress_view.ts";
+import { formatEta } from "../cli/download_progress_view.ts";
 import type { DownloadEvent } from "../model/download_progress.ts";
-import { formatGb, formatTflops, oneLine, tailLines } from "./format.ts";
+import { formatMemory, formatSize, formatTflops, oneLine, tailLines } from "./format.ts";
 import { fitLine, type Line, type Span, spansWidth, spread } from "./styled_text.ts";
 import type { TuiLogLine, TuiNode, TuiRequest } from "./view_model.ts";
 
@@ -33,7 +33,7 @@ export function totalLine(nodes: readonly TuiNode[], width: number): Line {
   const tflops = alive.reduce((sum, node) => sum + node.tflops, 0);
   const left: Span[] = [
     { text: "Cluster ", style: { bold: true } },
-    { text: `${alive.length} node${alive.length === 1 ? "" : "s"} · ${formatGb(memory)} · ` },
+    { text: `${alive.length} node${alive.length === 1 ? "" : "s"} · ${formatMemory(memory)} · ` },
     { text: `${formatTflops(tflops)} TFLOPS`, style: { bold: true } },
   ];
   const barWidth = Math.min(30, width - spansWidth(left) - 21);
@@ -141,14 +141,14 @@ function downloadLine(event: DownloadEvent, width: number): Span[] {
     ? { text: `failed: ${event.error}`, style: { fg: "red" } }
     : event.done
     ? { text: "✓ done", style: { fg: "green" } }
-    : { text: `${formatBytes(event.speed)}/s · ETA ${formatEta(event.eta)}` };
+    : { text: `${formatSize(event.speed)}/s · ETA ${formatEta(event.eta)}` };
   return [
     { text: ` ${event.nodeId} `, style: { bold: true } },
     { text: `${shortModel(event.model)} ` },
     { text: "█".repeat(filled), style: { fg: event.error ? "red" : "green" } },
     { text: "░".repeat(barWidth - filled), style: { dim: true } },
     { text: ` ${String(Math.floor(fraction * 100)).padStart(3)}% ` },
-    { text: `${formatBytes(event.bytes)}/${formatBytes(event.totalBytes)} `, style: { dim: true } },
+    { text: `${formatSize(event.bytes)}/${formatSize(event.totalBytes)} `, style: { dim: true } },
     state,
   ];
 }

@@ -62,7 +62,7 @@ Deno.test("renderScreen lists eight nodes one per line on 80x24, unreachable and
   assert.match(row("node1"), /● node1 +this node +layers 0–1 +32\.0 GB +13\.5 TFLOPS/);
   assert.match(row("node2"), /◆ computing/);
   assert.match(row("node8"), /○ node8 +unreachable +no layers/);
-  assert.ok(text.some((line) => line.startsWith("Cluster 7 nodes · 176.0 GB · 54.5 TFLOPS")));
+  assert.ok(text.some((line) => line.startsWith("Cluster 7 nodes · 176 GB · 54.5 TFLOPS")));
 });
 
 Deno.test("renderScreen puts the ring beside the requests on a wide terminal", () => {
@@ -132,10 +132,10 @@ Deno.test("renderScreen says when there are no requests and no downloads yet", (
   assert.match(text, /No warnings or errors/);
 });
 
-Deno.test("renderScreen shows a download's bar, bytes, speed and ETA", () => {
+Deno.test("renderScreen shows a download's bar, sizes in GB, speed and ETA", () => {
   const text = screen(viewModel(2), { columns: 80, rows: 24 });
   const line = text.find((l) => l.includes("node2 llama-3.2-1b")) ?? "";
-  assert.match(line, /█+░+ +48% 1\.20 GB\/2\.47 GB 12\.3 MB\/s · ETA 1m43s/);
+  assert.match(line, /█+░+ +48% 1\.1 GB\/2\.3 GB 12 MB\/s · ETA 1m43s/);
 });
 
 Deno.test("renderScreen asks for a bigger terminal below 40x12", () => {
