@@ -42,10 +42,11 @@ function hint(model: TuiViewModel): string {
   return `Chat at ${addresses(model.apiUrls)[0] ?? "the web page"}`;
 }
 
+/** The model whose split the nodes show: "llama-3.2-1b · 16 layers". */
 function modelNote(model: TuiViewModel): string {
-  return model.model === null
-    ? ""
-    : `${model.model.id.split("/").at(-1)} · ${model.model.numLayers} layers`;
+  if (model.model === null) return "";
+  const name = model.model.id.split("/").filter((part) => part !== "").at(-1) ?? "";
+  return model.model.numLayers === null ? name : `${name} · ${model.model.numLayers} layers`;
 }
 
 /** Warnings and errors a screen of `rows` rows keeps room for when it has it. */

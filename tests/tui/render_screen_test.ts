@@ -316,6 +316,15 @@ Deno.test("renderScreen prints the addresses whole, localhost first, LAN ones wh
   }
 });
 
+Deno.test("renderScreen names the model of the split, with its layers when known", () => {
+  const known = screen(viewModel(2), { columns: 80, rows: 24 });
+  assert.ok(known[3].includes(" llama-3.2-1b · 16 layers ─"), known[3]);
+  const loaded = viewModel(2, { model: { id: "/models/tiny-llama/", numLayers: null } });
+  const title = screen(loaded, { columns: 80, rows: 24 })[3];
+  assert.ok(title.includes(" tiny-llama ─"), title);
+  assert.doesNotMatch(title, /null/);
+});
+
 Deno.test("renderScreen asks for a bigger terminal below 40x12", () => {
   const text = screen(viewModel(2), { columns: 39, rows: 11 });
   assert.match(text.join("\n"), /Terminal too small \(40×12 at least\)/);
