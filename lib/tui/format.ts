@@ -1,8 +1,25 @@
 import { graphemes, printable } from "./styled_text.ts";
 
-/** Memory in MB as GB with one decimal: "32.0 GB". */
-export function formatGb(memoryMb: number): string {
-  return `${(memoryMb / 1024).toFixed(1)} GB`;
+/**
+ * A memory figure in MB (MiB, as capabilities give it) the way every view shows memory:
+ * GB = MB / 1024, one decimal below 100 GB, none from 100 GB up: "23.5 GB", "192 GB".
+ */
+export function formatMemory(memoryMb: number): string {
+  return formatGib(memoryMb / 1024);
+}
+
+/**
+ * A size in bytes in the unit of {@linkcode formatMemory} (GB = bytes / 2^30, the same
+ * rounding); below 1 GB as whole MB (bytes / 2^20): "2.3 GB", "340 MB", "0 MB".
+ */
+export function formatSize(bytes: number): string {
+  const mib = Math.round(bytes / 2 ** 20);
+  return mib >= 1024 ? formatGib(bytes / 2 ** 30) : `${mib} MB`;
+}
+
+function formatGib(gib: number): string {
+  // 99.96 rounds to "100.0": from there on no decimal, as for 100 GB.
+  return Number(gib.toFixed(1)) >= 100 ? `${gib.toFixed(0)} GB` : `${gib.toFixed(1)} GB`;
 }
 
 /** TFLOPS with two significant decimals at most: "0.17", "13.5", "216". */
@@ -31,19 +48,21 @@ export function oneLine(text: string): string {
 }
 
 /**
- * The end of a text wrapped at spaces into lines of `width` cells (a word longer than a
- * line is cut): the last `maxLines` of them, so a streaming reply shows its newest words.
+ * A text wrapped at spaces into lines of at most `width` cells (the first line
+ * `firstWidth`, when something stands before it); a word longer than a line is cut
+ * across lines.
  */
-export function tailLines(text: string, width: number, maxLines: number): string[] {
-  if (width <= 0 || maxLines <= 0) return [];
+export function wrapText(text: string, width: number, firstWidth = width): string[] {
+  if (width <= 0 || firstWidth <= 0) return [];
   const lines: string[] = [];
   let current = "";
   let used = 0;
+  const limit = () => lines.length === 0 ? firstWidth : width;
   for (const word of oneLine(text).split(" ")) {
     if (word === "") continue;
     const parts = graphemes(word);
     const size = parts.reduce((sum, g) => sum + g.width, 0);
-    if (used > 0 && used + 1 + size <= width) {
+    if (used > 0 && used + 1 + size <= limit()) {
       current += " " + word;
       used += 1 + size;
       continue;
@@ -52,7 +71,7 @@ export function tailLines(text: string, width: number, maxLines: number): string
     current = "";
     used = 0;
     for (const g of parts) {
-      if (used + g.width > width) {
+      if (used > 0 && used + g.width > limit()) {
         lines.push(current);
         current = "";
         used = 0;
@@ -62,5 +81,41 @@ export function tailLines(text: string, width: number, maxLines: number): string
     }
   }
   if (current !== "") lines.push(current);
-  return lines.slice(-maxLines);
+  return lines;
+}
+
+/**
+ * The start of a text wrapped into at most `maxLines` lines of `width` cells; when more
+ * is left, the last line ends with "…" (so a warning keeps its cause readable).
+ */
+export function headLines(
+  text: string,
+  width: number,
+  maxLines: number,
+  firstWidth = width,
+): string[] {
+  if (maxLines <= 0) return [];
+  const lines = wrapText(text, width, firstWidth);
+  if (lines.length <= maxLines) return lines;
+  // The last line takes as much of the rest as fits, cut within a word if need be.
+  const kept = lines.slice(0, maxLines - 1);
+  const room = maxLines === 1 ? firstWidth : width;
+  let last = "";
+  let used = 0;
+  for (const g of graphemes(lines.slice(maxLines - 1).join(" "))) {
+    if (used + g.width > room - 1) break;
+    last += g.text;
+    used += g.width;
+  }
+  kept.push(last.trimEnd() + "…");
+  return kept;
+}
+
+/**
+ * The end of a text wrapped at spaces into lines of `width` cells: the last `maxLines`
+ * of them, so a streaming reply shows its newest words.
+ */
+export function tailLines(text: string, width: number, maxLines: number): string[] {
+  if (maxLines <= 0) return [];
+  return wrapText(text, width).slice(-maxLines);
 }

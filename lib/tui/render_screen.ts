@@ -1,13 +1,12 @@
-import { renderNodes } from "./render_nodes.ts";
-import {
-  renderDownloads,
-  renderLogs,
-  renderRequests,
-  titleLine,
-  totalLine,
-} from "./render_panes.ts";
-import { cellWidth, fitLine, type Line, type Span, spread } from "./styled_text.ts";
-import type { ScreenSize, TuiViewModel } from "./view_model.ts";
+import { Budget } from "./budget.ts";
+import { addresses, renderHeader } from "./render_header.ts";
+import { downloadsHeight, downloadsNote, renderDownloads } from "./render_downloads.ts";
+import { logsHeight, logsNote, renderLogs } from "./render_logs.ts";
+import { BOX_HEIGHT, renderNodes, ringFits } from "./render_nodes.ts";
+import { titleLine, totalHeight, totalLines } from "./render_panes.ts";
+import { renderRequests, requestsHeight } from "./render_requests.ts";
+import { fitLine, type Line, type Span } from "./styled_text.ts";
+import type { ScreenSize, TuiNode, TuiViewModel } from "./view_model.ts";
 
 /** Smallest terminal the view lays out; smaller ones get a one-line notice. */
 export const MIN_COLUMNS = 40;
@@ -31,129 +30,190 @@ export function renderScreen(model: TuiViewModel, size: ScreenSize): Line[] {
     while (lines.length < rows) lines.push(fitLine([], columns));
     return lines.slice(0, rows);
   }
-  const header = renderHeader(model, columns);
+  const header = renderHeader(model, columns, rows);
   const body = rows - header.length;
   const lines = columns >= WIDE_COLUMNS && rows >= WIDE_ROWS
-    ? [...header, ...wideBody(model, columns, body)]
-    : [...header, ...narrowBody(model, columns, body)];
+    ? [...header, ...wideBody(model, columns, body, rows)]
+    : [...header, ...narrowBody(model, columns, body, rows)];
   return lines.slice(0, rows);
 }
 
-function renderHeader(model: TuiViewModel, width: number): Line[] {
-  const connected = model.nodes.filter((node) => node.alive).length;
-  const bar: Style = { inverse: true };
-  const left: Span[] = [
-    { text: " exo-node ", style: { ...bar, bold: true } },
-    { text: `${model.version}  ·  node `, style: bar },
-    { text: model.nodeId, style: { ...bar, bold: true } },
-    {
-      text: `  ·  ${connected} of ${model.nodes.length} node${
-        model.nodes.length === 1 ? "" : "s"
-      } connected `,
-      style: bar,
-    },
-  ];
-  const top = spread(left, [{ text: " q quit ", style: bar }], width);
-  const filled = top.map((span) => span.style === undefined ? { ...span, style: bar } : span);
-  const urls: Span[] = [
-    { text: " Web & API ", style: { dim: true } },
-    { text: model.apiUrls.join("  "), style: { fg: "cyan", bold: true } },
-    { text: "  ·  node port ", style: { dim: true } },
-    { text: String(model.nodePort) },
-  ];
-  const log: Span[] = [{ text: "  ·  log ", style: { dim: true } }, { text: model.logFile }];
-  const oneLineWidth = [...urls, ...log].reduce((sum, s) => sum + cellWidth(s.text), 0);
-  if (oneLineWidth <= width) return [filled, fitLine([...urls, ...log], width)];
-  return [
-    filled,
-    fitLine(urls, width),
-    fitLine([{ text: " Log ", style: { dim: true } }, { text: model.logFile }], width),
-  ];
-}
-
-type Style = NonNullable<Span["style"]>;
-
 function hint(model: TuiViewModel): string {
-  return `Chat at ${model.apiUrls[0] ?? "the web page"}`;
+  return `Chat at ${addresses(model.apiUrls)[0] ?? "the web page"}`;
 }
 
+/** The model whose split the nodes show: "llama-3.2-1b · 16 layers". */
 function modelNote(model: TuiViewModel): string {
-  return model.model === null
-    ? ""
-    : `${model.model.id.split("/").at(-1)} · ${model.model.numLayers} layers`;
+  if (model.model === null) return "";
+  const name = model.model.id.split("/").filter((part) => part !== "").at(-1) ?? "";
+  return model.model.numLayers === null ? name : `${name} · ${model.model.numLayers} layers`;
 }
 
-function downloadsHeight(model: TuiViewModel, room: number): number {
-  return model.downloads.length === 0 ? 0 : Math.min(model.downloads.length, Math.max(1, room));
+/** Warnings and errors a screen of `rows` rows keeps room for when it has it. */
+function logsWanted(rows: number): number {
+  return rows >= 40 ? 4 : rows >= 24 ? 2 : 1;
 }
 
-function logsHeight(model: TuiViewModel, rows: number): number {
-  return Math.max(1, Math.min(rows >= 40 ? 8 : rows >= 24 ? 4 : 2, model.logs.length));
+/** A section title over its lines, or nothing when it got no room for a line. */
+function section(
+  title: string,
+  width: number,
+  lines: number,
+  note: string | ((height: number) => string),
+  body: (height: number) => Line[],
+): Line[] {
+  if (lines < 2) return [];
+  const text = typeof note === "string" ? note : note(lines - 1);
+  return [titleLine(title, width, text), ...body(lines - 1)];
 }
 
-function narrowBody(model: TuiViewModel, width: number, height: number): Line[] {
-  const logs = logsHeight(model, height);
-  const downloads = downloadsHeight(model, 3);
-  const fixed = 1 + 1 + 1 + 1 + (downloads > 0 ? 1 + downloads : 0) + logs; // titles, total
-  const budget = height - fixed;
-  const n = model.nodes.length;
-  const nodes = Math.max(1, Math.min(n <= 2 ? 5 : n, budget - 3));
-  const requests = Math.max(0, budget - nodes);
+function total(nodes: readonly TuiNode[], width: number, lines: number): Line[] {
+  return lines === 0 ? [] : totalLines(nodes, width, lines);
+}
+
+function runningNote(model: TuiViewModel): string {
   const running = model.requests.filter((r) => r.state === "running").length;
+  return running > 0 ? `${running} running` : "";
+}
+
+/** The smallest useful view of the nodes: this node, and a line counting the others. */
+function nodesAtLeast(nodes: readonly TuiNode[]): number {
+  return 1 + Math.min(nodes.length, 2);
+}
+
+/**
+ * One column, top to bottom: nodes, cluster total, requests, downloads, activity (when
+ * room is left), warnings. Lines are granted in order of what a user needs first: this
+ * node and a count of the others, the newest request, the newest warning, the first
+ * download, the total; then each part whole; what is left goes to older requests, the
+ * activity and older warnings.
+ */
+function narrowBody(model: TuiViewModel, width: number, height: number, rows: number): Line[] {
+  const { nodes, requests, downloads, logs, activity } = model;
+  const budget = new Budget<"nodes" | "total" | "requests" | "downloads" | "activity" | "logs">(
+    height,
+  );
+  const ring = ringFits(nodes, width, BOX_HEIGHT);
+  budget.grant("nodes", nodesAtLeast(nodes), true);
+  budget.grant("requests", 2, true);
+  if (logs.length > 0) budget.grant("logs", 2, true);
+  if (downloads.length > 0) budget.grant("downloads", 2, true);
+  budget.grant("total", 1);
+  budget.grant("nodes", 1 + (ring ? BOX_HEIGHT : nodes.length), true);
+  budget.grant("nodes", 1 + nodes.length);
+  budget.grant("requests", 1 + Math.min(3, requestsHeight(requests, width, 3)));
+  if (downloads.length > 0) budget.grant("downloads", 1 + downloadsHeight(downloads, width));
+  budget.grant("logs", 1 + logsHeight(logs, width, logsWanted(rows)));
+  budget.grant("total", totalHeight(nodes, width));
+  const room = budget.get("requests") + budget.left - 1;
+  budget.grant("requests", 1 + requestsHeight(requests, width, room));
+  if (budget.left >= 3) budget.grant("activity", 1 + Math.max(1, activity.length));
+  budget.grant("logs", 1 + logsHeight(logs, width, logs.length));
+  budget.grant("requests", budget.get("requests") + budget.left);
   return [
-    titleLine("Nodes", width, modelNote(model)),
-    ...renderNodes(model.nodes, width, nodes),
-    totalLine(model.nodes, width),
-    titleLine("Requests", width, running > 0 ? `${running} running` : ""),
-    ...renderRequests(model.requests, width, requests, hint(model)),
-    ...(downloads > 0
-      ? [titleLine("Downloads", width), ...renderDownloads(model.downloads, width, downloads)]
-      : []),
-    titleLine("Warnings and errors", width),
-    ...renderLogs(model.logs, width, logs),
+    ...section(
+      "Nodes",
+      width,
+      budget.get("nodes"),
+      modelNote(model),
+      (h) => renderNodes(nodes, width, h),
+    ),
+    ...total(nodes, width, budget.get("total")),
+    ...section(
+      "Requests",
+      width,
+      budget.get("requests"),
+      runningNote(model),
+      (h) => renderRequests(requests, width, h, hint(model)),
+    ),
+    ...section(
+      "Downloads",
+      width,
+      budget.get("downloads"),
+      downloadsNote(downloads),
+      (h) => renderDownloads(downloads, width, h),
+    ),
+    ...section(
+      "Activity",
+      width,
+      budget.get("activity"),
+      (h) => logsNote(activity, width, h, 1),
+      (h) => renderLogs(activity, width, h, "Nothing yet.", 1),
+    ),
+    ...section(
+      "Warnings and errors",
+      width,
+      budget.get("logs"),
+      (h) => logsNote(logs, width, h),
+      (h) => renderLogs(logs, width, h),
+    ),
   ].slice(0, height);
 }
 
-function wideBody(model: TuiViewModel, width: number, height: number): Line[] {
-  const logs = logsHeight(model, height);
-  const top = height - 1 - logs;
+/**
+ * Two columns over the warnings: on the left the nodes (a ring when it fits), the
+ * cluster total, downloads and the activity; on the right the requests.
+ */
+function wideBody(model: TuiViewModel, width: number, height: number, rows: number): Line[] {
+  const { nodes, requests, downloads, logs, activity } = model;
+  const logsLines = Math.min(
+    Math.floor(height / 3),
+    1 + logsHeight(logs, width, logsWanted(rows)),
+  );
+  const top = height - logsLines;
   const leftWidth = Math.floor(width * 0.55);
   const rightWidth = width - leftWidth - 1;
-  // The ring takes the room its nodes need; downloads go below it.
-  const n = model.nodes.length;
-  const ringWanted = n <= 2 ? 9 : n <= 4 ? 17 : top;
-  const downloads = downloadsHeight(model, top - 4 - Math.min(ringWanted, 9));
-  const ring = Math.max(1, Math.min(ringWanted, top - 2 - (downloads > 0 ? downloads + 1 : 0)));
+  const budget = new Budget<"nodes" | "total" | "downloads" | "activity">(top);
+  const n = nodes.length;
+  const ringHeight = n <= 2 ? BOX_HEIGHT + 2 : n <= 4 ? 17 : Math.max(17, top - 6);
+  const ring = ringFits(nodes, leftWidth, ringHeight);
+  budget.grant("nodes", nodesAtLeast(nodes), true);
+  budget.grant("total", 1);
+  if (downloads.length > 0) budget.grant("downloads", 2, true);
+  budget.grant("nodes", 1 + (ring ? ringHeight : n), true);
+  budget.grant("nodes", 1 + n);
+  budget.grant("total", totalHeight(nodes, leftWidth));
+  if (downloads.length > 0) budget.grant("downloads", 1 + downloadsHeight(downloads, leftWidth));
+  if (budget.left >= 3) budget.grant("activity", budget.left);
   const left = [
-    titleLine("Nodes", leftWidth, modelNote(model)),
-    ...renderNodes(model.nodes, leftWidth, ring),
-    totalLine(model.nodes, leftWidth),
-    ...(downloads > 0
-      ? [
-        titleLine("Downloads", leftWidth),
-        ...renderDownloads(model.downloads, leftWidth, downloads),
-      ]
-      : []),
+    ...section(
+      "Nodes",
+      leftWidth,
+      budget.get("nodes"),
+      modelNote(model),
+      (h) => renderNodes(nodes, leftWidth, h),
+    ),
+    ...total(nodes, leftWidth, budget.get("total")),
+    ...section(
+      "Downloads",
+      leftWidth,
+      budget.get("downloads"),
+      downloadsNote(downloads),
+      (h) => renderDownloads(downloads, leftWidth, h),
+    ),
+    ...section(
+      "Activity",
+      leftWidth,
+      budget.get("activity"),
+      (h) => logsNote(activity, leftWidth, h, 1),
+      (h) => renderLogs(activity, leftWidth, h, "Nothing yet.", 1),
+    ),
   ];
-  // The room the nodes leave shows what the node has been doing.
-  const room = top - left.length;
-  if (room >= 3) {
-    left.push(
-      titleLine("Activity", leftWidth),
-      ...renderLogs(model.activity, leftWidth, room - 1, "Nothing yet."),
-    );
-  }
   while (left.length < top) left.push(fitLine([], leftWidth));
-  const running = model.requests.filter((r) => r.state === "running").length;
   const right = [
-    titleLine("Requests", rightWidth, running > 0 ? `${running} running` : ""),
-    ...renderRequests(model.requests, rightWidth, top - 1, hint(model)),
+    titleLine("Requests", rightWidth, runningNote(model)),
+    ...renderRequests(requests, rightWidth, top - 1, hint(model)),
   ];
   const separator: Span = { text: "│", style: { fg: "blue", dim: true } };
   const columns = left.slice(0, top).map((line, i) => [...line, separator, ...right[i]]);
   return [
     ...columns,
-    titleLine("Warnings and errors", width),
-    ...renderLogs(model.logs, width, logs),
+    ...section(
+      "Warnings and errors",
+      width,
+      logsLines,
+      (h) => logsNote(logs, width, h),
+      (h) => renderLogs(logs, width, h),
+    ),
   ].slice(0, height);
 }

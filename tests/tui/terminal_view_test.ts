@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import stringWidth from "string-width";
+import { freePort } from "../_helpers/free_port.ts";
 import { hasTmux, Tmux } from "../_helpers/tmux.ts";
 import { endpoints, writePeers } from "../cluster/_cluster.ts";
 import { writeTestModel } from "../cluster/_model.ts";
@@ -73,21 +74,89 @@ async function save(name: string, screen: string[]): Promise<void> {
 }
 
 const has = (screen: string[], text: string) => screen.some((line) => line.includes(text));
+const matches = (screen: string[], pattern: RegExp) => screen.some((line) => pattern.test(line));
+/** The link between the two boxes with its measured round trip: "◀── 0.57 ms ──▶". */
+const LINK = /◀─+ [\d.]+ ms ─+▶/;
+const GPU_BAR = /GPU poor █*░+ GPU rich/;
 /** Cells of the warnings pane's title, which the view draws across the whole width. */
 const header = (screen: string[]) =>
   stringWidth(screen.find((line) => line.startsWith("── Warnings and errors")) ?? "");
 /** tmux 3.3 shows exit status 0 as an empty string, others as the number. */
 const exitedCleanly = (status: string) => status === "" || status === "0";
+/**
+ * Whether the screen is a frame drawn for `columns` × `rows`: right after a resize the
+ * pane still shows the old frame, cut or with blank rows under it. A frame ends its top
+ * bar with "q quit" at the last column, and its bottom row is the warnings pane's.
+ */
+const frameOf = (s: string[], columns: number, rows: number) =>
+  s.length === rows && s[0].trimEnd().endsWith("q quit") &&
+  stringWidth(s[0].trimEnd()) === columns - 1 && s[rows - 1].trim() !== "";
+
+/**
+ * Resizes node1's window, waits for a frame of the new size for which `check` holds and
+ * saves it as `two_nodes_<columns>x<rows>.txt`.
+ */
+async function resized(
+  tmux: Tmux,
+  columns: number,
+  rows: number,
+  what: string,
+  check: (screen: string[]) => boolean,
+): Promise<string[]> {
+  await tmux.run("resize-window", "-t", "node1", "-x", String(columns), "-y", String(rows));
+  const screen = await screenUntil(
+    tmux,
+    "node1",
+    `node1 redraws for ${columns}x${rows} ${what}`,
+    (s) => frameOf(s, columns, rows) && s.every((line) => stringWidth(line) <= columns) && check(s),
+  );
+  await save(`two_nodes_${columns}x${rows}.txt`, screen);
+  return screen;
+}
+
+/** The lines of a section, from its title to the next title. */
+function sectionOf(screen: string[], title: string): string[] {
+  const start = screen.findIndex((line) => line.includes(`── ${title}`));
+  if (start < 0) return [];
+  const end = screen.findIndex((line, i) => i > start && /(^|│)── \S/.test(line));
+  return screen.slice(start + 1, end < 0 ? undefined : end);
+}
+
+/**
+ * Checks the failed download and the warnings as drawn: the failure with its reason and
+ * no bar, no warning cut on its first line, none over more than two lines.
+ */
+function assertFailureShown(screen: string[], size: string): void {
+  const text = screen.join("\n");
+  const downloads = sectionOf(screen, "Downloads");
+  const failed = downloads.filter((line) => line.includes("llama-3.2-1b ✗ failed: "));
+  assert.ok(failed.length > 0, `${size}: the failed download\n${text}`);
+  for (const line of failed) assert.doesNotMatch(line, /[█░]|\d%/, `${size}: no bar`);
+  assert.ok(!downloads.some((line) => line.includes("100%")), `${size}: nothing complete`);
+  const warnings = sectionOf(screen, "Warnings and errors");
+  const continued = (line = "") => /^ {16}\S/.test(line);
+  warnings.forEach((line, i) => {
+    if (!/^ \d\d:\d\d:\d\d (WARN |ERROR) /.test(line)) return;
+    assert.ok(!line.trimEnd().endsWith("…"), `${size}: a warning cut on its first line`);
+    assert.ok(
+      !(continued(warnings[i + 1]) && continued(warnings[i + 2])),
+      `${size}: a warning over 3 lines`,
+    );
+  });
+}
 
 Deno.test({
   name: hasTmux() || REQUIRED
-    ? "The terminal view shows both nodes, a chat's prompt and tokens/s, redraws on resize and restores the screen on Ctrl-C"
+    ? "The terminal view shows both nodes, a chat, a failed download, warnings, the link's round trip and the GPU bar at 120x40, 80x24 and 40x12, and restores the screen on Ctrl-C"
     : "The terminal view in tmux (skipped: tmux is not installed; CI installs it)",
   ignore: !hasTmux() && !REQUIRED,
   async fn() {
     if (!hasTmux()) throw new Error("Cannot run the terminal test: no tmux and EXO_REQUIRE_TMUX=1");
     const dir = await Deno.makeTempDir({ prefix: "exo-tui-" });
     const tmux = new Tmux();
+    // The hub is a loopback port nothing listens on: a download of a registry model fails
+    // for real, as on a machine that cannot reach the hub.
+    const hub = `http://127.0.0.1:${freePort()}`;
     try {
       const model = await writeTestModel(dir);
       const [one, two] = endpoints("node1", "node2");
@@ -123,7 +192,11 @@ Deno.test({
             "1000",
           ],
           { columns: 120, rows: 34 },
-          { HF_HUB_OFFLINE: "1", HF_ENDPOINT: "http://127.0.0.1:9" },
+          {
+            HF_HUB_OFFLINE: "0",
+            HF_ENDPOINT: hub,
+            HF_HUB_CACHE: join(dir, `hub-${self.id}`),
+          },
         );
       };
 
@@ -178,24 +251,65 @@ Deno.test({
       // The computing mark is there while a request runs only.
       await screenUntil(tmux, "node1", "node1 shows no node computing", (s) => !has(s, "◆"));
 
-      await tmux.run("resize-window", "-t", "node1", "-x", "80", "-y", "24");
-      const small = await screenUntil(
+      // A download that fails: the view shows it as failed, with its reason.
+      const download = await fetch(`http://127.0.0.1:${one.apiPort}/download`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "llama-3.2-1b" }),
+      });
+      await download.body?.cancel();
+      await screenUntil(
         tmux,
         "node1",
-        "node1 redraws for 80x24",
+        "node1 shows the failed download",
+        (s) => has(s, "llama-3.2-1b ✗ failed: "),
+      );
+
+      const wide = await resized(
+        tmux,
+        120,
+        40,
+        "with the link's round trip and the GPU bar",
+        (s) => matches(s, LINK) && matches(s, GPU_BAR) && has(s, "✗ failed: "),
+      );
+      assertFailureShown(wide, "120x40");
+      assert.ok(has(wide, "── Activity"), "the room left shows the activity");
+      assert.match(wide[1], new RegExp(` Web & API http://\\S+:${one.apiPort}( |$)`));
+      assert.ok(!wide.slice(0, 3).join("\n").includes("0.0.0.0"), "addresses a person can open");
+
+      const small = await resized(
+        tmux,
+        80,
+        24,
+        "with the chat",
         (s) =>
-          s.length === 24 && has(s, "2 of 2 nodes connected") && has(s, `› ${PROMPT}`) &&
-          s.every((line) => stringWidth(line) <= 80) && header(s) === 80,
+          has(s, "2 of 2 nodes connected") && has(s, `› ${PROMPT}`) && header(s) === 80 &&
+          has(s, "✗ failed: "),
       );
-      await save("two_nodes_80x24.txt", small);
-      await tmux.run("resize-window", "-t", "node1", "-x", "200", "-y", "50");
-      const wide = await screenUntil(
+      assertFailureShown(small, "80x24");
+      assert.ok(matches(small, LINK), "the link's round trip");
+      assert.ok(matches(small, GPU_BAR), "the GPU bar");
+      const warned = sectionOf(small, "Warnings and errors");
+      assert.ok(
+        warned.some((line, i) => line.includes(" WARN  ") && /^ {16}\S/.test(warned[i + 1] ?? "")),
+        `a warning wrapped onto a second line:\n${small.join("\n")}`,
+      );
+
+      const tiny = await resized(tmux, 40, 12, "", () => true);
+      assert.ok(matches(tiny, /^ ● node1 +this node/), "this node");
+      assert.ok(
+        matches(tiny, /^ ● node2 /) || matches(tiny, /… 1 more node\b|\+1 more/),
+        "node2 shown or counted",
+      );
+      assert.ok(has(tiny, "✗ failed"), "the failed download");
+
+      await resized(
         tmux,
-        "node1",
-        "node1 redraws for 200x50",
-        (s) => s.length === 50 && header(s) === 200 && has(s, "── Requests") && has(s, "GPU rich"),
+        200,
+        50,
+        "with the requests beside the nodes",
+        (s) => header(s) === 200 && has(s, "── Requests") && has(s, "GPU rich"),
       );
-      await save("two_nodes_200x50.txt", wide);
 
       await tmux.run("send-keys", "-t", "node1", "C-c");
       const stopped = await screenUntil(
