@@ -178,6 +178,17 @@ async function walk(browser: Browser, server: PageServer, look: Look): Promise<v
     await page.locator(".message.assistant .markdown").filter({ hasText: "Fetched after all" })
       .waitFor();
 
+    // The settings show the length a reply gets when none is set.
+    await page.getByRole("button", { name: "Conversation settings" }).click();
+    const settings = page.locator("[data-dialog=settings]");
+    assert.equal(
+      await settings.locator("input[name=max_tokens]").getAttribute("placeholder"),
+      "1024 (default)",
+    );
+    await assertInViewport(page, settings, "the settings dialog");
+    await screenshot(page, `e7-settings-${name}`);
+    await settings.getByRole("button", { name: "Cancel" }).click();
+
     // The node goes away: the reason once, in the banner.
     await server.close();
     await page.locator("[data-banner=offline]").waitFor();
