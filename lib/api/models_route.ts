@@ -4,8 +4,9 @@ import type { CompletionService, ModelEntry } from "../orchestration/completion_
 
 /**
  * `GET /` lists the models (OpenAI's `list` of `model` objects, with exo's `name` and
- * `available_locally`, and `local_bytes` and `is_default`); `GET /{id}` answers one, where
- * the id may hold slashes (`org/name`). Mounted under `/v1/models`.
+ * `available_locally`, and `local_bytes`, `is_default`, `parameters`, `download_bytes` and
+ * `memory_bytes`, null when not known); `GET /{id}` answers one, where the id may hold
+ * slashes (`org/name`). Mounted under `/v1/models`.
  *
  * `created` is when the app was built: the service does not know when a model was made.
  */
@@ -40,5 +41,8 @@ function toModel(model: ModelEntry, created: number) {
     available_locally: model.availableLocally,
     local_bytes: model.localBytes,
     is_default: model.isDefault,
+    parameters: model.size?.parameters ?? null,
+    download_bytes: model.size?.downloadBytes ?? null,
+    memory_bytes: model.size?.memoryBytes ?? null,
   };
 }

@@ -1,4 +1,5 @@
 import type { SamplingParams } from "../inference/sampler/sampling_params.ts";
+import type { ModelSize } from "../model/registry.ts";
 import type { ChatMessage } from "../inference/tokenizer/chat_template.ts";
 
 /** What to complete: a chat, prompt text, or prompt token ids. */
@@ -56,6 +57,8 @@ export interface ModelEntry {
   localBytes: number | null;
   /** Whether it is the node's `--default-model`. */
   isDefault: boolean;
+  /** Its parameters, download and memory; absent for a model not in the registry. */
+  size?: ModelSize;
 }
 
 /** A prompt as the model's tokenizer renders and encodes it. */

@@ -2,6 +2,8 @@ import type { Logger } from "../log/logger.ts";
 import { loadModelConfig } from "../model/hf_config.ts";
 import type { ModelConfig } from "../model/model_config.ts";
 import type { KnownModel, ModelResolver, ResolvedModel } from "../model/model_resolver.ts";
+import { findModelCard, modelSize } from "../model/registry.ts";
+import type { ShardDType } from "../inference/onnx/shard_signature.ts";
 import { ContextLengthError } from "../inference/engine.ts";
 import { validateSamplingParams } from "../inference/sampler/sampling_params.ts";
 import { ModelTokenizer } from "../inference/tokenizer/model_tokenizer.ts";
@@ -160,18 +162,24 @@ export class Coordinator implements CompletionService {
 
   /**
    * Every registry model and hub cache repo, plus the default model when it is neither (a
-   * local directory, a seeded or not yet downloaded repo), which is marked. Nothing is
-   * downloaded: a page polls this.
+   * local directory, a seeded or not yet downloaded repo), which is marked; registry models
+   * with their size, their memory in the shards' dtype. Nothing is downloaded: a page
+   * polls this.
    */
   async models(): Promise<ModelEntry[]> {
     const resolver = this.#options.resolver;
-    const entries: ModelEntry[] = (await resolver.list()).map((model) => toEntry(model, false));
+    // The shards' dtype sizes the memory a model needs; until the node passes it in the
+    // options, that figure is left unknown rather than guessed.
+    const dtype = (this.#options as { dtype?: ShardDType }).dtype ?? null;
+    const entries: ModelEntry[] = (await resolver.list()).map((model) =>
+      toEntry(model, false, dtype)
+    );
     const fallback = this.#options.defaultModel;
     if (fallback !== undefined) {
       try {
         const model = await resolver.describe(fallback);
         const listed = entries.findIndex((entry) => entry.id === model.id);
-        if (listed === -1) entries.push(toEntry(model, true));
+        if (listed === -1) entries.push(toEntry(model, true, dtype));
         else entries[listed].isDefault = true;
       } catch (error) {
         if (!(error instanceof ModelNotFoundError)) throw error;
@@ -428,14 +436,17 @@ function encodeInput(
   return [...input.promptTokens];
 }
 
-function toEntry(model: KnownModel, isDefault: boolean): ModelEntry {
-  return {
+function toEntry(model: KnownModel, isDefault: boolean, dtype: ShardDType | null): ModelEntry {
+  const entry: ModelEntry = {
     id: model.id,
     name: model.displayName,
     availableLocally: model.availableLocally,
     localBytes: model.localBytes,
     isDefault,
   };
+  const card = findModelCard(model.id);
+  if (card !== undefined) entry.size = modelSize(card, dtype);
+  return entry;
 }
 
 function describePlan(shards: ShardRange[]): string {

@@ -107,3 +107,11 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, animations: "disabled", caret: "hide" });
   return path;
 }
+
+/** Writes `text` as `<artifacts>/<name>`; returns its path. */
+export async function saveArtifact(name: string, text: string): Promise<string> {
+  await Deno.mkdir(ARTIFACTS, { recursive: true });
+  const path = `${ARTIFACTS.replace(/\/$/, "")}/${name}`;
+  await Deno.writeTextFile(path, text);
+  return path;
+}

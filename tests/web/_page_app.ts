@@ -5,27 +5,30 @@
  * @module
  */
 import { createApp } from "../../lib/api/app.ts";
+import type { ApiError } from "../../lib/api/api_error.ts";
 import type { AccessRules } from "../../lib/api/access_policy.ts";
 import type { DownloadEvent } from "../../lib/model/download_progress.ts";
 import type { TopologyEngine, TopologySnapshot } from "../../lib/node/topology_snapshot.ts";
+import { MODEL_CARDS, modelSize } from "../../lib/model/registry.ts";
 import { FakeCompletionService } from "../api/_fake_service.ts";
 
+// 24,105 MB together: the cluster of issue 27, where a 70B model does not fit.
 const CAPS = {
   mac1: {
     model: "Mac mini",
     chip: "Apple M2",
-    memory: 16384,
+    memory: 8192,
     flops: { fp32: 3.55, fp16: 7.1, int8: 14.2 },
   },
   mac2: {
     model: "MacBook Pro",
     chip: "Apple M1 Pro",
-    memory: 32768,
+    memory: 15913,
     flops: { fp32: 5.3, fp16: 10.6, int8: 21.2 },
   },
 };
 
-/** Node ids and layers of the fake cluster's split, for any model: 16 layers, 1:2 by memory. */
+/** Node ids and layers of the fake cluster's split, for any model: 16 layers, ~1:2 by memory. */
 export const SHARDS = [
   { node_id: "mac2", start_layer: 0, end_layer: 10 },
   { node_id: "mac1", start_layer: 11, end_layer: 15 },
@@ -51,6 +54,11 @@ export class FakeDownloads {
   readonly events = new Map<string, DownloadEvent>();
   readonly prefetched: string[] = [];
   readonly removed: string[] = [];
+  /**
+   * Set: the next `POST /download` answers this error, and (as a node whose downloader
+   * failed does) each node publishes a failed event with its message. Cleared when used.
+   */
+  failNext: ApiError | null = null;
 
   /** Sets one node's progress on a model. */
   set(
@@ -91,13 +99,26 @@ export interface PageServer {
 /** Serves the app over fakes on 127.0.0.1; `access` sets the API key or origins. */
 export function servePage(access: AccessRules = {}): PageServer {
   const service = new FakeCompletionService();
-  service.modelList.push({
-    id: "qwen-3-0.6b",
-    name: "Qwen 3 0.6B",
-    availableLocally: false,
-    localBytes: null,
-    isDefault: false,
-  });
+  service.modelList.push(
+    {
+      id: "qwen-3-0.6b",
+      name: "Qwen 3 0.6B",
+      availableLocally: false,
+      localBytes: null,
+      isDefault: false,
+    },
+    {
+      id: "llama-3.1-70b",
+      name: "Llama 3.1 70B",
+      availableLocally: false,
+      localBytes: null,
+      isDefault: false,
+    },
+  );
+  for (const entry of service.modelList) {
+    const card = MODEL_CARDS.get(entry.id);
+    if (card !== undefined) entry.size = modelSize(card, "q4");
+  }
   const downloads = new FakeDownloads();
   const topology = (model?: string): Promise<TopologySnapshot> =>
     Promise.resolve({
@@ -137,6 +158,14 @@ export function servePage(access: AccessRules = {}): PageServer {
       progress: () => [...downloads.events.values()],
       prefetch: (model) => {
         downloads.prefetched.push(model);
+        const failure = downloads.failNext;
+        if (failure !== null) {
+          downloads.failNext = null;
+          for (const node of ["mac1", "mac2"]) {
+            downloads.set(node, model, 0, 0, false, failure.message);
+          }
+          return Promise.reject(failure);
+        }
         return Promise.resolve({
           model,
           startLayer: 11,

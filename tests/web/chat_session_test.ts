@@ -118,28 +118,44 @@ Deno.test("ChatSession shows the node's error before the stream, mid-stream, and
   );
   fetcher.responses.push(streamOf(sse(delta("cut"))));
   fetcher.responses.push(new TypeError("Failed to fetch"));
+  fetcher.responses.push(() =>
+    Response.json({
+      error: {
+        message: "Cannot fetch llama-3.2-1b: it is a known model, but huggingface.co did not " +
+          "answer (name resolution failed)",
+        type: "server_error",
+        param: "model",
+        code: "hub_unreachable",
+      },
+    }, { status: 503 })
+  );
   const { chat } = session(fetcher);
-  await chat.send("one", MODEL, DEFAULT_SETTINGS);
-  await chat.send("two", MODEL, DEFAULT_SETTINGS);
-  await chat.send("three", MODEL, DEFAULT_SETTINGS);
-  await chat.send("four", MODEL, DEFAULT_SETTINGS);
+  for (const text of ["one", "two", "three", "four", "five"]) {
+    await chat.send(text, MODEL, DEFAULT_SETTINGS);
+  }
   const replies = chat.current()!.messages.filter((m) => m.role === "assistant");
   assert.deepEqual(replies.map((r) => r.error?.title), [
     "Model not found",
     "The request failed on the cluster",
     "The reply was cut off",
     "Cannot reach the node",
+    "The model could not be fetched",
   ]);
   assert.equal(replies[0].error?.message, 'Model "nope" not found');
+  assert.equal(replies[0].error?.code, "model_not_found");
   assert.equal(replies[1].content, "Par", "the text before the failure stays");
   assert.match(replies[1].error!.message, /mac2 left the cluster/);
-  assert.match(replies[3].error!.message, /http:\/\/127\.0\.0\.1:9.*Failed to fetch/);
+  // The page's banner says why the node cannot be reached; the reply does not repeat it.
+  assert.equal(replies[3].error!.message, "The request got no answer from the node.");
+  assert.match(replies[4].error!.message, /huggingface\.co did not answer/);
+  assert.equal(replies[4].error?.code, "hub_unreachable", "kept for the reply's retry buttons");
   assert.ok(replies.every((r) => r.stats?.finishReason === "error"));
   // Failed replies are not sent back to the model as its own words.
   assert.deepEqual(
-    (fetcher.bodies[3].messages as { role: string }[]).map((m) => m.role),
-    ["user", "user", "user", "user"],
+    (fetcher.bodies[4].messages as { role: string }[]).map((m) => m.role),
+    ["user", "user", "user", "user", "user"],
   );
+  assert.equal(fetcher.bodies[4].max_tokens, 1024, "a conversation without a limit gets 1024");
 });
 
 Deno.test("ChatSession.stop aborts the request and keeps the text so far", async () => {

@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import { browserTest, launch, PageWatch, screenshot } from "./_browser.ts";
+import { assertInViewport, assertNoPanning } from "./_page.ts";
 import { type NodeProcess, stopAll } from "../_helpers/node_process.ts";
 import { writeTestModel } from "../cluster/_model.ts";
 import { eventually, heldRequests, startServingCluster } from "../cluster/_serving.ts";
@@ -125,6 +126,35 @@ Deno.test(
           await page.locator("[data-node=web-b]").waitFor();
           await screenshot(page, "22-cluster-reloaded");
         });
+
+        await t.step(
+          "on a phone in dark: the picker stays on screen with the registry's sizes",
+          async () => {
+            const phone = await browser!.newContext({
+              viewport: { width: 390, height: 844 },
+              colorScheme: "dark",
+            });
+            try {
+              const small = await phone.newPage();
+              const smallWatch = new PageWatch(small);
+              await small.goto(a.url);
+              await small.getByTestId("model-picker").filter({ hasText: "model" }).waitFor();
+              await small.getByTestId("model-picker").click();
+              await assertInViewport(small, small.locator(".picker-menu"), "the model menu");
+              assert.match(
+                await small.locator("[data-model='llama-3.2-1b'] [data-size]").textContent() ??
+                  "",
+                /^1\.24B · 2\.3 GB download/,
+                "the node's /v1/models carries the registry's sizes",
+              );
+              await assertNoPanning(small, "the picker open on a phone");
+              await screenshot(small, "23-cluster-phone-picker");
+              assert.deepEqual(smallWatch.errors, []);
+            } finally {
+              await phone.close();
+            }
+          },
+        );
 
         assert.deepEqual(watch.errors, [], "no console or uncaught errors");
         assert.deepEqual(watch.offLoopback(), [], "no request leaves loopback");

@@ -5,6 +5,7 @@ import {
   formatLayers,
   formatMemoryMb,
   formatMs,
+  formatParameters,
   formatPercent,
   formatRtt,
   formatSpeed,
@@ -13,16 +14,30 @@ import {
   formatWhen,
 } from "../../web/src/lib/format.ts";
 
-Deno.test("formatBytes uses decimal units with one decimal below 10", () => {
+Deno.test("formatBytes writes GB (2^30) with one decimal below 100, MB (2^20) whole below 1 GB", () => {
   assert.equal(formatBytes(0), "0 B");
-  assert.equal(formatBytes(999), "999 B");
-  assert.equal(formatBytes(1000), "1.0 KB");
-  assert.equal(formatBytes(2_471_000_000), "2.5 GB");
-  assert.equal(formatBytes(340_200_000), "340 MB");
+  assert.equal(formatBytes(1023), "1023 B");
+  assert.equal(formatBytes(1024), "1 KB");
+  assert.equal(formatBytes(340 * 2 ** 20 + 200_000), "340 MB");
+  assert.equal(formatBytes(2 ** 30 - 1), "1023 MB", "never 1024 MB");
+  assert.equal(formatBytes(2 ** 30), "1.0 GB");
+  assert.equal(formatBytes(2_471_000_000), "2.3 GB");
+  assert.equal(formatBytes(24105 * 2 ** 20), "23.5 GB");
+  assert.equal(formatBytes(99.96 * 2 ** 30), "100 GB", "no 100.0 GB");
+  assert.equal(formatBytes(141.2e9), "132 GB");
   assert.equal(formatBytes(-1), "—");
   assert.equal(formatBytes(NaN), "—");
   assert.equal(formatSpeed(12_400_000), "12 MB/s");
   assert.equal(formatSpeed(0), "—");
+});
+
+Deno.test("formatParameters writes counts as model names do", () => {
+  assert.equal(formatParameters(135e6), "135M");
+  assert.equal(formatParameters(0.49e9), "490M");
+  assert.equal(formatParameters(1.24e9), "1.24B");
+  assert.equal(formatParameters(4.0e9), "4B");
+  assert.equal(formatParameters(70.6e9), "70.6B");
+  assert.equal(formatParameters(0), "—");
 });
 
 Deno.test("formatEta, formatMs and formatRtt round to what a person reads", () => {
@@ -42,8 +57,9 @@ Deno.test("formatTokensPerSecond, memory, TFLOPS, layers and percent", () => {
   assert.equal(formatTokensPerSecond(42.34), "42.3 tok/s");
   assert.equal(formatTokensPerSecond(128.4), "128 tok/s");
   assert.equal(formatTokensPerSecond(null), "—");
-  assert.equal(formatMemoryMb(16384), "16 GB");
-  assert.equal(formatMemoryMb(7680), "7.5 GB");
+  assert.equal(formatMemoryMb(24105), "23.5 GB", "one unit everywhere: MB / 1024");
+  assert.equal(formatMemoryMb(16384), "16.0 GB");
+  assert.equal(formatMemoryMb(196608), "192 GB");
   assert.equal(formatMemoryMb(0), "—");
   assert.equal(formatTflops(3.554), "3.55 TFLOPS");
   assert.equal(formatTflops(0), "— TFLOPS");

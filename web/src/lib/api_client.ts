@@ -13,7 +13,16 @@ export interface ModelInfo {
   is_default?: boolean;
   /** Bytes `DELETE /models/{id}` frees on this node; null when it has no download. */
   local_bytes?: number | null;
+  /** The model's parameters; null (or absent, from an older node) when not known. */
+  parameters?: number | null;
+  /** About how many bytes the checkpoint is on the hub (bf16); null when not known. */
+  download_bytes?: number | null;
+  /** About how much memory the whole cluster needs to run it; null when not known. */
+  memory_bytes?: number | null;
 }
+
+/** Where a download is: `done` and `failed` are final. */
+export type DownloadState = "downloading" | "done" | "failed";
 
 /** One node's latest download event (`GET /v1/download/progress`). */
 export interface DownloadProgress {
@@ -23,7 +32,10 @@ export interface DownloadProgress {
   total_bytes: number;
   speed: number;
   eta: number | null;
+  status: DownloadState;
+  /** True once every file is present; never for a failed download. */
   done: boolean;
+  /** Why a failed download stopped. */
   error: string | null;
   updated_at: number;
 }

@@ -30,6 +30,8 @@ const TITLES_BY_CODE: Readonly<Record<string, string>> = {
   stream_cut: "The reply was cut off",
   stream_error: "The request failed on the cluster",
   hub_access_denied: "The model's files are not accessible",
+  hub_unreachable: "The model could not be fetched",
+  unsupported_model: "This build cannot run the model",
   cluster_unavailable: "The cluster cannot serve this now",
   invalid_api_key: "API key needed",
 };
@@ -44,6 +46,21 @@ function titleOf(status: number, code: string | null): string {
   if (status === 503) return "The cluster cannot serve this now";
   if (status >= 500) return "The node failed";
   return "Request refused";
+}
+
+/**
+ * Codes of failures that are about getting a model's files: another try later, or another
+ * model, is what a person can do about them.
+ */
+const MODEL_FETCH_CODES: ReadonlySet<string> = new Set([
+  "hub_unreachable",
+  "download_failed",
+  "hub_access_denied",
+]);
+
+/** Whether an error code says a model's files could not be had. */
+export function isModelFetchFailure(code: string | null | undefined): boolean {
+  return typeof code === "string" && MODEL_FETCH_CODES.has(code);
 }
 
 /**

@@ -10,9 +10,11 @@ import { readChatStream, type ReplyStats, replyStats, type Usage } from "./chat_
 import {
   type ChatSettings,
   type Conversation,
+  DEFAULT_MAX_TOKENS,
   HistoryFullError,
   type HistoryStore,
   newConversation,
+  type ReplyError,
   type StoredMessage,
   titleFrom,
 } from "./history_store.ts";
@@ -307,11 +309,20 @@ export function chatRequest(conversation: Conversation, model: string): ChatRequ
   }
   const request: ChatRequest = { model, messages };
   if (temperature !== null) request.temperature = temperature;
-  if (maxTokens !== null) request.max_tokens = maxTokens;
+  request.max_tokens = maxTokens ?? DEFAULT_MAX_TOKENS;
   return request;
 }
 
-function describe(error: unknown): { title: string; message: string } {
-  if (error instanceof NodeApiError) return { title: error.title, message: error.message };
-  return { title: "Something went wrong", message: (error as Error)?.message ?? String(error) };
+function describe(error: unknown): ReplyError {
+  if (!(error instanceof NodeApiError)) {
+    return { title: "Something went wrong", message: (error as Error)?.message ?? String(error) };
+  }
+  if (error.status === 0 && error.code === null) {
+    // The page's banner says why the node cannot be reached, while it cannot; the reply
+    // keeps what happened to it, so the same text is not on the screen twice.
+    return { title: error.title, message: "The request got no answer from the node." };
+  }
+  return error.code === null
+    ? { title: error.title, message: error.message }
+    : { title: error.title, message: error.message, code: error.code };
 }

@@ -3,19 +3,25 @@
  * @module
  */
 
-const BYTE_UNITS = ["B", "KB", "MB", "GB", "TB"] as const;
+const KIB = 1024;
+const MIB = KIB * 1024;
+const GIB = MIB * 1024;
 
-/** Bytes in decimal units, as macOS's Finder shows them: `1.2 GB`, `340 MB`, `12 B`. */
+/**
+ * Bytes the way the node writes memory (binary units named GB and MB): GB with one decimal
+ * below 100 GB and none from there, MB and KB without decimals: `23.5 GB`, `192 GB`,
+ * `340 MB`, `12 B`.
+ */
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return "—";
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1000 && unit < BYTE_UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  if (unit === 0) return `${Math.round(value)} B`;
-  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${BYTE_UNITS[unit]}`;
+  if (bytes >= GIB) return gigabytes(bytes / GIB);
+  if (bytes >= MIB) return `${Math.min(1023, Math.round(bytes / MIB))} MB`;
+  if (bytes >= KIB) return `${Math.min(1023, Math.round(bytes / KIB))} KB`;
+  return `${Math.round(bytes)} B`;
+}
+
+function gigabytes(gb: number): string {
+  return `${gb < 99.95 ? gb.toFixed(1) : Math.round(gb)} GB`;
 }
 
 /** A transfer speed: `12 MB/s`. */
@@ -54,11 +60,18 @@ export function formatTokensPerSecond(rate: number | null): string {
   return `${rate < 100 ? rate.toFixed(1) : Math.round(rate)} tok/s`;
 }
 
-/** A node's memory, reported in MB, in GB: `16 GB`, `7.5 GB`. */
+/** A node's memory, reported in MB (MiB), in GB as the node's log shows it: `23.5 GB`. */
 export function formatMemoryMb(mb: number): string {
   if (!Number.isFinite(mb) || mb <= 0) return "—";
-  const gb = mb / 1024;
-  return `${gb < 10 && !Number.isInteger(gb) ? gb.toFixed(1) : Math.round(gb)} GB`;
+  return gigabytes(mb / 1024);
+}
+
+/** A parameter count as model names write it: `135M`, `1.24B`, `70.6B`. */
+export function formatParameters(count: number): string {
+  if (!Number.isFinite(count) || count <= 0) return "—";
+  if (count < 1e9) return `${Math.round(count / 1e6)}M`;
+  const billions = count / 1e9;
+  return `${Number(billions.toPrecision(3))}B`;
 }
 
 /** Throughput in TFLOPS: `3.55 TFLOPS`; unknown (0) as a dash. */

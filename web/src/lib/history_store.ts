@@ -22,17 +22,34 @@ export interface StoredMessage {
   model?: string;
   stats?: ReplyStats;
   /** Why the reply failed, shown instead of (or after) its text. */
-  error?: { title: string; message: string };
+  error?: ReplyError;
   /** Set while the reply streams; a reply still marked after a reload was cut off. */
   pending?: true;
 }
+
+/** Why a reply failed, as the page shows it. */
+export interface ReplyError {
+  title: string;
+  message: string;
+  /** The API's error code (`hub_unreachable`), when it gave one. */
+  code?: string;
+}
+
+/**
+ * The longest reply when a conversation sets none, in tokens: about 750 English words,
+ * more than nearly every chat answer, while a model that never stops (a small or
+ * random-weight one) ends within a minute at 20-40 tokens/s instead of running to the
+ * node's `--max-generate-tokens` (10,000 by default: 4,076 tokens and 90 s seen with the
+ * demo model).
+ */
+export const DEFAULT_MAX_TOKENS = 1024;
 
 /** Settings sent with every request of a conversation. */
 export interface ChatSettings {
   systemPrompt: string;
   /** null: the model's default. */
   temperature: number | null;
-  /** null: the node's `--max-generate-tokens`. */
+  /** null: {@linkcode DEFAULT_MAX_TOKENS} (the node still caps it). */
   maxTokens: number | null;
 }
 
@@ -206,6 +223,7 @@ function readMessage(value: unknown): StoredMessage | null {
     typeof value.error.message === "string"
   ) {
     message.error = { title: value.error.title, message: value.error.message };
+    if (typeof value.error.code === "string") message.error.code = value.error.code;
   }
   return message;
 }

@@ -1,37 +1,38 @@
 /**
  * The page: history on the left, the conversation in the middle, the cluster on the right.
- * It polls the node for models, downloads and topology, and hands chat to ChatSession.
+ * It polls the node's topology, takes models and downloads from useClusterModels, and hands
+ * chat to ChatSession.
  * @module
  */
 import type { JSX } from "preact";
 import { useEffect, useMemo, useReducer, useRef, useState } from "preact/hooks";
-import {
-  ApiClient,
-  type DownloadProgress,
-  type ModelInfo,
-  type Topology,
-} from "../lib/api_client.ts";
+import { ApiClient, type Topology } from "../lib/api_client.ts";
 import { NodeApiError } from "../lib/api_error.ts";
 import { ChatSession } from "../lib/chat_session.ts";
 import {
   type ChatSettings,
   type Conversation,
+  DEFAULT_MAX_TOKENS,
   DEFAULT_SETTINGS,
   HistoryStore,
 } from "../lib/history_store.ts";
-import { eventKey, type ModelStatus, modelStatuses } from "../lib/model_status.ts";
+import { clusterMemoryBytes, memoryFit, type ModelStatus } from "../lib/model_status.ts";
 import { ModelWaiter } from "../lib/model_waiter.ts";
 import { formatBytes, formatEta, formatPercent } from "../lib/format.ts";
 import { ApiKeyDialog } from "./api_key_dialog.tsx";
 import { ClusterPanel } from "./cluster_panel.tsx";
 import { Composer } from "./composer.tsx";
 import { ConfirmDialog } from "./dialog.tsx";
+import { DownloadDialog } from "./download_dialog.tsx";
+import { ErrorText } from "./error_text.tsx";
 import { Icon } from "./icons.tsx";
 import { MessageView } from "./message_view.tsx";
 import { ModelPicker } from "./model_picker.tsx";
 import { SettingsDialog } from "./settings_dialog.tsx";
 import { Sidebar } from "./sidebar.tsx";
+import { useClusterModels } from "./use_cluster_models.ts";
 import { usePoll } from "./use_poll.ts";
+import { Welcome } from "./welcome.tsx";
 
 const KEY_STORAGE = "exo-node.apiKey";
 const WIDE = "(min-width: 1180px)";
@@ -74,17 +75,15 @@ export function App(): JSX.Element {
       onProblem: (error) => setProblem({ title: "Not saved", message: error.message }),
     }), []);
 
-  const [models, setModels] = useState<ModelInfo[] | null>(null);
-  const [progress, setProgress] = useState<DownloadProgress[]>([]);
   const [topology, setTopology] = useState<Topology | null>(null);
   const [nodeError, setNodeError] = useState<NodeApiError | null>(null);
-  const [stale, setStale] = useState<ReadonlySet<string>>(new Set());
   const [draftModel, setDraftModel] = useState<string | null>(null);
   const [draftSettings, setDraftSettings] = useState<ChatSettings>({ ...DEFAULT_SETTINGS });
+  const [draft, setDraft] = useState("");
   const [prompt, setPrompt] = useState<Prompt | null>(null);
+  const [pickerOpen, setPickerOpen] = useState(false);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   const [clusterOpen, setClusterOpen] = useState(() => matchMedia(WIDE).matches);
-  const [fastProgressUntil, setFastProgressUntil] = useState(0);
   useEffect(() => {
     // The cluster panel sits beside the chat on a wide window and is a drawer otherwise.
     const wide = matchMedia(WIDE);
@@ -108,32 +107,13 @@ export function App(): JSX.Element {
     }
   };
 
-  const statuses = useMemo(
-    () => models === null ? null : modelStatuses(models, progress, stale),
-    [models, progress, stale],
-  );
-  useEffect(() => {
-    if (statuses !== null) waiter.update(statuses);
-  }, [statuses]);
-  const downloading = statuses?.some((s) => s.state === "downloading") ?? false;
-
-  const refreshModels = () =>
-    client.models().then((list) => {
-      setModels(list);
-      setNodeError(null);
-    }, failed);
-  usePoll(refreshModels, downloading ? 2000 : 8000, [apiKey]);
-  const fast = downloading || Date.now() < fastProgressUntil;
-  usePoll(
-    () => client.progress().then(setProgress, failed),
-    fast ? 700 : 4000,
-    [apiKey, fast],
-  );
-  const wasDownloading = useRef(false);
-  useEffect(() => {
-    if (wasDownloading.current && !downloading) refreshModels();
-    wasDownloading.current = downloading;
-  }, [downloading]);
+  const { models, statuses, downloads, download, forget, refreshModels } = useClusterModels({
+    client,
+    apiKey,
+    waiter,
+    failed,
+    answered: () => setNodeError(null),
+  });
 
   const conversation = session.current();
   const defaultModel = models?.find((m) => m.is_default)?.id ??
@@ -155,40 +135,48 @@ export function App(): JSX.Element {
   const statusOf = (id: string | null) => statuses?.find((s) => s.info.id === id);
   const nameOf = (id: string) => models?.find((m) => m.id === id)?.name ?? id;
   const selectedStatus = statusOf(selected);
+  const clusterBytes = clusterMemoryBytes(topology);
+  const aliveCount = topology?.nodes.filter((n) => n.alive).length ?? 0;
 
-  const startDownload = (status: ModelStatus) => {
-    setFastProgressUntil(Date.now() + 15_000);
-    client.download(status.info.id).then(
-      () => client.progress().then(setProgress, failed),
-      (error) => {
-        failed(error);
-        setProblem({
-          title: `Cannot download ${status.info.name}`,
-          message: error instanceof Error ? error.message : String(error),
-        });
-      },
-    );
+  const pickModel = (id: string) => {
+    if (conversation !== null) session.setModel(id);
+    else setDraftModel(id);
   };
 
-  const send = (text: string): boolean => {
-    if (selected === null) return false;
+  const startDownload = async (status: ModelStatus): Promise<void> => {
+    await download(status);
+    pickModel(status.info.id);
+  };
+
+  const send = (text: string): void => {
+    if (selected === null) return;
     const go = () => {
       session.send(text, selected, settings);
+      setDraft((current) => current === text ? "" : current);
       setSidebarOpen(false);
     };
     if (selectedStatus?.state === "absent" || selectedStatus?.state === "failed") {
       setPrompt({ kind: "download", status: selectedStatus, then: go });
-      return true;
+      return;
     }
     go();
-    return true;
   };
 
   const chooseModel = (status: ModelStatus) => {
-    if (conversation !== null) session.setModel(status.info.id);
-    else setDraftModel(status.info.id);
+    pickModel(status.info.id);
     if (status.state === "absent" || status.state === "failed") {
       setPrompt({ kind: "download", status });
+    }
+  };
+
+  /** Answers the last message again; a model that is not here is offered for download. */
+  const retryModel = () => {
+    const model = conversation?.model ?? selected;
+    const status = statusOf(model);
+    if (status?.state === "absent" || status?.state === "failed") {
+      setPrompt({ kind: "download", status, then: () => session.regenerate() });
+    } else {
+      session.regenerate();
     }
   };
 
@@ -207,6 +195,7 @@ export function App(): JSX.Element {
   const messages = conversation?.messages ?? [];
   const scroller = useRef<HTMLDivElement>(null);
   const pinned = useRef(true);
+  const lastTop = useRef(0);
   useEffect(() => {
     const el = scroller.current;
     if (el && pinned.current) el.scrollTop = el.scrollHeight;
@@ -215,11 +204,11 @@ export function App(): JSX.Element {
     pinned.current = true;
   }, [conversation?.id]);
 
-  const aliveCount = topology?.nodes.filter((n) => n.alive).length ?? 0;
   const lastAssistant = [...messages].reverse().find((m) => m.role === "assistant");
   const blocked = selected === null
     ? models === null ? "Connecting to the node…" : "Choose a model to start"
     : null;
+  const offline = nodeError?.status === 0;
 
   return (
     <div class={`app${sidebarOpen ? " sidebar-open" : ""}${clusterOpen ? " cluster-open" : ""}`}>
@@ -264,6 +253,9 @@ export function App(): JSX.Element {
           <ModelPicker
             statuses={statuses}
             selected={selected}
+            clusterBytes={clusterBytes}
+            open={pickerOpen}
+            onOpenChange={setPickerOpen}
             onSelect={chooseModel}
             onDownload={(status) => setPrompt({ kind: "download", status })}
             onDelete={(status) => setPrompt({ kind: "delete-model", status })}
@@ -276,8 +268,8 @@ export function App(): JSX.Element {
             onClick={() => setClusterOpen(!clusterOpen)}
           >
             <span class={`alive-dot${nodeError === null ? " up" : ""}`} aria-hidden="true" />
-            {nodeError?.status === 0
-              ? "node offline"
+            {offline
+              ? "offline"
               : nodeError?.status === 401
               ? "API key needed"
               : `${aliveCount} ${aliveCount === 1 ? "node" : "nodes"}`}
@@ -292,16 +284,21 @@ export function App(): JSX.Element {
             <Icon name="gear" />
           </button>
         </header>
-        {nodeError?.status === 0 && (
-          <div class="banner" role="alert">
-            <Icon name="alert" /> {nodeError.message} Retrying…
+        {offline && (
+          <div class="banner" role="alert" data-banner="offline">
+            <Icon name="alert" />
+            <span>
+              <strong>The node is not answering.</strong> <ErrorText text={nodeError.message} />
+              {" "}
+              Retrying…
+            </span>
           </div>
         )}
         {problem && (
           <div class="banner" role="alert">
             <Icon name="alert" />
             <span>
-              <strong>{problem.title}.</strong> {problem.message}
+              <strong>{problem.title}.</strong> <ErrorText text={problem.message} />
             </span>
             <button
               type="button"
@@ -318,7 +315,11 @@ export function App(): JSX.Element {
           ref={scroller}
           onScroll={(e) => {
             const el = e.currentTarget;
-            pinned.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+            // A smooth scroll to the end passes positions far from it: only a move up (the
+            // reader going back) stops the conversation from following new text.
+            if (el.scrollHeight - el.scrollTop - el.clientHeight < 80) pinned.current = true;
+            else if (el.scrollTop < lastTop.current) pinned.current = false;
+            lastTop.current = el.scrollTop;
           }}
         >
           {messages.length === 0
@@ -326,10 +327,8 @@ export function App(): JSX.Element {
               <Welcome
                 model={selected === null ? null : nameOf(selected)}
                 status={selectedStatus}
-                nodes={topology?.nodes.filter((n) => n.alive).map((n) =>
-                  n.id
-                ) ?? []}
-                onPick={(text) => send(text)}
+                nodes={topology?.nodes.filter((n) => n.alive).map((n) => n.id) ?? []}
+                onPick={send}
               />
             )
             : (
@@ -345,6 +344,8 @@ export function App(): JSX.Element {
                     last={m === lastAssistant}
                     onEdit={(id, text) => session.editAndRegenerate(id, text)}
                     onRegenerate={() => session.regenerate()}
+                    onRetryModel={retryModel}
+                    onChooseModel={() => setPickerOpen(true)}
                   />
                 ))}
               </div>
@@ -356,6 +357,8 @@ export function App(): JSX.Element {
           hint={`Enter to send · Shift+Enter for a new line${
             selectedStatus?.state === "downloading" ? " · the message waits for the download" : ""
           }`}
+          text={draft}
+          onText={setDraft}
           onSend={send}
           onStop={() => session.stop()}
         />
@@ -363,9 +366,11 @@ export function App(): JSX.Element {
       <aside class="cluster" aria-label="Cluster">
         <ClusterPanel
           topology={topology}
-          error={nodeError?.status === 0 ? nodeError : null}
-          downloads={progress.filter((d) => !stale.has(eventKey(d)))}
+          offline={offline}
+          downloads={downloads}
+          hideFailuresOf={prompt?.kind === "download" ? prompt.status.info.id : null}
           modelName={nameOf}
+          onDismiss={forget}
           onClose={() => setClusterOpen(false)}
         />
       </aside>
@@ -378,25 +383,18 @@ export function App(): JSX.Element {
     switch (p.kind) {
       case "download":
         return (
-          <ConfirmDialog
-            name="download"
-            title={`Download ${p.status.info.name}?`}
-            confirm={p.then ? "Download and send" : "Download"}
-            onConfirm={() => {
-              startDownload(p.status);
-              if (conversation !== null) session.setModel(p.status.info.id);
-              else setDraftModel(p.status.info.id);
-              p.then?.();
-            }}
+          <DownloadDialog
+            // A new question (another model, or a retry from a reply) starts fresh.
+            key={`${p.status.info.id}/${p.then === undefined}`}
+            status={statusOf(p.status.info.id) ?? p.status}
+            fit={memoryFit(p.status.info, clusterBytes)}
+            nodes={topology === null ? null : aliveCount}
+            sendAfter={p.then !== undefined}
+            onDownload={() => startDownload(statusOf(p.status.info.id) ?? p.status)}
+            onStarted={() => p.then?.()}
+            onChooseAnother={() => setPickerOpen(true)}
             onClose={close}
-          >
-            <p>
-              It is not on the cluster yet. Each node fetches only the layers it runs
-              {topology ? `, across ${aliveCount} ${aliveCount === 1 ? "node" : "nodes"}` : ""}.
-              {p.then ? " Your message is sent as soon as the download is done." : ""}
-            </p>
-            {p.status.error && <p class="invalid">Last attempt: {p.status.error}</p>}
-          </ConfirmDialog>
+          />
         );
       case "delete-model": {
         const bytes = p.status.info.local_bytes ?? 0;
@@ -407,7 +405,7 @@ export function App(): JSX.Element {
             confirm={`Delete ${formatBytes(bytes)}`}
             danger
             onConfirm={() => {
-              setStale(new Set([...stale, ...p.status.downloads.map(eventKey)]));
+              forget(p.status.downloads);
               client.remove(p.status.info.id).then(refreshModels, (error) => {
                 failed(error);
                 setProblem({
@@ -456,7 +454,7 @@ export function App(): JSX.Element {
         return (
           <SettingsDialog
             settings={settings}
-            maxTokensCap={null}
+            defaultMaxTokens={DEFAULT_MAX_TOKENS}
             onSave={(next) =>
               conversation === null ? setDraftSettings(next) : session.setSettings(next)}
             onClose={close}
@@ -476,48 +474,4 @@ export function App(): JSX.Element {
         );
     }
   }
-}
-
-const SUGGESTIONS = [
-  "Explain pipeline parallelism in two paragraphs",
-  "Write a haiku about two Macs sharing one model",
-  "Show a Python function that merges sorted lists",
-];
-
-function Welcome(props: {
-  model: string | null;
-  status: ModelStatus | undefined;
-  nodes: string[];
-  onPick(text: string): void;
-}): JSX.Element {
-  const where = props.nodes.length === 0
-    ? "your cluster"
-    : props.nodes.length === 1
-    ? `node ${props.nodes[0]}`
-    : `${props.nodes.length} nodes: ${props.nodes.join(", ")}`;
-  return (
-    <div class="welcome">
-      <h1>{props.model === null ? "Choose a model to begin" : `Chat with ${props.model}`}</h1>
-      <p class="muted">
-        {props.model === null
-          ? "Pick a model above; one that is not downloaded yet is fetched layer by layer across the cluster."
-          : props.status?.state === "downloading"
-          ? `It is downloading now. Messages you send wait for it, on ${where}.`
-          : `Running on ${where}. Each node holds a slice of the model's layers.`}
-      </p>
-      {props.model !== null && (
-        <div class="suggestions">
-          {SUGGESTIONS.map((text) => (
-            <button
-              type="button"
-              class="suggestion"
-              onClick={() => props.onPick(text)}
-            >
-              {text}
-            </button>
-          ))}
-        </div>
-      )}
-    </div>
-  );
 }

@@ -15,7 +15,7 @@ import {
   formatSpeed,
   formatTflops,
 } from "../lib/format.ts";
-import type { NodeApiError } from "../lib/api_error.ts";
+import { ErrorText } from "./error_text.tsx";
 import { Icon } from "./icons.tsx";
 import { engineSummary } from "../lib/engine_text.ts";
 import type { TopologyEngine } from "../lib/api_client.ts";
@@ -23,10 +23,16 @@ import type { TopologyEngine } from "../lib/api_client.ts";
 /** Props of {@linkcode ClusterPanel}. */
 export interface ClusterPanelProps {
   topology: Topology | null;
-  error: NodeApiError | null;
+  /** The node stopped answering: the topology is as last seen (the banner says why). */
+  offline: boolean;
+  /** Downloads to list (the page leaves out old and dismissed ones). */
   downloads: DownloadProgress[];
+  /** A model whose failure a dialog shows now: not listed a second time. */
+  hideFailuresOf: string | null;
   /** Model names by id, for the downloads list. */
   modelName(id: string): string;
+  /** Forgets failed download events. */
+  onDismiss(events: DownloadProgress[]): void;
   onClose(): void;
 }
 
@@ -36,7 +42,10 @@ export function ClusterPanel(props: ClusterPanelProps): JSX.Element {
   const alive = topology?.nodes.filter((n) => n.alive) ?? [];
   const memory = alive.reduce((sum, n) => sum + n.capabilities.memory, 0);
   const tflops = alive.reduce((sum, n) => sum + n.capabilities.flops.fp32, 0);
-  const active = props.downloads.filter((d) => !d.done || d.error !== null);
+  const running = props.downloads.filter((d) => d.status === "downloading");
+  const failures = failureGroups(
+    props.downloads.filter((d) => d.status === "failed" && d.model !== props.hideFailuresOf),
+  );
   return (
     <div class="cluster-panel" data-testid="cluster-panel">
       <div class="panel-head">
@@ -50,73 +59,113 @@ export function ClusterPanel(props: ClusterPanelProps): JSX.Element {
           <Icon name="close" />
         </button>
       </div>
-      {props.error && (
-        <div class="panel-error" role="alert">
-          <strong>{props.error.title}</strong>
-          <span>{props.error.message}</span>
-        </div>
-      )}
-      {topology === null ? !props.error && <p class="muted">Asking the node…</p> : (
-        <>
-          <div class="cluster-totals">
-            <div>
-              <span class="total-value" data-testid="node-count">{alive.length}</span>
-              <span class="total-label">{alive.length === 1 ? "node" : "nodes"}</span>
+      {topology === null
+        ? <p class="muted">{props.offline ? "No answer from the node yet." : "Asking the node…"}</p>
+        : (
+          <>
+            <div class="cluster-totals">
+              <div>
+                <span class="total-value" data-testid="node-count">{alive.length}</span>
+                <span class="total-label">{alive.length === 1 ? "node" : "nodes"}</span>
+              </div>
+              <div>
+                <span class="total-value" data-testid="cluster-memory">
+                  {formatMemoryMb(memory)}
+                </span>
+                <span class="total-label">memory</span>
+              </div>
+              <div>
+                <span class="total-value">{tflops > 0 ? tflops.toFixed(1) : "—"}</span>
+                <span class="total-label">TFLOPS</span>
+              </div>
             </div>
-            <div>
-              <span class="total-value">{formatMemoryMb(memory)}</span>
-              <span class="total-label">memory</span>
-            </div>
-            <div>
-              <span class="total-value">{tflops > 0 ? tflops.toFixed(1) : "—"}</span>
-              <span class="total-label">TFLOPS</span>
-            </div>
-          </div>
-          {topology.partition && (
-            <p class="partition-caption">
-              {topology.partition.num_layers} layers of the chosen model, split by memory
-            </p>
-          )}
-          {props.error && (
-            <p class="partition-caption">As last seen, before the node stopped answering:</p>
-          )}
-          <ul class={`node-list${props.error ? " stale" : ""}`}>
-            {sortNodes(topology).map((node) => (
-              <NodeCard key={node.id} node={node} topology={topology} />
+            {props.offline
+              ? <p class="partition-caption">As last seen, before the node stopped answering:</p>
+              : topology.partition && (
+                <p class="partition-caption">
+                  {topology.partition.num_layers} layers of the chosen model, split by memory
+                </p>
+              )}
+            <ul class={`node-list${props.offline ? " stale" : ""}`}>
+              {sortNodes(topology).map((node) => (
+                <NodeCard key={node.id} node={node} topology={topology} />
+              ))}
+            </ul>
+          </>
+        )}
+      <h3 class="downloads-title">Downloads</h3>
+      {running.length === 0 && failures.length === 0
+        ? <p class="muted">No download running.</p>
+        : (
+          <ul class="download-list">
+            {running.map((d) => (
+              <li key={`${d.node_id}/${d.model}`} class="download" data-download-node={d.node_id}>
+                <div class="download-head">
+                  <span class="download-model">{props.modelName(d.model)}</span>
+                  <span class="muted">{d.node_id}</span>
+                </div>
+                <span class="progress">
+                  <span style={{ width: formatPercent(d.bytes, d.total_bytes, false) }} />
+                </span>
+                <div class="download-figures">
+                  <span>{formatPercent(d.bytes, d.total_bytes, false)}</span>
+                  <span>{formatBytes(d.bytes)} / {formatBytes(d.total_bytes)}</span>
+                  <span>{formatSpeed(d.speed)}</span>
+                  <span>{formatEta(d.eta)} left</span>
+                </div>
+              </li>
+            ))}
+            {failures.map((group) => (
+              <li
+                key={`${group.model}\n${group.error}`}
+                class="download failed"
+                data-download-failed={group.model}
+              >
+                <div class="download-head">
+                  <span class="download-model">
+                    <Icon name="alert" /> {props.modelName(group.model)}
+                  </span>
+                  <button
+                    type="button"
+                    class="icon-button small"
+                    aria-label={`Dismiss the failed download of ${props.modelName(group.model)}`}
+                    title="Dismiss"
+                    onClick={() => props.onDismiss(group.events)}
+                  >
+                    <Icon name="close" />
+                  </button>
+                </div>
+                <p class="download-where">
+                  Failed on {group.events.map((e) => e.node_id).join(", ")}
+                </p>
+                <p class="download-failure">
+                  <ErrorText text={group.error} />
+                </p>
+              </li>
             ))}
           </ul>
-        </>
-      )}
-      <h3 class="downloads-title">Downloads</h3>
-      {active.length === 0 ? <p class="muted">No download running.</p> : (
-        <ul class="download-list">
-          {active.map((d) => (
-            <li key={`${d.node_id}/${d.model}`} class="download" data-download-node={d.node_id}>
-              <div class="download-head">
-                <span>{props.modelName(d.model)}</span>
-                <span class="muted">{d.node_id}</span>
-              </div>
-              {d.error === null
-                ? (
-                  <>
-                    <span class="progress">
-                      <span style={{ width: formatPercent(d.bytes, d.total_bytes, d.done) }} />
-                    </span>
-                    <div class="download-figures">
-                      <span>{formatPercent(d.bytes, d.total_bytes, d.done)}</span>
-                      <span>{formatBytes(d.bytes)} / {formatBytes(d.total_bytes)}</span>
-                      <span>{formatSpeed(d.speed)}</span>
-                      <span>{formatEta(d.eta)} left</span>
-                    </div>
-                  </>
-                )
-                : <p class="invalid">{d.error}</p>}
-            </li>
-          ))}
-        </ul>
-      )}
+        )}
     </div>
   );
+}
+
+/** Failed downloads of one model with one reason: shown once, with the nodes it hit. */
+interface FailureGroup {
+  model: string;
+  error: string;
+  events: DownloadProgress[];
+}
+
+function failureGroups(failed: DownloadProgress[]): FailureGroup[] {
+  const groups = new Map<string, FailureGroup>();
+  for (const event of failed) {
+    const error = event.error ?? "the download failed";
+    const key = `${event.model}\n${error}`;
+    const group = groups.get(key) ?? { model: event.model, error, events: [] };
+    group.events.push(event);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
 }
 
 function sortNodes(topology: Topology): TopologyNode[] {

@@ -4,7 +4,7 @@
  * @module
  */
 import type { JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 import { Icon } from "./icons.tsx";
 
 /** Props of {@linkcode Composer}. */
@@ -13,14 +13,17 @@ export interface ComposerProps {
   /** Why sending is not possible now (no model chosen), shown as the placeholder. */
   blocked: string | null;
   hint: string;
-  /** Takes the text; false keeps it in the box (nothing was sent). */
-  onSend(text: string): boolean;
+  /** The text in the box; the page keeps it, so a message that cannot go yet is not lost. */
+  text: string;
+  onText(text: string): void;
+  /** Takes the text; the page empties the box once the message is really sent. */
+  onSend(text: string): void;
   onStop(): void;
 }
 
 /** The message box. */
 export function Composer(props: ComposerProps): JSX.Element {
-  const [text, setText] = useState("");
+  const { text } = props;
   const box = useRef<HTMLTextAreaElement>(null);
   useEffect(() => {
     const area = box.current;
@@ -31,8 +34,7 @@ export function Composer(props: ComposerProps): JSX.Element {
   useEffect(() => box.current?.focus(), []);
   const canSend = !props.busy && props.blocked === null && text.trim() !== "";
   const send = () => {
-    if (!canSend) return;
-    if (props.onSend(text)) setText("");
+    if (canSend) props.onSend(text);
   };
   return (
     <form
@@ -49,7 +51,7 @@ export function Composer(props: ComposerProps): JSX.Element {
           value={text}
           placeholder={props.blocked ?? "Message the cluster"}
           aria-label="Message"
-          onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+          onInput={(e) => props.onText((e.target as HTMLTextAreaElement).value)}
           onKeyDown={(e) => {
             if (e.key === "Enter" && !e.shiftKey && !e.isComposing) {
               e.preventDefault();

@@ -7,8 +7,10 @@ import type { JSX } from "preact";
 import { useState } from "preact/hooks";
 import type { StoredMessage } from "../lib/history_store.ts";
 import type { ReplyStats } from "../lib/chat_stream.ts";
+import { isModelFetchFailure } from "../lib/api_error.ts";
 import { formatMs, formatTokensPerSecond } from "../lib/format.ts";
 import { Icon } from "./icons.tsx";
+import { ErrorText } from "./error_text.tsx";
 import { MarkdownView } from "./markdown_view.tsx";
 import { copyText } from "./copy_text.ts";
 
@@ -30,6 +32,10 @@ export interface MessageViewProps {
   last: boolean;
   onEdit(id: string, text: string): void;
   onRegenerate(): void;
+  /** Fetches the reply's model again and answers again (a model that could not be had). */
+  onRetryModel(): void;
+  /** Opens the model picker. */
+  onChooseModel(): void;
 }
 
 /** One message. */
@@ -116,7 +122,19 @@ function Reply(props: MessageViewProps): JSX.Element {
           <Icon name="alert" />
           <div>
             <strong>{message.error.title}</strong>
-            <p>{message.error.message}</p>
+            <p>
+              <ErrorText text={message.error.message} />
+            </p>
+            {props.last && props.idle && isModelFetchFailure(message.error.code) && (
+              <div class="reply-error-actions">
+                <button type="button" class="button small primary" onClick={props.onRetryModel}>
+                  Retry
+                </button>
+                <button type="button" class="button small ghost" onClick={props.onChooseModel}>
+                  Choose another model
+                </button>
+              </div>
+            )}
           </div>
         </div>
       )}

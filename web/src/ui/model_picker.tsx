@@ -1,20 +1,26 @@
 /**
  * The model picker: every model the node knows, with where it stands on the cluster
- * (downloaded, downloading with progress, failed, not downloaded), a search box, and the
- * download and delete actions.
+ * (downloaded, downloading with progress, failed, not downloaded), its size and whether
+ * the cluster's memory holds it, a search box, and the download and delete actions.
  * @module
  */
 import type { JSX } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ModelStatus } from "../lib/model_status.ts";
-import { sortForPicker } from "../lib/model_status.ts";
+import { memoryFit, sortForPicker } from "../lib/model_status.ts";
 import { formatBytes, formatEta, formatPercent, formatSpeed } from "../lib/format.ts";
+import { sizeLine } from "../lib/model_size_text.ts";
 import { Icon } from "./icons.tsx";
 
 /** Props of {@linkcode ModelPicker}. */
 export interface ModelPickerProps {
   statuses: ModelStatus[] | null;
   selected: string | null;
+  /** The memory of the cluster's answering nodes in bytes; null while unknown. */
+  clusterBytes: number | null;
+  /** Whether the list is open; the page opens it too ("Choose another model"). */
+  open: boolean;
+  onOpenChange(open: boolean): void;
   onSelect(status: ModelStatus): void;
   onDownload(status: ModelStatus): void;
   onDelete(status: ModelStatus): void;
@@ -22,7 +28,7 @@ export interface ModelPickerProps {
 
 /** The button showing the chosen model, and its drop-down list. */
 export function ModelPicker(props: ModelPickerProps): JSX.Element {
-  const [open, setOpen] = useState(false);
+  const { open, onOpenChange } = props;
   const [query, setQuery] = useState("");
   const root = useRef<HTMLDivElement>(null);
   const search = useRef<HTMLInputElement>(null);
@@ -35,7 +41,7 @@ export function ModelPicker(props: ModelPickerProps): JSX.Element {
       if (
         e instanceof KeyboardEvent ? e.key === "Escape" : !root.current?.contains(e.target as Node)
       ) {
-        setOpen(false);
+        onOpenChange(false);
       }
     };
     document.addEventListener("pointerdown", close);
@@ -59,7 +65,7 @@ export function ModelPicker(props: ModelPickerProps): JSX.Element {
         aria-haspopup="dialog"
         aria-expanded={open}
         data-testid="model-picker"
-        onClick={() => setOpen(!open)}
+        onClick={() => onOpenChange(!open)}
       >
         <span class={`state-dot ${current?.state ?? "absent"}`} aria-hidden="true" />
         <span class="picker-name">
@@ -84,10 +90,11 @@ export function ModelPicker(props: ModelPickerProps): JSX.Element {
               <ModelRow
                 key={status.info.id}
                 status={status}
+                clusterBytes={props.clusterBytes}
                 selected={status.info.id === props.selected}
                 onSelect={() => {
                   props.onSelect(status);
-                  setOpen(false);
+                  onOpenChange(false);
                 }}
                 onDownload={() => props.onDownload(status)}
                 onDelete={() => props.onDelete(status)}
@@ -102,6 +109,7 @@ export function ModelPicker(props: ModelPickerProps): JSX.Element {
 
 function ModelRow(props: {
   status: ModelStatus;
+  clusterBytes: number | null;
   selected: boolean;
   onSelect(): void;
   onDownload(): void;
@@ -109,11 +117,14 @@ function ModelRow(props: {
 }): JSX.Element {
   const { status } = props;
   const deletable = status.state === "local" && typeof status.info.local_bytes === "number";
+  const fit = memoryFit(status.info, props.clusterBytes);
+  const size = sizeLine(status.info, fit);
   return (
     <li
       class={`model-row ${status.state}${props.selected ? " selected" : ""}`}
       data-model={status.info.id}
       data-state={status.state}
+      data-fits={fit === null ? undefined : String(fit.fits)}
     >
       <button
         type="button"
@@ -126,7 +137,13 @@ function ModelRow(props: {
           <span class="model-name">{status.info.name}</span>
           {status.info.is_default && <span class="tag">default</span>}
         </span>
-        <span class="model-detail">{describe(status)}</span>
+        <span class="model-detail" title={status.error ?? undefined}>{describe(status)}</span>
+        {size !== null && (
+          <span class={`model-size${fit?.fits === false ? " too-large" : ""}`} data-size>
+            {fit?.fits === false && <Icon name="alert" />}
+            {size}
+          </span>
+        )}
         {status.state === "downloading" && (
           <span class="progress" aria-hidden="true">
             <span style={{ width: formatPercent(status.bytes, status.totalBytes, false) }} />
@@ -138,11 +155,11 @@ function ModelRow(props: {
           <button
             type="button"
             class="icon-button small"
-            title="Download to the cluster"
+            title={status.state === "failed" ? "Retry the download" : "Download to the cluster"}
             aria-label={`Download ${status.info.name}`}
             onClick={props.onDownload}
           >
-            <Icon name="download" />
+            <Icon name={status.state === "failed" ? "refresh" : "download"} />
           </button>
         )}
         {deletable && (
@@ -174,7 +191,8 @@ function describe(status: ModelStatus): string {
         formatEta(status.eta)
       } left`;
     case "failed":
-      return `Download failed: ${status.error}`;
+      // The reason is in the downloads list and the download dialog; not a third time here.
+      return "Download failed · open to retry";
     case "absent":
       return status.info.id === status.info.name
         ? "Not downloaded"

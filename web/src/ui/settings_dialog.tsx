@@ -1,6 +1,6 @@
 /**
- * The settings of one conversation: system prompt, temperature and max tokens, sent with
- * each of its requests.
+ * The settings of one conversation: system prompt, temperature and max tokens (shown with
+ * the page's default), sent with each of its requests.
  * @module
  */
 import type { JSX } from "preact";
@@ -11,7 +11,8 @@ import { Dialog } from "./dialog.tsx";
 /** Props of {@linkcode SettingsDialog}. */
 export interface SettingsDialogProps {
   settings: ChatSettings;
-  maxTokensCap: number | null;
+  /** The longest reply when the field is empty. */
+  defaultMaxTokens: number;
   onSave(settings: ChatSettings): void;
   onClose(): void;
 }
@@ -82,14 +83,15 @@ export function SettingsDialog(props: SettingsDialogProps): JSX.Element {
               name="max_tokens"
               inputMode="numeric"
               value={maxTokens}
-              placeholder={props.maxTokensCap === null
-                ? "node limit"
-                : `up to ${props.maxTokensCap}`}
+              placeholder={`${props.defaultMaxTokens} (default)`}
               aria-invalid={maxTokensError !== null}
               onInput={(e) => setMaxTokens((e.target as HTMLInputElement).value)}
             />
             <small class={maxTokensError ? "invalid" : ""}>
-              {maxTokensError ?? "Longest reply; empty uses the node's limit"}
+              {maxTokensError ??
+                `Longest reply; empty uses ${props.defaultMaxTokens} tokens (about ${
+                  Math.round((props.defaultMaxTokens * 0.75) / 50) * 50
+                } words)`}
             </small>
           </label>
         </div>
