@@ -173,6 +173,7 @@ export class ExoNode {
         waitForPeerCount: serving.waitForPeers,
         maxContext: serving.maxContext,
         onProgress: (progress) => this.#status.publishRequest(progress),
+        dtype: serving.dtype,
       });
       this.#prefetch = new ClusterPrefetch({
         selfId: config.selfId,

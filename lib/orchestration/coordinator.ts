@@ -52,6 +52,8 @@ export interface CoordinatorOptions {
   maxContext?: number;
   /** Told when a request starts, on each token and when it ends (the terminal view). */
   onProgress?: (progress: RequestProgress) => void;
+  /** The shards' dtype: sizes the memory `/v1/models` says a model needs. */
+  dtype?: ShardDType;
 }
 
 type OriginEvent =
@@ -168,9 +170,7 @@ export class Coordinator implements CompletionService {
    */
   async models(): Promise<ModelEntry[]> {
     const resolver = this.#options.resolver;
-    // The shards' dtype sizes the memory a model needs; until the node passes it in the
-    // options, that figure is left unknown rather than guessed.
-    const dtype = (this.#options as { dtype?: ShardDType }).dtype ?? null;
+    const dtype = this.#options.dtype ?? null;
     const entries: ModelEntry[] = (await resolver.list()).map((model) =>
       toEntry(model, false, dtype)
     );

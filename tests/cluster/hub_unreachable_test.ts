@@ -167,6 +167,14 @@ Deno.test("The API tells an unknown model, an unsupported one and a wrong method
       assert.equal(models.headers.get("allow"), "GET, HEAD");
       const nowhere = await call(node, "/v1/nowhere");
       assert.equal(nowhere.status, 404, "an unknown path stays 404");
+
+      // A real node sizes registry models in its own dtype (q4 here), for the page's picker.
+      const listed = await node.getJson<
+        { data: { id: string; parameters: number; memory_bytes: number | null }[] }
+      >("/v1/models");
+      const oneB = listed.data.find((m) => m.id === "llama-3.2-1b");
+      assert.equal(oneB?.parameters, 1.24e9);
+      assert.ok((oneB?.memory_bytes ?? 0) > 1e9, JSON.stringify(oneB));
     } finally {
       await node.stop();
     }
