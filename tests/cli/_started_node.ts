@@ -1,4 +1,4 @@
-import { equal, ok } from "node:assert/strict";
+import { equal, fail, ok } from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { freePort } from "../_helpers/free_port.ts";
 import { NodeProcess } from "../_helpers/node_process.ts";
@@ -54,25 +54,24 @@ export function startNode(way: Way, dir: string, flags: string[] = []): NodeProc
     apiPort,
     nodePort: 0,
     command: way.command,
-    args: [
-      ...way.args,
-      "--node-host",
-      "127.0.0.1",
-      "--node-port",
-      "0",
-      "--chatgpt-api-port",
-      String(apiPort),
-      "--discovery-config-path",
-      "peers.json",
-      "--disable-tui",
-      "--compute-lock",
-      "none",
-      ...flags,
-    ],
+    args: [...way.args, ...loopbackFlags(apiPort, "peers.json"), "--disable-tui", ...flags],
     cwd: dir,
     env,
     detached: true,
   });
+}
+
+/** The process's status, or a failure (after killing its group) when it takes longer. */
+async function withinTime(node: NodeProcess, ms: number): Promise<Deno.CommandStatus> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<"late">((resolve) => timer = setTimeout(() => resolve("late"), ms));
+  const status = await Promise.race([node.status, late]);
+  clearTimeout(timer);
+  if (status !== "late") return status;
+  signalGroup(node.pid, "SIGKILL");
+  await node.status;
+  await node.drained();
+  return fail(`The node did not stop within ${ms} ms:\n${node.logs.join("\n")}`);
 }
 
 /** Writes the empty peers file `startNode` names. */
@@ -91,20 +90,38 @@ async function portClosed(port: number): Promise<boolean> {
   }
 }
 
+/** The flags that keep a started node on loopback, off UDP discovery and on a free port. */
+export function loopbackFlags(apiPort: number, peersPath: string): string[] {
+  return [
+    "--node-host",
+    "127.0.0.1",
+    "--node-port",
+    "0",
+    "--chatgpt-api-port",
+    String(apiPort),
+    "--discovery-config-path",
+    peersPath,
+    "--compute-lock",
+    "none",
+  ];
+}
+
 /**
  * Sends `signal` to the process the user started (`top`) or to its whole process group
  * (`group`, what Ctrl-C in a terminal does), then checks that the node stopped cleanly:
- * "Stopped" logged, the API port closed, no process of the group left, and the exit code.
+ * "Stopped" logged, the API port closed, no process of the group left, and the exit code;
+ * with `withinMs`, also that the process ended in that time (a service manager's limit).
  */
 export async function stopAndCheck(
   node: NodeProcess,
   signal: Deno.Signal,
   target: "top" | "group",
   exitCode: number,
+  withinMs?: number,
 ): Promise<void> {
   if (target === "top") Deno.kill(node.pid, signal);
   else signalGroup(node.pid, signal);
-  const status = await node.status;
+  const status = withinMs === undefined ? await node.status : await withinTime(node, withinMs);
   // Orphans would hold the output pipes open: end them before reading to the end.
   const left = await processGroup(node.pid);
   if (left.length > 0) signalGroup(node.pid, "SIGKILL");
