@@ -4,7 +4,15 @@
  * starts its servers and stops everything on SIGINT/SIGTERM.
  * @module
  */
-import { FlagError, helpText, parseFlags, resolveNodeId, VERSION } from "./lib/cli/mod.ts";
+import {
+  apiUrls,
+  FlagError,
+  helpText,
+  parseFlags,
+  readSecretFiles,
+  resolveNodeId,
+  VERSION,
+} from "./lib/cli/mod.ts";
 import type { NodeOptions } from "./lib/cli/mod.ts";
 import { LogFile, Logger } from "./lib/log/mod.ts";
 import { detectCapabilities, detectPerformanceCores } from "./lib/topology/mod.ts";
@@ -27,6 +35,7 @@ import type { UdpConfig } from "./lib/node/exo_node.ts";
 import { LogPane } from "./lib/tui/log_pane.ts";
 import { TuiApp } from "./lib/tui/tui_app.ts";
 import { buildViewModel } from "./lib/tui/build_view_model.ts";
+import { formatGb } from "./lib/tui/format.ts";
 
 /** The terminal view's log: every line to a file, warnings and errors to its pane. */
 interface TuiLog {
@@ -46,22 +55,24 @@ function print(stream: typeof Deno.stdout | typeof Deno.stderr, text: string): v
 /** Runs the program and resolves to its exit status. */
 export async function main(args: string[]): Promise<number> {
   let parsed;
+  let secretWarnings: string[] = [];
   try {
-    parsed = parseFlags(args, Deno.env);
+    parsed = parseFlags(args, Deno.env, Deno.cwd());
+    if ("help" in parsed) {
+      print(Deno.stdout, helpText());
+      return 0;
+    }
+    if ("version" in parsed) {
+      print(Deno.stdout, `exo-node ${VERSION}`);
+      return 0;
+    }
+    ({ options: parsed, warnings: secretWarnings } = await readSecretFiles(parsed));
   } catch (error) {
     if (error instanceof FlagError) {
       print(Deno.stderr, `exo-node: ${error.message}`);
       return 2;
     }
     throw error;
-  }
-  if ("help" in parsed) {
-    print(Deno.stdout, helpText());
-    return 0;
-  }
-  if ("version" in parsed) {
-    print(Deno.stdout, `exo-node ${VERSION}`);
-    return 0;
   }
   if (parsed.executionProvider === "webgpu") {
     // Imported here so that --help and flag errors do not load ONNX Runtime.
@@ -74,6 +85,7 @@ export async function main(args: string[]): Promise<number> {
   }
   if (parsed.command === "run") {
     const logger = new Logger(parsed.logLevel);
+    for (const warning of secretWarnings) logger.warn(warning);
     // Imported here so that serving does not load ONNX Runtime until it needs it.
     const { runCommand } = await import("./lib/cli/run_command.ts");
     const view = downloadView(logger, Deno.stderr.isTerminal());
@@ -103,6 +115,7 @@ export async function main(args: string[]): Promise<number> {
   } else {
     logger = new Logger(parsed.logLevel);
   }
+  for (const warning of secretWarnings) logger.warn(warning);
   try {
     return await serve(parsed, logger, tuiLog);
   } catch (error) {
@@ -147,7 +160,9 @@ async function serveUntilShutdown(
     fp32Tflops: options.deviceFlops,
   }, { logger: logger.child("device") });
   logger.info(
-    `Node ${selfId}: ${capabilities.chip}, ${capabilities.memory} MB, ${capabilities.flops.fp32} TFLOPS fp32`,
+    `Node ${selfId}: ${capabilities.chip}, ${
+      formatGb(capabilities.memory)
+    }, ${capabilities.flops.fp32} TFLOPS fp32`,
   );
 
   let defaultModel = null;
@@ -243,7 +258,11 @@ async function serveUntilShutdown(
     server = Deno.serve({
       hostname: "0.0.0.0",
       port: options.chatgptApiPort,
-      onListen: ({ port }) => logger.info(`HTTP API on http://0.0.0.0:${port} (node ${selfId})`),
+      onListen: ({ port }) => {
+        const [local, ...lan] = apiUrls(port, Deno.networkInterfaces());
+        const others = lan.length === 0 ? "" : `; from other machines ${lan.join(" ")}`;
+        logger.info(`HTTP API on ${local} (node ${selfId})${others}`);
+      },
     }, app.fetch);
   } catch (error) {
     await node.stop();
@@ -280,7 +299,7 @@ function udpConfig(options: NodeOptions, logger: Logger): UdpConfig | undefined 
   if (options.discoveryModule !== "udp") return undefined;
   if (!options.clusterSecret) {
     logger.warn(
-      "UDP discovery without --cluster-secret: any exo-node on this network that has no secret either joins this cluster and runs layers of its requests; give every node the same --cluster-secret",
+      "UDP discovery without a cluster secret: any exo-node on this network that has no secret either joins this cluster and runs layers of its requests; give every node the same secret in EXO_CLUSTER_SECRET or --cluster-secret-file",
     );
   }
   return {
@@ -410,12 +429,12 @@ function startView(deps: {
 }): { stop(): Promise<void> } {
   const keys = Deno.stdin.isTerminal();
   if (keys) Deno.stdin.setRaw(true, { cbreak: true });
-  const apiUrls = lanUrls(deps.apiPort);
+  const urls = apiUrls(deps.apiPort, Deno.networkInterfaces());
   const app = new TuiApp({
     model: async () =>
       buildViewModel({
         version: VERSION,
-        apiUrls,
+        apiUrls: urls,
         nodePort: deps.nodePort,
         logFile: deps.log.file.path,
         topology: await deps.node.topology(),
@@ -449,15 +468,6 @@ function startView(deps: {
       if (keys) Deno.stdin.setRaw(false);
     },
   };
-}
-
-/** The addresses other machines reach this one at: `http://<LAN IPv4>:<port>`, else localhost. */
-function lanUrls(port: number): string[] {
-  const addresses = Deno.networkInterfaces()
-    .filter((i) => i.family === "IPv4" && !i.address.startsWith("127."))
-    .map((i) => i.address);
-  const unique = [...new Set(addresses)].slice(0, 2);
-  return (unique.length === 0 ? ["localhost"] : unique).map((host) => `http://${host}:${port}`);
 }
 
 /** What asked the node to stop: SIGINT (Ctrl-C), SIGTERM, or "q" in the terminal view. */

@@ -8,10 +8,12 @@
 #                    x86_64-unknown-linux-gnu or aarch64-unknown-linux-gnu  [env EXO_TARGET]
 #   --output PATH    where the binary goes (default: <repo>/dist/exo-node)   [env EXO_OUTPUT]
 #   --entry FILE     the program's entry module (default: <repo>/main.ts)    [env EXO_ENTRY]
-#   --dry-run        use a stand-in runtime (or $DENORT_BIN) instead of downloading `denort`:
-#                    the output is NOT runnable, but the module graph, the type check and the
-#                    "Embedded Files" listing are real. For machines that cannot reach the
-#                    Deno download servers.
+#   --dry-run        check a build without downloading `denort` (for machines that cannot
+#                    reach the Deno download servers): a stand-in runtime (or $DENORT_BIN)
+#                    takes its place, so the module graph, the type check and the "Embedded
+#                    Files" listing are real but the output is NOT runnable. Without
+#                    --output it is written to a temporary folder and removed at the end,
+#                    so dist/ never holds it; with --output it is kept there for inspection.
 #   Anything else (e.g. `--include npm:pkg`) is passed to `deno compile` unchanged.
 #
 # Only the target platform's onnxruntime-node binaries are embedded, and the binary is
@@ -38,7 +40,7 @@ absolute() {
 }
 
 target="${EXO_TARGET:-aarch64-apple-darwin}"
-output="$(absolute "${EXO_OUTPUT:-$root/dist/exo-node}")"
+output="${EXO_OUTPUT:+$(absolute "$EXO_OUTPUT")}"
 entry="$(absolute "${EXO_ENTRY:-$root/main.ts}")"
 dry_run=false
 extra_args=()
@@ -138,6 +140,13 @@ if [[ "$dry_run" == true && -z "${DENORT_BIN:-}" ]]; then
   export DENORT_BIN
 fi
 
+if [[ -z "$output" && "$dry_run" == true ]]; then
+  # Not runnable: never where a real build goes, and gone when the listing is printed.
+  dry_run_dir="$(mktemp -d "${TMPDIR:-/tmp}/exo-node-dry-run.XXXXXX")"
+  trap 'rm -rf "$dry_run_dir"' EXIT
+  output="$dry_run_dir/exo-node.dry-run-not-runnable"
+fi
+output="${output:-$root/dist/exo-node}"
 mkdir -p "$(dirname "$output")"
 
 echo "Building $output" >&2
@@ -162,3 +171,11 @@ deno compile \
   ${exclude_args[@]+"${exclude_args[@]}"} \
   ${extra_args[@]+"${extra_args[@]}"} \
   "$entry"
+
+if [[ "$dry_run" == true ]]; then
+  if [[ -n "${dry_run_dir:-}" ]]; then
+    echo "Dry run done: the graph and the files above are what a build embeds; its output was not runnable and is removed" >&2
+  else
+    echo "Dry run done: $output is NOT runnable (its runtime is a stand-in); the embedded files are real" >&2
+  fi
+fi

@@ -187,3 +187,48 @@ Deno.test("compile.sh dry run for aarch64-apple-darwin embeds only what a Mac ne
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** The modification time of the default build, or null when there is none. */
+async function defaultBuildTime(): Promise<number | null> {
+  try {
+    return (await Deno.stat(`${root}dist/exo-node`)).mtime?.getTime() ?? null;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return null;
+    throw error;
+  }
+}
+
+Deno.test("compile.sh --dry-run without --output keeps its output out of dist/ and removes it", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "exo-compile-tmp-" });
+  try {
+    const before = await defaultBuildTime();
+    const result = await new Deno.Command("bash", {
+      args: [script, "--dry-run", "--target", "x86_64-unknown-linux-gnu", "--no-check"],
+      cwd: root,
+      env: { NO_COLOR: "1", TMPDIR: tmp },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const log = new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr);
+    assert.equal(result.code, 0, log);
+    assert.match(log, /Embedded Files/);
+    assert.match(
+      log,
+      new RegExp(`Building ${tmp}/exo-node-dry-run\\.\\w+/exo-node\\.dry-run-not-runnable`),
+    );
+    assert.match(log, /its output was not runnable and is removed/);
+    assert.deepEqual([...Deno.readDirSync(tmp)], []);
+    assert.equal(await defaultBuildTime(), before, "dist/exo-node was written");
+  } finally {
+    await Deno.remove(tmp, { recursive: true });
+  }
+});
+
+Deno.test("compile.sh --help documents --dry-run", async () => {
+  const result = await new Deno.Command("bash", { args: [script, "--help"], stdout: "piped" })
+    .output();
+  const help = new TextDecoder().decode(result.stdout);
+  assert.equal(result.code, 0);
+  assert.match(help, /--dry-run +check a build without downloading `denort`/);
+  assert.match(help, /output is NOT runnable/);
+});

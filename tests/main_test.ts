@@ -78,3 +78,12 @@ Deno.test("exo-node prints its version and help", async () => {
     ok(help.stdout.includes(flag), flag);
   }
 });
+
+Deno.test("exo-node exits 2 naming the absolute path of a missing secret file", async () => {
+  const { code, stderr } = await runMain(["--cluster-secret-file", "no-such-secret"]);
+  equal(code, 2);
+  match(
+    stderr,
+    /^exo-node: Cannot read --cluster-secret-file \/\S*\/no-such-secret: no such file\n$/,
+  );
+});

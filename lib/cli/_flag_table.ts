@@ -60,6 +60,11 @@ export interface ValueFlag<K extends keyof NodeOptions = keyof NodeOptions> exte
   only?: NodeOptions["command"];
   /** The only discovery module the flag applies to (checked when serving). */
   onlyDiscovery?: NodeOptions["discoveryModule"];
+  /**
+   * The value is a file or folder: a relative one is made absolute against the folder the
+   * user ran the command from. `except` names a word that is not a path (`none`).
+   */
+  path?: { except?: string };
 }
 
 type SwitchKey = {
@@ -122,9 +127,21 @@ export const FLAGS: readonly Flag[] = [
     key: "clusterSecret",
     group: "Node",
     placeholder: "SECRET",
-    help: "Shared secret every node of the cluster must prove",
+    help:
+      "Shared secret every node of the cluster must prove. A command line is shown on screen and to other users: prefer EXO_CLUSTER_SECRET or --cluster-secret-file",
     defaultText: "none",
     env: "EXO_CLUSTER_SECRET",
+    parse: parseText,
+  }),
+  value({
+    name: "--cluster-secret-file",
+    key: "clusterSecretFile",
+    group: "Node",
+    placeholder: "FILE",
+    help:
+      "File whose content is the cluster secret (a final newline is dropped); keep it readable by its owner only (chmod 600)",
+    defaultText: "none",
+    path: {},
     parse: parseText,
   }),
   {
@@ -154,6 +171,7 @@ export const FLAGS: readonly Flag[] = [
     help:
       "Peers file (JSON), re-read while running: needed for manual; with udp its peers are dialed too",
     defaultText: "none",
+    path: {},
     parse: parseText,
   }),
   value({
@@ -278,10 +296,21 @@ export const FLAGS: readonly Flag[] = [
     group: "API",
     placeholder: "KEY",
     help:
-      "Key every API request must send as Authorization: Bearer KEY (except /healthcheck and the web page)",
+      "Key every API request must send as Authorization: Bearer KEY (except /healthcheck and the web page); prefer EXO_API_KEY or --api-key-file, which keep it off the screen",
     defaultText: "none",
     env: "EXO_API_KEY",
     parse: parseApiKey,
+  }),
+  value({
+    name: "--api-key-file",
+    key: "apiKeyFile",
+    group: "API",
+    placeholder: "FILE",
+    help:
+      "File whose content is the API key (a final newline is dropped); keep it readable by its owner only (chmod 600)",
+    defaultText: "none",
+    path: {},
+    parse: parseText,
   }),
   value({
     name: "--default-model",
@@ -311,6 +340,7 @@ export const FLAGS: readonly Flag[] = [
     placeholder: "DIR",
     help: "Folder of models to use before downloading",
     defaultText: "none",
+    path: {},
     parse: parseText,
   }),
   value({
@@ -367,6 +397,7 @@ export const FLAGS: readonly Flag[] = [
     placeholder: "DIR",
     help: "Folder for converted model graphs",
     defaultText: "<state dir>/shards",
+    path: {},
     parse: parseText,
   }),
   value({
@@ -387,6 +418,7 @@ export const FLAGS: readonly Flag[] = [
     help:
       "Lock file shared by the nodes of one machine, so their shard runs take turns on its cores (none: never wait)",
     defaultText: "<temp dir>/exo-node-compute.lock",
+    path: { except: "none" },
     parse: parseText,
   }),
   value({
@@ -433,6 +465,7 @@ export const FLAGS: readonly Flag[] = [
     help: "Folder for this node's state (its node id)",
     defaultText: "$HOME/.exo-node",
     env: "EXO_NODE_HOME",
+    path: {},
     parse: parseText,
   }),
   {

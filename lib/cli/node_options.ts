@@ -46,8 +46,13 @@ export interface NodeOptions {
   apiOrigins?: string[];
   /** `--api-hosts`, `Host` names accepted besides loopback and this machine's; `["*"]`: any. */
   apiHosts?: string[];
-  /** `--api-key`, else the `EXO_API_KEY` environment variable: the API's bearer token. */
+  /**
+   * The API's bearer token: `--api-key`, else the content of `--api-key-file` (see
+   * `readSecretFiles`), else the `EXO_API_KEY` environment variable.
+   */
   apiKey?: string;
+  /** `--api-key-file`, the absolute path of a file holding the API key. */
+  apiKeyFile?: string;
   /** `--disable-tui`. */
   disableTui: boolean;
   /** `--default-model`, used when a request names no model. */
@@ -77,8 +82,13 @@ export interface NodeOptions {
   computeLock?: string;
   /** `--node-id-filter`, the only node ids this node will talk to. */
   nodeIdFilter?: string[];
-  /** `--cluster-secret`, else the `EXO_CLUSTER_SECRET` environment variable. */
+  /**
+   * `--cluster-secret`, else the content of `--cluster-secret-file` (see
+   * `readSecretFiles`), else the `EXO_CLUSTER_SECRET` environment variable.
+   */
   clusterSecret?: string;
+  /** `--cluster-secret-file`, the absolute path of a file holding the cluster secret. */
+  clusterSecretFile?: string;
   /** `--log-level`. */
   logLevel: LogLevel;
   /** `--device-memory`, in MB; overrides detection. */

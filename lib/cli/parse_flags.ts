@@ -1,4 +1,4 @@
-import { join } from "node:path";
+import { isAbsolute, join, resolve } from "node:path";
 import { FlagError } from "./flag_error.ts";
 import type { NodeOptions } from "./node_options.ts";
 import {
@@ -41,16 +41,26 @@ const SWITCH_WORDS = new Set(["true", "false", "yes", "no", "on", "off", "1", "0
 
 const NUMBER_LIKE = /^-\.?\d/;
 
+/** Each secret and the flag that reads it from a file. */
+const SECRET_FILES = [
+  ["clusterSecret", "clusterSecretFile"],
+  ["apiKey", "apiKeyFile"],
+] as const satisfies readonly (readonly [keyof NodeOptions, keyof NodeOptions])[];
+
 /**
  * Parses an exo-style command line (`exo-node [run <model>] [flags]`, without the program
  * name). Flags take `--flag value` or `--flag=value`; each may be given once. `--help`/`-h`
  * or `--version`/`-v` anywhere wins over everything else. Flags left out come from `env`
  * where the table says so (EXO_CLUSTER_SECRET, EXO_NODE_HOME, HOME) or take their defaults.
  *
+ * Files and folders come back absolute: a relative one is taken from the folder the user
+ * ran the command in (see {@linkcode userDirectory}), and so is a model named by a path
+ * that starts with `./` or `../`.
+ *
  * @throws {FlagError} for an unknown flag or command, a missing, bad or repeated value, or
  * flags that do not go together.
  */
-export function parseFlags(args: readonly string[], env: EnvReader): ParsedFlags {
+export function parseFlags(args: readonly string[], env: EnvReader, cwd: string): ParsedFlags {
   const action = findAction(args);
   if (action !== undefined) return action;
 
@@ -61,15 +71,44 @@ export function parseFlags(args: readonly string[], env: EnvReader): ParsedFlags
   fillFromEnvAndDefaults(values, env);
   fillDiscoveryDefaults(values);
   checkCombinations(command, given, values);
+  const base = userDirectory(env, cwd);
+  resolvePaths(values, base);
+  const defaultModel = values.get("defaultModel");
+  if (typeof defaultModel === "string") {
+    values.set("defaultModel", resolveModelPath(defaultModel, base));
+  }
 
   // Every required key either has a default in the table or is set above; the defaults test
   // compares a whole parsed object, so a new flag without its default fails there.
   const options = {
     command,
-    ...(model === undefined ? {} : { model }),
+    ...(model === undefined ? {} : { model: resolveModelPath(model, base) }),
     ...Object.fromEntries(values),
   };
   return options as unknown as NodeOptions;
+}
+
+/**
+ * The folder the user ran the command in: `INIT_CWD` when set (`deno task` and npm run a
+ * program in the folder of their config and say there where the user was), else `cwd`.
+ */
+export function userDirectory(env: EnvReader, cwd: string): string {
+  const initial = env.get("INIT_CWD");
+  return initial !== undefined && isAbsolute(initial) ? initial : cwd;
+}
+
+function resolvePaths(values: Map<keyof NodeOptions, unknown>, base: string): void {
+  for (const flag of FLAGS) {
+    if (flag.kind !== "value" || flag.path === undefined) continue;
+    const value = values.get(flag.key);
+    if (typeof value !== "string" || value === flag.path.except) continue;
+    values.set(flag.key, resolve(base, value));
+  }
+}
+
+/** A model named by a relative path (`./llama`, `../models/llama`), made absolute. */
+function resolveModelPath(name: string, base: string): string {
+  return /^\.\.?[\\/]/.test(name) ? resolve(base, name) : name;
 }
 
 function spellingsOf(flags: readonly Flag[]): Map<string, Spelling> {
@@ -308,6 +347,15 @@ function checkCombinations(
       }
     }
     if (module === "udp") checkUdpTimes(given, values);
+  }
+  for (const [secret, file] of SECRET_FILES) {
+    const flag = given.get(secret);
+    if (flag !== undefined && given.has(file)) {
+      throw new FlagError(
+        `${flag.typed} and ${given.get(file)!.typed} give the same secret twice (give one)`,
+        flag.flag.name,
+      );
+    }
   }
   const nodePort = values.get("nodePort");
   if (nodePort !== 0 && nodePort === values.get("chatgptApiPort")) {

@@ -19,6 +19,20 @@ export interface NodeProcessOptions {
   netns?: { name: string; host: string };
 }
 
+/** A node started by a command line of the test's choice (`deno task start`, `npx ...`). */
+export interface CommandProcessOptions {
+  id: string;
+  apiPort: number;
+  nodePort: number;
+  command: string;
+  args: string[];
+  cwd?: string;
+  /** The whole environment: nothing of the test's is inherited (INIT_CWD would be). */
+  env: Record<string, string>;
+  /** A session and process group of its own, whose pid is the group's id. */
+  detached?: boolean;
+}
+
 /**
  * A real exo-node process, on loopback or in a network namespace, its log lines collected. `stop` ends it (also when
  * a test fails) and waits for its output to be read.
@@ -34,7 +48,10 @@ export class NodeProcess {
   #reading: Promise<void>;
   #status: Promise<Deno.CommandStatus>;
 
-  private constructor(options: NodeProcessOptions, child: Deno.ChildProcess) {
+  private constructor(
+    options: Pick<NodeProcessOptions, "id" | "apiPort" | "nodePort" | "netns">,
+    child: Deno.ChildProcess,
+  ) {
     this.id = options.id;
     this.apiPort = options.apiPort;
     this.nodePort = options.nodePort;
@@ -88,6 +105,36 @@ export class NodeProcess {
       },
     }).spawn();
     return new NodeProcess(options, child);
+  }
+
+  /** Spawns `options.command` with its arguments, its output collected as a node's. */
+  static spawnCommand(options: CommandProcessOptions): NodeProcess {
+    const child = new Deno.Command(options.command, {
+      args: options.args,
+      cwd: options.cwd,
+      env: options.env,
+      clearEnv: true,
+      detached: options.detached,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    return new NodeProcess(options, child);
+  }
+
+  /** The process id of the command started (with `detached`, its process group's id too). */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** How the process ended; resolves once it has. */
+  get status(): Promise<Deno.CommandStatus> {
+    return this.#status;
+  }
+
+  /** Waits until the output is read to its end (both pipes closed). */
+  async drained(): Promise<void> {
+    await this.#reading;
   }
 
   /** The base URL of the node's HTTP API. */

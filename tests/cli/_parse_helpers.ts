@@ -9,6 +9,8 @@ import {
 
 /** An environment with only HOME set. */
 export const HOME = { HOME: "/home/ada" };
+/** The folder the parsed commands are run in. */
+export const CWD = "/home/ada/work";
 /** The flag serving needs, so other cases show only their own problem. */
 export const PEERS = ["--discovery-config-path", "peers.json"];
 
@@ -20,7 +22,7 @@ export function envOf(vars: Record<string, string> = HOME): EnvReader {
 
 /** Parses `args`, failing unless the result is options. */
 export function options(args: string[], vars?: Record<string, string>): NodeOptions {
-  const parsed: ParsedFlags = parseFlags(args, envOf(vars));
+  const parsed: ParsedFlags = parseFlags(args, envOf(vars), CWD);
   if ("help" in parsed || "version" in parsed) {
     fail(`expected options, got ${JSON.stringify(parsed)}`);
   }
@@ -33,7 +35,7 @@ export function errorOf(
   vars?: Record<string, string>,
 ): { message: string; flag: string } {
   try {
-    parseFlags(args, envOf(vars));
+    parseFlags(args, envOf(vars), CWD);
   } catch (error) {
     if (error instanceof FlagError) return { message: error.message, flag: error.flag };
     throw error;

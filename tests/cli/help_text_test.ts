@@ -8,6 +8,7 @@ const DOCUMENTED = [
   "--node-host",
   "--node-port",
   "--cluster-secret",
+  "--cluster-secret-file",
   "--[no-]disable-tui",
   "--discovery-module",
   "--discovery-config-path",
@@ -24,6 +25,7 @@ const DOCUMENTED = [
   "--api-origins",
   "--api-hosts",
   "--api-key",
+  "--api-key-file",
   "--default-model",
   "--inference-engine",
   "--models-seed-dir",
@@ -82,7 +84,7 @@ Deno.test("helpText shows usage lines and the environment variables", () => {
   const text = helpText();
   ok(text.startsWith(`exo-node ${VERSION}:`));
   ok(text.includes("exo-node run <model> [flags]"));
-  for (const name of ["EXO_CLUSTER_SECRET", "EXO_API_KEY", "EXO_NODE_HOME", "HOME"]) {
+  for (const name of ["EXO_CLUSTER_SECRET", "EXO_API_KEY", "EXO_NODE_HOME", "HOME", "INIT_CWD"]) {
     ok(text.includes(`\n  ${name} `), `help lacks ${name}`);
   }
 });

@@ -1,10 +1,10 @@
 import { deepStrictEqual, equal } from "node:assert/strict";
 import { type NodeOptions, parseFlags } from "../../lib/cli/mod.ts";
-import { envOf, errorOf, HOME, options, PEERS } from "./_parse_helpers.ts";
+import { CWD, envOf, errorOf, HOME, options, PEERS } from "./_parse_helpers.ts";
 
 const DEFAULTS: NodeOptions = {
   command: "serve",
-  discoveryConfigPath: "peers.json",
+  discoveryConfigPath: "/home/ada/work/peers.json",
   nodeHost: "0.0.0.0",
   nodePort: 50051,
   discoveryModule: "manual",
@@ -49,7 +49,7 @@ Deno.test("parseFlags keeps a peers file beside udp discovery", () => {
   const parsed = options(["--discovery-module", "UDP", ...PEERS]);
   deepStrictEqual(
     [parsed.discoveryModule, parsed.discoveryConfigPath, parsed.discoveryTimeout],
-    ["udp", "peers.json", 10],
+    ["udp", "/home/ada/work/peers.json", 10],
   );
 });
 
@@ -169,14 +169,16 @@ Deno.test("parseFlags reads every flag written as --flag=value", () => {
 });
 
 Deno.test("parseFlags answers help and version, long and short", () => {
-  deepStrictEqual(parseFlags(["--help"], envOf()), { help: true });
-  deepStrictEqual(parseFlags(["-h"], envOf()), { help: true });
-  deepStrictEqual(parseFlags(["--version"], envOf()), { version: true });
-  deepStrictEqual(parseFlags(["-v"], envOf()), { version: true });
+  deepStrictEqual(parseFlags(["--help"], envOf(), CWD), { help: true });
+  deepStrictEqual(parseFlags(["-h"], envOf(), CWD), { help: true });
+  deepStrictEqual(parseFlags(["--version"], envOf(), CWD), { version: true });
+  deepStrictEqual(parseFlags(["-v"], envOf(), CWD), { version: true });
 });
 
 Deno.test("parseFlags answers help even when the rest of the line is wrong", () => {
-  deepStrictEqual(parseFlags(["--nod-port", "x", "bogus", "--help"], envOf({})), { help: true });
+  deepStrictEqual(parseFlags(["--nod-port", "x", "bogus", "--help"], envOf({}), CWD), {
+    help: true,
+  });
 });
 
 Deno.test("parseFlags treats everything after -- as arguments", () => {
