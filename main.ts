@@ -35,7 +35,7 @@ import type { UdpConfig } from "./lib/node/exo_node.ts";
 import { LogPane } from "./lib/tui/log_pane.ts";
 import { TuiApp } from "./lib/tui/tui_app.ts";
 import { buildViewModel } from "./lib/tui/build_view_model.ts";
-import { formatGb } from "./lib/tui/format.ts";
+import { formatMemory } from "./lib/tui/format.ts";
 
 /** The terminal view's log: every line to a file, warnings and errors to its pane. */
 interface TuiLog {
@@ -161,7 +161,7 @@ async function serveUntilShutdown(
   }, { logger: logger.child("device") });
   logger.info(
     `Node ${selfId}: ${capabilities.chip}, ${
-      formatGb(capabilities.memory)
+      formatMemory(capabilities.memory)
     }, ${capabilities.flops.fp32} TFLOPS fp32`,
   );
 

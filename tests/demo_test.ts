@@ -59,12 +59,12 @@ Deno.test({
 
 Deno.test({
   name:
-    "The demo with --serve keeps both nodes up with the page on --port until Ctrl-C (SIGINT), then stops them",
+    "deno task demo --serve keeps both nodes up with the page on --port until Ctrl-C (SIGINT), then stops them",
   async fn() {
     const cache = await Deno.makeTempDir({ prefix: "exo-demo-" });
     const port = freePort();
     const child = new Deno.Command(Deno.execPath(), {
-      args: ["run", "--allow-all", "scripts/demo.ts", "--serve", "--port", String(port)],
+      args: ["task", "demo", "--serve", "--port", String(port)],
       cwd: ROOT,
       stdin: "null",
       stdout: "piped",

@@ -8,7 +8,9 @@ import type { AccessRules } from "./access_policy.ts";
 export function accessSummary(rules: AccessRules): string {
   const origins = listed(rules.origins, "its own page, loopback", "--api-origins");
   const hosts = listed(rules.hosts, "loopback, this machine's names", "--api-hosts");
-  const key = rules.apiKey === undefined ? "none (set one with --api-key)" : "required";
+  const key = rules.apiKey === undefined
+    ? "none (set one with EXO_API_KEY or --api-key-file)"
+    : "required";
   return `HTTP API accepts origins: ${origins}; hosts: ${hosts}; API key: ${key}`;
 }
 

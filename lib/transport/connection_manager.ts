@@ -111,7 +111,7 @@ export class ConnectionManager {
     options.logger.info(`Listening for peers on ${options.hostname}:${port}`);
     if (!secretKey && !isLoopback(options.hostname)) {
       options.logger.warn(
-        `Node port ${options.hostname}:${port} is reachable beyond loopback without --cluster-secret: any host that can reach it can join the cluster`,
+        `Node port ${options.hostname}:${port} is reachable beyond loopback without a cluster secret (EXO_CLUSTER_SECRET or --cluster-secret-file): any host that can reach it can join the cluster`,
       );
     }
     return manager;

@@ -64,7 +64,7 @@ Deno.test("accessSummary names what is accepted beyond the defaults and never th
     accessSummary({ ownHosts: ["mac1"] }),
     "HTTP API accepts origins: its own page, loopback (widen with --api-origins); " +
       "hosts: loopback, this machine's names (widen with --api-hosts); " +
-      "API key: none (set one with --api-key)",
+      "API key: none (set one with EXO_API_KEY or --api-key-file)",
   );
   const wide = accessSummary({
     origins: ["http://ui.example:3000"],

@@ -99,7 +99,7 @@ Deno.test("readSecretFiles refuses an API key that is no bearer token without sh
 });
 
 Deno.test({
-  name: "readSecretFiles refuses a file it may not read",
+  name: "readSecretFiles refuses a file it may not read (skipped as root, who reads any file)",
   // root reads any file whatever its mode.
   ignore: Deno.uid() === 0,
   fn: async () => {

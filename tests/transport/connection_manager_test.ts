@@ -339,7 +339,7 @@ Deno.test("ConnectionManager warns when it listens beyond loopback without a sec
       events,
     });
     await manager.close();
-    const warning = events.logs.filter((l) => l.includes("without --cluster-secret"));
+    const warning = events.logs.filter((l) => l.includes("without a cluster secret"));
     equal(warning.length, warns ? 1 : 0, `${hostname} with secret ${secret}: ${events.logs}`);
     if (warns) ok(warning[0].includes("WARN"));
   }

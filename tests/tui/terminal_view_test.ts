@@ -274,7 +274,7 @@ Deno.test({
       );
       assertFailureShown(wide, "120x40");
       assert.ok(has(wide, "── Activity"), "the room left shows the activity");
-      assert.match(wide[1], new RegExp(` Web & API http://\\S+:${one.apiPort}( |$)`));
+      assert.match(wide[1], new RegExp(`^ Web & API http://localhost:${one.apiPort}( |$)`));
       assert.ok(!wide.slice(0, 3).join("\n").includes("0.0.0.0"), "addresses a person can open");
 
       const small = await resized(
