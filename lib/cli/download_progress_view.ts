@@ -1,20 +1,6 @@
 import type { Logger } from "../log/logger.ts";
 import type { DownloadEvent } from "../model/download_progress.ts";
-
-/** Bytes as a short human figure: "512 B", "3.4 MB", "1.20 GB". */
-export function formatBytes(bytes: number): string {
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ["kB", "MB", "GB", "TB"];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 1000 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : value.toFixed(0)} ${
-    units[unit]
-  }`;
-}
+import { formatSize } from "../format/sizes.ts";
 
 /** Seconds as "42s", "3m05s", "1h02m"; "?" when unknown. */
 export function formatEta(seconds: number | null): string {
@@ -34,7 +20,7 @@ export function formatEta(seconds: number | null): string {
 export function formatDownloadLine(event: DownloadEvent, width = 24): string {
   if (event.status === "failed") {
     const got = event.totalBytes > 0
-      ? ` after ${formatBytes(event.bytes)} of ${formatBytes(event.totalBytes)}`
+      ? ` after ${formatSize(event.bytes)} of ${formatSize(event.totalBytes)}`
       : "";
     return `${event.model} failed${got}: ${event.error ?? "no reason given"}`;
   }
@@ -49,9 +35,9 @@ export function formatDownloadLine(event: DownloadEvent, width = 24): string {
     : "   ?";
   const state = event.done
     ? "done"
-    : `${formatBytes(event.speed)}/s ETA ${formatEta(event.eta)} ${event.file}`;
-  return `${event.model} [${bar}] ${percent} ${formatBytes(event.bytes)}/${
-    known ? formatBytes(event.totalBytes) : "?"
+    : `${formatSize(event.speed)}/s ETA ${formatEta(event.eta)} ${event.file}`;
+  return `${event.model} [${bar}] ${percent} ${formatSize(event.bytes)}/${
+    known ? formatSize(event.totalBytes) : "?"
   } ${state}`.trimEnd();
 }
 

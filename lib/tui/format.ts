@@ -1,26 +1,6 @@
 import { graphemes, printable } from "./styled_text.ts";
 
-/**
- * A memory figure in MB (MiB, as capabilities give it) the way every view shows memory:
- * GB = MB / 1024, one decimal below 100 GB, none from 100 GB up: "23.5 GB", "192 GB".
- */
-export function formatMemory(memoryMb: number): string {
-  return formatGib(memoryMb / 1024);
-}
-
-/**
- * A size in bytes in the unit of {@linkcode formatMemory} (GB = bytes / 2^30, the same
- * rounding); below 1 GB as whole MB (bytes / 2^20): "2.3 GB", "340 MB", "0 MB".
- */
-export function formatSize(bytes: number): string {
-  const mib = Math.round(bytes / 2 ** 20);
-  return mib >= 1024 ? formatGib(bytes / 2 ** 30) : `${mib} MB`;
-}
-
-function formatGib(gib: number): string {
-  // 99.96 rounds to "100.0": from there on no decimal, as for 100 GB.
-  return Number(gib.toFixed(1)) >= 100 ? `${gib.toFixed(0)} GB` : `${gib.toFixed(1)} GB`;
-}
+export { formatMemory, formatSize } from "../format/sizes.ts";
 
 /** TFLOPS with two significant decimals at most: "0.17", "13.5", "216". */
 export function formatTflops(tflops: number): string {

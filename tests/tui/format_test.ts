@@ -16,7 +16,8 @@ Deno.test("formatSize shows bytes in the same GB, and whole MB below 1 GB", () =
   assert.equal(formatSize(2 ** 30), "1.0 GB");
   assert.equal(formatSize(340_200_000), "324 MB");
   assert.equal(formatSize(2 ** 30 - 1000), "1.0 GB", "1023.999 MB is 1 GB");
-  assert.equal(formatSize(0), "0 MB");
+  assert.equal(formatSize(0), "0 B");
+  assert.equal(formatSize(12_345), "12 KB");
   assert.equal(formatSize(150 * 2 ** 30), "150 GB");
 });
 

@@ -3,25 +3,14 @@
  * @module
  */
 
-const KIB = 1024;
-const MIB = KIB * 1024;
-const GIB = MIB * 1024;
+import { formatMemory, formatSize } from "../../../lib/format/sizes.ts";
 
 /**
- * Bytes the way the node writes memory (binary units named GB and MB): GB with one decimal
- * below 100 GB and none from there, MB and KB without decimals: `23.5 GB`, `192 GB`,
- * `340 MB`, `12 B`.
+ * Bytes the way every view writes sizes (lib/format/sizes.ts, shared with the node's log and
+ * terminal view): `23.5 GB`, `192 GB`, `340 MB`, `12 B`; a dash for no figure.
  */
 export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return "—";
-  if (bytes >= GIB) return gigabytes(bytes / GIB);
-  if (bytes >= MIB) return `${Math.min(1023, Math.round(bytes / MIB))} MB`;
-  if (bytes >= KIB) return `${Math.min(1023, Math.round(bytes / KIB))} KB`;
-  return `${Math.round(bytes)} B`;
-}
-
-function gigabytes(gb: number): string {
-  return `${gb < 99.95 ? gb.toFixed(1) : Math.round(gb)} GB`;
+  return !Number.isFinite(bytes) || bytes < 0 ? "—" : formatSize(bytes);
 }
 
 /** A transfer speed: `12 MB/s`. */
@@ -62,8 +51,7 @@ export function formatTokensPerSecond(rate: number | null): string {
 
 /** A node's memory, reported in MB (MiB), in GB as the node's log shows it: `23.5 GB`. */
 export function formatMemoryMb(mb: number): string {
-  if (!Number.isFinite(mb) || mb <= 0) return "—";
-  return gigabytes(mb / 1024);
+  return !Number.isFinite(mb) || mb <= 0 ? "—" : formatMemory(mb);
 }
 
 /** A parameter count as model names write it: `135M`, `1.24B`, `70.6B`. */
