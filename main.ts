@@ -11,6 +11,7 @@ import {
   parseFlags,
   readSecretFiles,
   resolveNodeId,
+  userDirectory,
   VERSION,
 } from "./lib/cli/mod.ts";
 import type { NodeOptions } from "./lib/cli/mod.ts";
@@ -94,6 +95,7 @@ export async function main(args: string[]): Promise<number> {
       write: (text) => Deno.stdout.writeSync(encoder.encode(text)),
       terminal: Deno.stdout.isTerminal(),
       models: await modelResolver(parsed, logger, "local", (event) => view.show(event)),
+      userDir: userDirectory(Deno.env, Deno.cwd()),
     });
     view.close();
     return status;

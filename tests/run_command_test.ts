@@ -87,3 +87,40 @@ Deno.test("exo-node run exits 1 with one line for a corrupt safetensors file", a
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("exo-node run takes a bare model directory name from the folder the user ran it in (INIT_CWD)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "run_command_test_" });
+  try {
+    await writeRandomCheckpoint(`${root}/work/my-model`, { architecture: "llama", seed: 5 });
+    // As under `deno task`: the process runs elsewhere, INIT_CWD says where the user was.
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-all",
+        new URL("../main.ts", import.meta.url).pathname,
+        "run",
+        "my-model",
+        "--prompt",
+        "hi",
+        "--max-generate-tokens",
+        "2",
+        "--dtype",
+        "float32",
+      ],
+      cwd: root,
+      stdin: "null",
+      env: {
+        NO_COLOR: "1",
+        EXO_NODE_HOME: `${root}/home`,
+        INIT_CWD: `${root}/work`,
+        HF_HUB_OFFLINE: "1",
+        HF_ENDPOINT: "http://127.0.0.1:9",
+      },
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.equal(output.code, 0, stderr);
+    assert.match(stderr, new RegExp(`Loaded ${root}/work/my-model: `));
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

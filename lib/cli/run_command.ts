@@ -20,6 +20,11 @@ export interface RunCommandIo {
   terminal?: boolean;
   /** Finds (and downloads) models named by registry or hub repo id; without it, directories only. */
   models?: ModelResolver;
+  /**
+   * The folder the user ran the command in (see `userDirectory`): a bare name that is a
+   * directory there (`run my-model`) is that directory. Default: the process's folder.
+   */
+  userDir?: string;
 }
 
 /**
@@ -68,7 +73,7 @@ async function answer(
   engine: OnnxEngine,
   io: RunCommandIo,
 ): Promise<GenerateResult> {
-  const modelDir = await modelDirOf(options.model ?? "", io.models);
+  const modelDir = await modelDirOf(options.model ?? "", io.models, io.userDir);
   if (options.prompt === undefined) {
     throw new TypeError("Cannot run: give the prompt with --prompt TEXT");
   }
@@ -110,10 +115,15 @@ async function answer(
  * The model's directory: a path (or an existing directory) as is; a registry or hub repo id
  * through `models`, which fetches every layer when they are missing.
  */
-async function modelDirOf(model: string, models: ModelResolver | undefined): Promise<string> {
+async function modelDirOf(
+  model: string,
+  models: ModelResolver | undefined,
+  userDir = Deno.cwd(),
+): Promise<string> {
   const isPath = model.startsWith("/") || model.startsWith(".") || model.startsWith("~");
-  if (models === undefined || isPath || await isDirectory(model)) {
-    return await localModelDir(model, models !== undefined);
+  const here = resolve(userDir, model);
+  if (models === undefined || isPath || await isDirectory(here)) {
+    return await localModelDir(isPath ? model : here, models !== undefined);
   }
   const resolved = await models.resolve(model);
   const config = await loadModelConfig(resolved.dir);
