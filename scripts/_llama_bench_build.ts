@@ -13,26 +13,43 @@
 import { buildStagedDir, pathExists } from "../lib/fs/staged_dir.ts";
 import { findOnPath, type NodeLlamaCpp } from "./_node_llama_cpp.ts";
 
-/** Bumped when {@linkcode CMAKE_FLAGS} or the steps change, so cached binaries are rebuilt. */
+/** Bumped when the build's steps change, so cached binaries are rebuilt (flags are hashed). */
 const BUILD_RECIPE = 1;
 
 /**
  * The configure flags, for this llama.cpp release (v0.4.0, where LLAMA_CURL is deprecated
  * and ignored): a release build for this CPU, one static binary to cache, no GPU backend,
- * nothing that fetches (no OpenSSL, no server) and no tests or examples.
+ * nothing that fetches (no OpenSSL, no server) and no tests or examples. On x86-64 the
+ * compiler is told not to use AMX, which `-march=native` turns on where the CPU has it:
+ * ggml's AMX matmul loads an invalid tile config and crashes (SIGSEGV in
+ * ggml_backend_amx_mul_mat on the first Q4_0 prompt here; llama.cpp issue 20824, fix
+ * proposed in pull request 26954), so llama.cpp runs its AVX-512/VNNI kernels, as its
+ * prebuilt CPU builds do.
  */
-export const CMAKE_FLAGS: readonly string[] = [
-  "-DCMAKE_BUILD_TYPE=Release",
-  "-DGGML_NATIVE=ON",
-  "-DBUILD_SHARED_LIBS=OFF",
-  "-DGGML_METAL=OFF",
-  "-DGGML_CCACHE=OFF",
-  "-DLLAMA_OPENSSL=OFF",
-  "-DLLAMA_BUILD_TESTS=OFF",
-  "-DLLAMA_BUILD_EXAMPLES=OFF",
-  "-DLLAMA_BUILD_SERVER=OFF",
-  "-DLLAMA_BUILD_APP=OFF",
-];
+export function cmakeFlags(arch: typeof Deno.build.arch = Deno.build.arch): string[] {
+  const flags = [
+    "-DCMAKE_BUILD_TYPE=Release",
+    "-DGGML_NATIVE=ON",
+    "-DBUILD_SHARED_LIBS=OFF",
+    "-DGGML_METAL=OFF",
+    "-DGGML_CCACHE=OFF",
+    "-DLLAMA_OPENSSL=OFF",
+    "-DLLAMA_BUILD_TESTS=OFF",
+    "-DLLAMA_BUILD_EXAMPLES=OFF",
+    "-DLLAMA_BUILD_SERVER=OFF",
+    "-DLLAMA_BUILD_APP=OFF",
+  ];
+  if (arch === "x86_64") {
+    const noAmx = "-mno-amx-tile -mno-amx-int8 -mno-amx-bf16";
+    flags.push(`-DCMAKE_C_FLAGS=${noAmx}`, `-DCMAKE_CXX_FLAGS=${noAmx}`);
+  }
+  return flags;
+}
+
+/** The build in a few words, for the report's label. */
+export function buildSummary(arch: typeof Deno.build.arch = Deno.build.arch): string {
+  return `CPU only, -march=native${arch === "x86_64" ? " without AMX" : ""}, static release`;
+}
 
 /** Marks a finished build. */
 const DONE_FILE = "exo-node-build-done";
@@ -50,6 +67,8 @@ export interface LlamaBenchBuild {
   /** Who shipped the source, e.g. "node-llama-cpp 3.21.1 (@node-llama-cpp/linux-x64)". */
   source: string;
   cmakeFlags: string[];
+  /** The build in a few words, e.g. "CPU only, -march=native without AMX, static release". */
+  summary: string;
   /** How long the build took, s. */
   buildSeconds: number;
   builtAt: string;
@@ -115,7 +134,7 @@ export async function thisMachine(): Promise<Machine> {
 export async function llamaBenchKey(release: string, machine: Machine): Promise<string> {
   const text = [
     BUILD_RECIPE,
-    CMAKE_FLAGS.join(" "),
+    cmakeFlags(machine.arch).join(" "),
     [...new Set(machine.cpuFlags)].sort().join(" "),
   ].join("\n");
   const digest = new Uint8Array(
@@ -192,7 +211,9 @@ export async function ensureLlamaBench(
 ): Promise<LlamaBenchBuild> {
   const { log = () => {}, findTool = findOnPath } = options;
   const { bundle, release } = await llamaCppSource(installed);
-  const key = await llamaBenchKey(release, options.machine ?? await thisMachine());
+  const machine = options.machine ?? await thisMachine();
+  const key = await llamaBenchKey(release, machine);
+  const flags = cmakeFlags(machine.arch);
   const binDir = `${dir}/${key}`;
   const cached = await readBuild(binDir);
   if (cached) return cached;
@@ -225,7 +246,7 @@ export async function ensureLlamaBench(
       runLogged(what, command, args, logFile, progress ? log : undefined);
     await step("clone", tools.git, ["clone", "--quiet", bundle, src]);
     const commit = (await step("read commit", tools.git, ["-C", src, "rev-parse", "HEAD"])).trim();
-    await step("configure", tools.cmake, ["-S", src, "-B", `${src}/build`, ...CMAKE_FLAGS]);
+    await step("configure", tools.cmake, ["-S", src, "-B", `${src}/build`, ...flags]);
     await step("build", tools.cmake, [
       "--build",
       `${src}/build`,
@@ -243,7 +264,8 @@ export async function ensureLlamaBench(
       release,
       commit,
       source: installed.label,
-      cmakeFlags: [...CMAKE_FLAGS],
+      cmakeFlags: flags,
+      summary: buildSummary(machine.arch),
       buildSeconds: Math.round((performance.now() - started) / 1000),
       builtAt: new Date().toISOString(),
     };

@@ -210,7 +210,7 @@ export function llamaBenchLabel(path: string, build: LlamaBenchBuild | null, run
     }${backends})`;
   }
   return `llama.cpp ${build.release} (commit ${build.commit.slice(0, 7)}) llama-bench, built ` +
-    `here from ${build.source}'s source (${build.cmakeFlags.join(" ")}; ${path})${backends}`;
+    `here from ${build.source}'s source (${build.summary}; ${path})${backends}`;
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import {
-  CMAKE_FLAGS,
+  cmakeFlags,
   cpuFlagsOfCpuinfo,
   cpuFlagsOfSysctl,
   ensureLlamaBench,
@@ -54,6 +54,14 @@ Deno.test("cpuFlagsOfSysctl keeps the hw.optional features set to 1, the feature
     "neon",
     "sse2",
   ]);
+});
+
+Deno.test("cmakeFlags builds CPU only for this CPU, without AMX on x86-64 (ggml's AMX path crashes)", () => {
+  const x86 = cmakeFlags("x86_64");
+  assert.ok(x86.includes("-DGGML_NATIVE=ON") && x86.includes("-DGGML_METAL=OFF"));
+  assert.ok(x86.includes("-DCMAKE_C_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"));
+  // Arm compilers do not know x86 flags.
+  assert.deepEqual(cmakeFlags("aarch64").filter((f) => /amx|CMAKE_C/.test(f)), []);
 });
 
 const MACHINE: Machine = { os: "linux", arch: "x86_64", cpuFlags: ["avx2", "fma", "sse2"] };
@@ -148,7 +156,8 @@ Deno.test({
       assert.equal(build.path, `${cache}/${key}/llama-bench`);
       assert.equal(build.release, "v0.4.0");
       assert.equal(build.commit, "80fb11ac73e66d89eae2c6a91d8a77428fa733ed");
-      assert.deepEqual(build.cmakeFlags, CMAKE_FLAGS);
+      assert.deepEqual(build.cmakeFlags, cmakeFlags("x86_64"));
+      assert.equal(build.summary, "CPU only, -march=native without AMX, static release");
       assert.ok((await Deno.stat(build.path)).isFile);
       // The source tree is not kept beside the binary.
       assert.deepEqual(
@@ -157,6 +166,7 @@ Deno.test({
       );
       const log = await Deno.readTextFile(calls);
       assert.match(log, /cmake -S \S+ -B \S+ -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON/);
+      assert.match(log, /-DCMAKE_CXX_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16/);
       assert.match(log, /cmake --build \S+ --target llama-bench -j \d+/);
       assert.match(lines[0], /building llama-bench from llama\.cpp v0\.4\.0 .*once/);
       assert.ok(lines.includes("llama-bench build: 50%"));

@@ -205,6 +205,7 @@ Deno.test({
         commit: "80fb11ac73e66d89eae2c6a91d8a77428fa733ed",
         source: "node-llama-cpp 3.21.1 (@node-llama-cpp/linux-x64)",
         cmakeFlags: ["-DGGML_NATIVE=ON"],
+        summary: "CPU only, -march=native without AMX, static release",
         buildSeconds: 900,
         builtAt: "2026-12-07T00:00:00.000Z",
       };
@@ -226,7 +227,8 @@ Deno.test({
       assert.equal(
         side.label(),
         "llama.cpp v0.4.0 (commit 80fb11a) llama-bench, built here from node-llama-cpp 3.21.1 " +
-          `(@node-llama-cpp/linux-x64)'s source (-DGGML_NATIVE=ON; ${path}), CPU`,
+          `(@node-llama-cpp/linux-x64)'s source (CPU only, -march=native without AMX, static ` +
+          `release; ${path}), CPU`,
       );
       // A binary that ran another thread count than asked is not our comparison.
       await assert.rejects(side.round({ ...request, threads: 1 }), /ran 2 threads, not the 1/);
