@@ -197,12 +197,21 @@ function change(now: number, before: number | undefined): string {
   return `${pct >= 0 ? "+" : ""}${pct.toFixed(1)}%`;
 }
 
+/** How the run was made, as the report describes it. */
+export interface RunDescription {
+  runs: number;
+  prompt: number;
+  decode: number;
+  /** Printed above the speed table (a busy machine), or null. */
+  warning?: string | null;
+}
+
 /** Prints every table of the report. */
 export function printResults(
   results: BenchResult[],
   baseline: BenchResult[] | null,
   llama: LlamaCppReport,
-  run: { runs: number; prompt: number; decode: number },
+  run: RunDescription,
 ): void {
   console.log("\nWhere ONNX Runtime ran each shard (from the load's profiled warm-up run)");
   console.log(table(
@@ -362,11 +371,7 @@ export function llamaCppSourceLabel(ref: LlamaCppSource | undefined): string {
     : "node-llama-cpp (FALLBACK), this run";
 }
 
-function printSpeed(
-  results: BenchResult[],
-  llama: LlamaCppReport,
-  run: { runs: number; prompt: number; decode: number },
-): void {
+function printSpeed(results: BenchResult[], llama: LlamaCppReport, run: RunDescription): void {
   const anyFixed = results.some((r) => r.llamaCpp?.source !== "this run");
   console.log(
     "\nSpeed (ratio = ours / llama.cpp; decode after the prompt = the first " +
@@ -374,6 +379,7 @@ function printSpeed(
       `@ d${run.prompt}; decode from empty = ${run.decode} tokens after a one-token prompt, like ` +
       `its tg${run.decode}; n/a = no llama.cpp figure for that column)`,
   );
+  if (run.warning) console.log(run.warning);
   if (llama.label !== null) {
     console.log(
       `llama.cpp "this run": measured now on the same weights (GGUF), ${run.runs} round(s) ` +

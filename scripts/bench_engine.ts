@@ -61,6 +61,7 @@
 import { parseArgs } from "node:util";
 import { parseOrExit } from "./_usage.ts";
 import {
+  busyMachineWarning,
   DTYPES,
   listOf,
   median,
@@ -469,10 +470,13 @@ async function main(): Promise<void> {
       `prompt ${opts.prompt}, decode ${opts.decode}, ${opts.threads} threads, ${opts.runs} ` +
       `round(s), cache ${cacheDir}`,
   );
+  const loadAtStart = Deno.loadavg()[0];
+  const busy = busyMachineWarning(loadAtStart, navigator.hardwareConcurrency);
   console.log(
-    `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus; ` +
-      "figures are noisy on a shared machine, compare back to back",
+    `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus, load average ` +
+      `${loadAtStart.toFixed(1)}; figures are noisy on a shared machine, compare back to back`,
   );
+  if (busy) console.log(busy);
 
   let setup: LlamaCppSetup | null = null;
   if (choice.runner !== "none") {
@@ -568,10 +572,12 @@ async function main(): Promise<void> {
           } s${theirs}`,
       );
       results.push(result);
-      if (values.json) await writeJson(values.json, opts, results, llama);
+      if (values.json) {
+        await writeJson(values.json, { ...opts, loadAtStart, warning: busy }, results, llama);
+      }
     }
   }
-  printResults(results, baseline, llama, opts);
+  printResults(results, baseline, llama, { ...opts, warning: busy });
   if (values.json) console.log(`\nWrote ${values.json}`);
   const failed = Object.entries(llama.checks).filter(([, c]) => typeof c !== "string" && !c.same);
   if (failed.length > 0) {
