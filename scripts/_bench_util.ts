@@ -69,6 +69,18 @@ export function table(header: string[], rows: string[][]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
 }
 
+/**
+ * A warning when the machine is busy before the benchmark starts: a 1-minute load average of
+ * at least half the CPUs means other processes take cores the two sides need. Both sides'
+ * figures fall then, and not by the same factor (llama.cpp's threads wait for each other at
+ * every op, so one descheduled thread stalls it), so their ratio says little.
+ */
+export function busyMachineWarning(load1: number, cpus: number): string | null {
+  if (load1 < cpus / 2) return null;
+  return `WARNING: the machine was busy when the run began (load average ${load1.toFixed(1)} ` +
+    `on ${cpus} cpus): figures and ratios are not trustworthy; rerun on a quiet machine`;
+}
+
 /** Writes a JSON report: when and where it ran, then the script's own fields. */
 export async function writeReport(path: string, fields: Record<string, unknown>): Promise<void> {
   const report = {

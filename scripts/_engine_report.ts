@@ -7,7 +7,7 @@ import { median, type Shape, table } from "./_bench_util.ts";
 import type { RunResult } from "./_engine_worker.ts";
 import type { ModelMatch } from "./_llama_cpp_check.ts";
 import { FIXED_LLAMA_CPP_LABEL, LLAMA_CPP_PRECISION, llamaCpp } from "./_llama_cpp.ts";
-import type { LlamaCppRound } from "./_llama_cpp_runner.ts";
+import type { LlamaCppRound, LlamaCppRunner } from "./_llama_cpp_runner.ts";
 import type { LlamaCppDevice } from "./_node_llama_cpp.ts";
 import type { ExecutionProvider } from "../lib/inference/onnx/ort_session.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
@@ -19,17 +19,23 @@ const MB = 1e6;
 export interface LlamaCppSource {
   /** "this run": measured now, interleaved with ours; "fixed": scripts/_llama_cpp.ts. */
   source: "this run" | "fixed";
+  /** How llama.cpp ran (this run); absent in older reports, which ran node-llama-cpp. */
+  runner?: LlamaCppRunner;
   prefillTokensPerSecond: number | null;
+  /** From an empty context (llama-bench's tg). */
   decodeTokensPerSecond: number | null;
+  /** After the prompt (tg at a depth of the prompt); null for the fixed figures. */
+  afterPromptDecodeTokensPerSecond?: number | null;
   /**
    * Ours / llama.cpp: the median of the paired per-round ratios (this run) or the ratio to
    * the fixed figure; null when there is none or the devices differ (CPU against a GPU).
    */
   prefillRatio: number | null;
   decodeRatio: number | null;
+  afterPromptDecodeRatio?: number | null;
   /**
    * llama.cpp's decode after the prompt over its decode from an empty context (median of the
-   * rounds; this run through node-llama-cpp only), beside our own such ratio.
+   * rounds, this run), beside our own such ratio.
    */
   afterPromptRatio?: number | null;
   /** Each round's figures, ours (prefill, decode from empty) beside llama.cpp's (this run). */
@@ -94,25 +100,35 @@ const TARGETS = { stepOverProjections: 1.15, afterPrompt: 0.9 } as const;
  * medians of the paired per-round ratios (none when `withRatio` is false).
  */
 export function measuredLlamaCpp(
+  runner: LlamaCppRunner,
   ours: RunResult[],
   theirs: LlamaCppRound[],
   withRatio: boolean,
 ): LlamaCppSource {
   const paired = (ratio: (o: RunResult, t: LlamaCppRound) => number) =>
     withRatio ? median(ours.map((o, i) => ratio(o, theirs[i]))) : null;
+  const afterPrompt = theirs.every((t) => t.afterPromptDecodeTokensPerSecond !== undefined);
   return {
     source: "this run",
+    runner,
     prefillTokensPerSecond: median(theirs.map((t) => t.prefillTokensPerSecond)),
     decodeTokensPerSecond: median(theirs.map((t) => t.decodeTokensPerSecond)),
+    afterPromptDecodeTokensPerSecond: afterPrompt
+      ? median(theirs.map((t) => t.afterPromptDecodeTokensPerSecond!))
+      : null,
     prefillRatio: paired((o, t) => o.prefillTokensPerSecond / t.prefillTokensPerSecond),
     decodeRatio: paired((o, t) => o.emptyContextDecodeTokensPerSecond / t.decodeTokensPerSecond),
-    afterPromptRatio: theirs.every((t) => t.afterPromptDecodeTokensPerSecond !== undefined)
+    afterPromptDecodeRatio: afterPrompt
+      ? paired((o, t) => o.decodeTokensPerSecond / t.afterPromptDecodeTokensPerSecond!)
+      : null,
+    afterPromptRatio: afterPrompt
       ? median(theirs.map((t) => t.afterPromptDecodeTokensPerSecond! / t.decodeTokensPerSecond))
       : null,
     rounds: ours.map((o, i) => ({
       ours: {
         prefillTokensPerSecond: o.prefillTokensPerSecond,
         decodeTokensPerSecond: o.emptyContextDecodeTokensPerSecond,
+        afterPromptDecodeTokensPerSecond: o.decodeTokensPerSecond,
       },
       llamaCpp: theirs[i],
     })),
@@ -142,6 +158,8 @@ export function fixedLlamaCpp(
 export interface LlamaCppReport {
   /** How llama.cpp ran in this run; null when it did not. */
   label: string | null;
+  /** Which way it ran; null when it did not. */
+  runner: LlamaCppRunner | null;
   /** Where it ran (when set up). */
   device: LlamaCppDevice | null;
   /** Why some or all rows hold the fixed figures. */
@@ -179,12 +197,21 @@ function change(now: number, before: number | undefined): string {
   return `${pct >= 0 ? "+" : ""}${pct.toFixed(1)}%`;
 }
 
+/** How the run was made, as the report describes it. */
+export interface RunDescription {
+  runs: number;
+  prompt: number;
+  decode: number;
+  /** Printed above the speed table (a busy machine), or null. */
+  warning?: string | null;
+}
+
 /** Prints every table of the report. */
 export function printResults(
   results: BenchResult[],
   baseline: BenchResult[] | null,
   llama: LlamaCppReport,
-  run: { runs: number; prompt: number; decode: number },
+  run: RunDescription,
 ): void {
   console.log("\nWhere ONNX Runtime ran each shard (from the load's profiled warm-up run)");
   console.log(table(
@@ -335,21 +362,29 @@ function printTargets(results: BenchResult[]): void {
   ));
 }
 
-function printSpeed(
-  results: BenchResult[],
-  llama: LlamaCppReport,
-  run: { runs: number; prompt: number; decode: number },
-): void {
+/** What a row's llama.cpp figures are: "llama-bench, this run", "FIXED (earlier day)", ... */
+export function llamaCppSourceLabel(ref: LlamaCppSource | undefined): string {
+  if (ref === undefined) return "none for a GPU row";
+  if (ref.source === "fixed") return "FIXED (earlier day)";
+  return ref.runner === "llama-bench"
+    ? "llama-bench, this run"
+    : "node-llama-cpp (FALLBACK), this run";
+}
+
+function printSpeed(results: BenchResult[], llama: LlamaCppReport, run: RunDescription): void {
   const anyFixed = results.some((r) => r.llamaCpp?.source !== "this run");
   console.log(
-    "\nSpeed (ratio = ours / llama.cpp; decode ratio from the empty-context decode, like tg)",
+    "\nSpeed (ratio = ours / llama.cpp; decode after the prompt = the first " +
+      `${run.decode} tokens after the ${run.prompt}-token prompt, like llama-bench's tg${run.decode} ` +
+      `@ d${run.prompt}; decode from empty = ${run.decode} tokens after a one-token prompt, like ` +
+      `its tg${run.decode}; n/a = no llama.cpp figure for that column)`,
   );
+  if (run.warning) console.log(run.warning);
   if (llama.label !== null) {
     console.log(
       `llama.cpp "this run": measured now on the same weights (GGUF), ${run.runs} round(s) ` +
-        `interleaved with ours, prefill = ${run.prompt} prompt tokens, decode = ${run.decode} ` +
-        "tokens from an empty context; medians, ratio = median of the paired per-round ratios; " +
-        llama.label,
+        "interleaved with ours (who goes first alternates), same thread count; medians, ratio = " +
+        `median of the paired per-round ratios; ${llama.label}`,
     );
   }
   for (const [shape, check] of Object.entries(llama.checks)) {
@@ -357,8 +392,8 @@ function printSpeed(
   }
   if (anyFixed) {
     console.log(
-      `llama.cpp "fixed": ${FIXED_LLAMA_CPP_LABEL} (llama-bench pp512/tg128)` +
-        (llama.fallback ? `; ${llama.fallback}` : ""),
+      `llama.cpp "fixed": ${FIXED_LLAMA_CPP_LABEL} (llama-bench pp512/tg128; nothing after ` +
+        "the prompt)" + (llama.fallback ? `; ${llama.fallback}` : ""),
     );
   }
   console.log(table(
@@ -369,6 +404,8 @@ function printSpeed(
       "llama.cpp",
       "ratio",
       "decode after prompt",
+      "llama.cpp",
+      "ratio",
       "decode from empty",
       "llama.cpp",
       "ratio",
@@ -388,14 +425,12 @@ function printSpeed(
         fixed(ref?.prefillTokensPerSecond),
         fixed(ref?.prefillRatio, 2),
         fixed(r.decodeTokensPerSecond),
+        fixed(ref?.afterPromptDecodeTokensPerSecond),
+        fixed(ref?.afterPromptDecodeRatio, 2),
         fixed(r.emptyContextDecodeTokensPerSecond),
         fixed(ref?.decodeTokensPerSecond),
         fixed(ref?.decodeRatio, 2),
-        ref === undefined
-          ? "none for a GPU row"
-          : ref.source === "this run"
-          ? "this run"
-          : "FIXED (earlier day)",
+        llamaCppSourceLabel(ref),
       ];
     }),
   ));

@@ -164,10 +164,10 @@ interface RunOutput {
 }
 
 /**
- * The executable `name` on PATH, skipping the `node_compat_bin` directory Deno puts first on
- * its own PATH: its `node` is Deno itself in Node.js compatibility mode, not Node.js.
+ * The executable `name` on PATH, or null, skipping the `node_compat_bin` directory Deno puts
+ * first on its own PATH: its `node` is Deno itself in Node.js compatibility mode, not Node.js.
  */
-async function onPath(name: string): Promise<string> {
+export async function findOnPath(name: string): Promise<string | null> {
   const separator = Deno.build.os === "windows" ? ";" : ":";
   const suffixes = Deno.build.os === "windows" ? [".exe", ".cmd"] : [""];
   for (const dir of (Deno.env.get("PATH") ?? "").split(separator)) {
@@ -181,7 +181,15 @@ async function onPath(name: string): Promise<string> {
       }
     }
   }
-  throw new LlamaCppUnavailableError(`${name} is not on PATH (Node.js and npm are needed)`);
+  return null;
+}
+
+async function onPath(name: string): Promise<string> {
+  const path = await findOnPath(name);
+  if (path === null) {
+    throw new LlamaCppUnavailableError(`${name} is not on PATH (Node.js and npm are needed)`);
+  }
+  return path;
 }
 
 async function run(command: string, args: string[], cwd?: string): Promise<RunOutput> {

@@ -8,21 +8,25 @@
  *   deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b]
  *     [--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--long 1000]
  *     [--threads 2] [--runs 1] [--no-kernels] [--profile] [--vs-llama-cpp]
- *     [--llama-bench PATH]
+ *     [--llama-cpp llama-bench|node-llama-cpp] [--llama-bench PATH]
  *     [--execution-provider cpu|webgpu] [--cache-dir ~/.cache/exo-node-bench]
  *     [--json out.json] [--baseline old.json]
  *
  * With `--vs-llama-cpp`, llama.cpp runs in the same run on the same weights: the random
- * checkpoint is also written as GGUF (F32/F16/Q4_0, scripts/_llama_cpp_runner.ts) and run
- * through node-llama-cpp's prebuilt llama.cpp (installed from npm on first use,
- * scripts/_node_llama_cpp.ts), or through a `llama-bench` binary given with
- * `--llama-bench PATH`. Rounds alternate ours and llama.cpp's (who goes first alternates
- * too), and the ratio is the median of the paired per-round ratios. Before measuring, each
- * shape's F32 GGUF is checked to be our model: llama.cpp's next-token log-probabilities
- * along our float32 greedy continuation of a 16-token prompt must give the same greedy
- * tokens (scripts/_llama_cpp_check.ts). Without the flag, or when llama.cpp cannot run,
- * the llama.cpp columns hold fixed figures from an earlier day (scripts/_llama_cpp.ts),
- * and the output says so.
+ * checkpoint is also written as GGUF (F32/F16/Q4_0, scripts/_llama_cpp_runner.ts) and
+ * measured by llama.cpp's own `llama-bench` with our thread count: built once from the
+ * llama.cpp source in node-llama-cpp's npm package and cached under the cache dir
+ * (scripts/_llama_bench_build.ts; ~15 min on 2 cores; a failed build stops the run and says
+ * what to install), or the binary given with `--llama-bench PATH`. `--llama-cpp
+ * node-llama-cpp` measures through node-llama-cpp's generation loop instead, a weaker anchor
+ * (its per-call overhead) that the report labels FALLBACK. Rounds alternate ours and
+ * llama.cpp's (who goes first alternates too), and the ratio is the median of the paired
+ * per-round ratios. Before measuring, each shape's F32 GGUF is checked to be our model
+ * through node-llama-cpp (installed from npm on first use, scripts/_node_llama_cpp.ts):
+ * llama.cpp's next-token log-probabilities along our float32 greedy continuation of a
+ * 16-token prompt must give the same greedy tokens (scripts/_llama_cpp_check.ts). Without
+ * the flag, or when node-llama-cpp was asked for and cannot run, the llama.cpp columns hold
+ * fixed figures from an earlier day (scripts/_llama_cpp.ts), and the output says so.
  *
  * With `--execution-provider webgpu` the shard runs as it does on a node with that flag
  * (the GroupQueryAttention graph, KV cache on the device), and the report says where ORT
@@ -57,6 +61,7 @@
 import { parseArgs } from "node:util";
 import { parseOrExit } from "./_usage.ts";
 import {
+  busyMachineWarning,
   DTYPES,
   listOf,
   median,
@@ -94,11 +99,13 @@ import { compareTopTokens, type ModelMatch } from "./_llama_cpp_check.ts";
 import { LLAMA_CPP, LLAMA_CPP_PRECISION } from "./_llama_cpp.ts";
 import {
   ensureGguf,
+  llamaCppChoice,
   type LlamaCppRound,
   type LlamaCppSetup,
   type LlamaCppSide,
   setUpLlamaCpp,
 } from "./_llama_cpp_runner.ts";
+import { LlamaBenchBuildError } from "./_llama_bench_build.ts";
 import { type LlamaCppDevice, runLlamaCppDriver } from "./_node_llama_cpp.ts";
 import { type ExecutionProvider, missingProvider } from "../lib/inference/onnx/ort_session.ts";
 import type { ShardDType } from "../lib/inference/onnx/shard_signature.ts";
@@ -331,7 +338,12 @@ async function benchOne(
           ),
         },
         llamaCpp: llama
-          ? measuredLlamaCpp(ours, theirs, comparable(activeProvider, llama.device))
+          ? measuredLlamaCpp(
+            llama.side.runner,
+            ours,
+            theirs,
+            comparable(activeProvider, llama.device),
+          )
           : fixedLlamaCpp(shape, dtype, ourPrefill, ourEmptyDecode, activeProvider === "cpu"),
       };
     },
@@ -342,7 +354,8 @@ async function benchOne(
 
 const USAGE = "usage: deno task bench:engine [--shapes smollm2-135m-like,llama-3.2-1b] " +
   "[--dtypes float32,float16,q4] [--prompt 512] [--decode 128] [--long 1000] [--threads 2] " +
-  "[--runs 1] [--no-kernels] [--profile] [--vs-llama-cpp] [--llama-bench PATH] " +
+  "[--runs 1] [--no-kernels] [--profile] [--vs-llama-cpp] " +
+  "[--llama-cpp llama-bench|node-llama-cpp] [--llama-bench PATH] " +
   "[--execution-provider cpu|coreml|webgpu] [--cache-dir DIR] [--json out.json] " +
   "[--baseline old.json]";
 
@@ -361,6 +374,7 @@ function parseOptions() {
       kernels: { type: "boolean", default: true },
       profile: { type: "boolean", default: false },
       "vs-llama-cpp": { type: "boolean", default: false },
+      "llama-cpp": { type: "string" },
       "llama-bench": { type: "string" },
       "execution-provider": { type: "string", default: "cpu" },
       "cache-dir": { type: "string" },
@@ -405,12 +419,16 @@ function parseOptions() {
     kernels: values.kernels,
     profile: values.profile,
   };
-  const vsLlamaCpp = values["vs-llama-cpp"] || llamaBench !== undefined;
-  return { values, dtypes, shapes, opts, vsLlamaCpp, llamaBench };
+  const choice = llamaCppChoice({
+    vsLlamaCpp: values["vs-llama-cpp"],
+    llamaCpp: values["llama-cpp"],
+    llamaBench,
+  });
+  return { values, dtypes, shapes, opts, choice };
 }
 
 async function main(): Promise<void> {
-  const { values, dtypes, opts, shapes, vsLlamaCpp, llamaBench } = parseOrExit(
+  const { values, dtypes, opts, shapes, choice } = parseOrExit(
     "bench:engine",
     USAGE,
     parseOptions,
@@ -452,19 +470,37 @@ async function main(): Promise<void> {
       `prompt ${opts.prompt}, decode ${opts.decode}, ${opts.threads} threads, ${opts.runs} ` +
       `round(s), cache ${cacheDir}`,
   );
+  const loadAtStart = Deno.loadavg()[0];
+  const busy = busyMachineWarning(loadAtStart, navigator.hardwareConcurrency);
   console.log(
-    `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus; ` +
-      "figures are noisy on a shared machine, compare back to back",
+    `Machine: ${Deno.build.target}, ${navigator.hardwareConcurrency} cpus, load average ` +
+      `${loadAtStart.toFixed(1)}; figures are noisy on a shared machine, compare back to back`,
   );
+  if (busy) console.log(busy);
 
-  if (vsLlamaCpp) console.log("llama.cpp: installing node-llama-cpp from npm (once; cached) ...");
-  let setup: LlamaCppSetup | null = vsLlamaCpp
-    ? await setUpLlamaCpp(llamaBench, `${cacheDir}/llama-cpp`)
-    : null;
+  let setup: LlamaCppSetup | null = null;
+  if (choice.runner !== "none") {
+    console.log("llama.cpp: installing node-llama-cpp from npm (once; cached) ...");
+    try {
+      setup = await setUpLlamaCpp(
+        choice,
+        `${cacheDir}/llama-cpp`,
+        (line) => console.log(`llama.cpp: ${line}`),
+      );
+    } catch (error) {
+      if (!(error instanceof LlamaBenchBuildError)) throw error;
+      console.error(`bench:engine: ${error.message}`);
+      Deno.exit(1);
+    }
+    if (setup.side) console.log(`llama.cpp: ${setup.side.label()}`);
+  }
   const llama: LlamaCppReport = {
     label: null,
+    runner: setup?.side?.runner ?? null,
     device: setup?.device ?? null,
-    fallback: vsLlamaCpp ? "" : "pass --vs-llama-cpp to measure llama.cpp in this run",
+    fallback: choice.runner === "none"
+      ? "pass --vs-llama-cpp to measure llama.cpp in this run"
+      : "",
     checks: {},
   };
   const fallBack = (reason: string) => {
@@ -496,9 +532,14 @@ async function main(): Promise<void> {
         llama.checks[shape] = check;
         console.log(`${shape}: ${describeCheck(check)}`);
       } catch (error) {
-        // A llama.cpp that installed but cannot load (no usable binary) is a missing one.
-        if (llamaBench !== undefined) throw error;
-        fallBack((error as Error).message);
+        if (setup.side?.runner === "llama-bench") {
+          // llama-bench measures without node-llama-cpp; the report says the check is missing.
+          llama.checks[shape] = `not checked: ${(error as Error).message}`;
+          console.log(`${shape}: ${describeCheck(llama.checks[shape])}`);
+        } else {
+          // A node-llama-cpp that installed but cannot load (no usable binary) is a missing one.
+          fallBack((error as Error).message);
+        }
       }
     }
     for (const dtype of dtypes) {
@@ -515,8 +556,13 @@ async function main(): Promise<void> {
       if (side) llama.label = side.label();
       const ref = result.llamaCpp;
       const theirs = ref?.source === "this run"
-        ? `; llama.cpp prefill ${fixed(ref.prefillTokensPerSecond ?? 0)}, decode ` +
-          `${fixed(ref.decodeTokensPerSecond ?? 0)}`
+        ? `; llama.cpp (${ref.runner}) prefill ${fixed(ref.prefillTokensPerSecond ?? 0)}, ` +
+          `decode ${
+            ref.afterPromptDecodeTokensPerSecond == null
+              ? "n/a"
+              : fixed(ref.afterPromptDecodeTokensPerSecond)
+          } ` +
+          `(from empty ${fixed(ref.decodeTokensPerSecond ?? 0)})`
         : "";
       console.log(
         `${shape} ${dtype}: prefill ${fixed(result.prefillTokensPerSecond)} tok/s, decode ` +
@@ -526,10 +572,12 @@ async function main(): Promise<void> {
           } s${theirs}`,
       );
       results.push(result);
-      if (values.json) await writeJson(values.json, opts, results, llama);
+      if (values.json) {
+        await writeJson(values.json, { ...opts, loadAtStart, warning: busy }, results, llama);
+      }
     }
   }
-  printResults(results, baseline, llama, opts);
+  printResults(results, baseline, llama, { ...opts, warning: busy });
   if (values.json) console.log(`\nWrote ${values.json}`);
   const failed = Object.entries(llama.checks).filter(([, c]) => typeof c !== "string" && !c.same);
   if (failed.length > 0) {
