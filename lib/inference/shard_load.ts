@@ -68,6 +68,12 @@ export interface ShardRunnerOptions {
    * (bench:engine --profile). Every run records while it is on: never for serving.
    */
   profile?: boolean;
+  /**
+   * Rewrites each checkpoint tensor before it goes into the graph; the build then runs in
+   * this thread. For tests only (the provider probe's perturbWeights): a graph built with it
+   * must never be cached where a shard without it would find it.
+   */
+  transformWeights?: (name: string, values: Float32Array) => Float32Array;
 }
 
 /** A shard whose graph is on disk, ready for a session. */
@@ -108,8 +114,7 @@ export async function prepareShard(
   const logger = options.logger ?? silentLogger;
   const { config } = options;
   const signature = shardSignature(config, options.startLayer, options.endLayer);
-  const maxContext = options.maxContext ??
-    Math.min(config.maxPositionEmbeddings, DEFAULT_MAX_CONTEXT);
+  const maxContext = servedContext(config, options.maxContext);
   const cacheChunk = options.cacheChunk ?? DEFAULT_CHUNK;
   const prefillChunk = options.prefillChunk ?? DEFAULT_PREFILL_CHUNK;
   for (
@@ -134,11 +139,19 @@ export async function prepareShard(
     attention: graph.attention,
     activations: graph.activations,
   };
-  const inWorker = options.buildInWorker ??
-    shardParameters(config, signature) > WORKER_BUILD_PARAMETERS;
+  const transform = options.transformWeights;
+  const inWorker = transform === undefined && (options.buildInWorker ??
+    shardParameters(config, signature) > WORKER_BUILD_PARAMETERS);
   const cached = inWorker
     ? await buildShardInWorker(cacheRequest)
-    : await ensureShardModel(cacheRequest, () => CheckpointReader.open(options.modelDir));
+    : await ensureShardModel(cacheRequest, async () => {
+      const reader = await CheckpointReader.open(options.modelDir);
+      if (transform === undefined) return reader;
+      return {
+        readFloat32: async (name: string) => transform(name, await reader.readFloat32(name)),
+        close: () => reader.close(),
+      };
+    });
   logger.info(
     `Shard ${options.startLayer}..${options.endLayer} ${options.dtype}: ${
       cached.hit ? "cached graph" : "built graph"
@@ -153,6 +166,11 @@ export async function prepareShard(
     cacheHit: cached.hit,
     logger,
   };
+}
+
+/** The context a shard serves: `maxContext` when given, else the model's, at most 8192. */
+export function servedContext(config: ModelConfig, maxContext?: number): number {
+  return maxContext ?? Math.min(config.maxPositionEmbeddings, DEFAULT_MAX_CONTEXT);
 }
 
 /** A fresh directory to profile a session's warm-up run into. */
