@@ -1,0 +1,170 @@
+// `--execution-provider auto` in the engine: on CI WebGPU runs on Mesa's lavapipe (see
+// tests/_helpers/webgpu.ts), so both candidates are measured; which one wins here does not
+// matter, the rule does. A child process without a Vulkan driver stands for a machine with
+// no GPU.
+import assert from "node:assert/strict";
+import { OnnxEngine, type OnnxEngineOptions, type ShardRequest } from "../../lib/inference/mod.ts";
+import { turnSeconds } from "../../lib/inference/provider_probe.ts";
+import { Logger } from "../../lib/log/logger.ts";
+import { webgpuTest } from "../_helpers/webgpu.ts";
+import {
+  assertClose,
+  type Fixture,
+  lastLogits,
+  logitsOf,
+  PROMPT,
+  Q4_TOLERANCE,
+  withCheckpoint,
+} from "./_shard_fixture.ts";
+
+const MACHINE = { chip: "Test Chip", cores: 2 };
+
+/** An engine whose log lines (scope and message) land in `lines`. */
+function engineFor(
+  f: Fixture,
+  lines: string[],
+  options: Partial<OnnxEngineOptions> = {},
+): OnnxEngine {
+  return new OnnxEngine({
+    cacheDir: `${f.root}/cache`,
+    threads: 1,
+    maxContext: 32,
+    logger: new Logger("info", (_, __, message) => lines.push(message)),
+    ...options,
+    auto: { decisions: { dir: `${f.root}/choices`, machine: MACHINE }, ...options.auto },
+  });
+}
+
+function whole(f: Fixture, over: Partial<ShardRequest> = {}): ShardRequest {
+  return {
+    modelDir: f.dir,
+    startLayer: 0,
+    endLayer: f.config.numLayers - 1,
+    dtype: "q4",
+    executionProvider: "auto",
+    ...over,
+  };
+}
+
+const FIGURES = "[\\d.]+ tok/s \\(prompt [\\d.]+ tok/s\\)";
+
+Deno.test(webgpuTest(
+  "auto measures the CPU and WebGPU, runs the shorter turn, keeps it, and a restart loads without probing",
+  async () => {
+    await withCheckpoint({ architecture: "llama", numLayers: 2, seed: 7 }, async (f) => {
+      const lines: string[] = [];
+      const first = engineFor(f, lines);
+      try {
+        const shard = await first.loadShard(whole(f));
+        const choice = shard.choice!;
+        assert.equal(first.probes, 1);
+        assert.equal(choice.cached, false);
+        assert.deepEqual(choice.candidates.map((c) => [c.provider, c.dtype, c.out]), [
+          ["cpu", "q4", null],
+          ["webgpu", "q4", null],
+        ]);
+        const fastest = Math.min(...choice.candidates.map(turnSeconds));
+        const chosen = choice.candidates.find((c) => c.provider === choice.provider)!;
+        assert.equal(turnSeconds(chosen), fastest, JSON.stringify(choice.candidates));
+        assert.equal(shard.activeProvider, choice.provider);
+        assert.equal(shard.dtype, "q4");
+        assert.equal(shard.cacheHit, true, "the probe's graph of the whole shard is kept");
+        const line = new RegExp(
+          `^auto: cpu q4 ${FIGURES}, webgpu q4 ${FIGURES} → ${choice.provider} \\(layers 0\\.\\.1 timed\\)$`,
+        );
+        assert.ok(lines.some((l) => line.test(l)), lines.join("\n"));
+        const logits = logitsOf(await first.step("r", { tokenIds: PROMPT }));
+        assertClose(logits, lastLogits(f, PROMPT), Q4_TOLERANCE, "the chosen shard's prompt");
+      } finally {
+        await first.dispose();
+      }
+
+      lines.length = 0;
+      const restarted = engineFor(f, lines);
+      try {
+        const shard = await restarted.loadShard(whole(f));
+        assert.equal(restarted.probes, 0, lines.join("\n"));
+        assert.equal(shard.choice?.cached, true);
+        assert.equal(shard.activeProvider, shard.choice?.provider);
+        assert.ok(
+          lines.some((l) => / and kept; --reprobe measures again\)$/.test(l)),
+          lines.join("\n"),
+        );
+        // Another shard of the model is another decision.
+        await restarted.loadShard(whole(f, { endLayer: 0 }));
+        assert.equal(restarted.probes, 1);
+      } finally {
+        await restarted.dispose();
+      }
+
+      const reprobing = engineFor(f, [], { auto: { reprobe: true } });
+      try {
+        assert.equal((await reprobing.loadShard(whole(f))).choice?.cached, false);
+        assert.equal(reprobing.probes, 1);
+        await reprobing.loadShard(whole(f, { endLayer: 0 }));
+        await reprobing.loadShard(whole(f));
+        assert.equal(reprobing.probes, 2, "--reprobe measures what was kept before it started");
+      } finally {
+        await reprobing.dispose();
+      }
+      const left = [...Deno.readDirSync(`${f.root}/cache`)].filter((e) => e.name.startsWith("."));
+      assert.deepEqual(left, [], "no probe scratch directory is left");
+    });
+  },
+));
+
+Deno.test(webgpuTest(
+  "auto refuses a WebGPU candidate whose outputs differ from the CPU's, saying why",
+  async () => {
+    await withCheckpoint({ architecture: "llama", numLayers: 2, seed: 7 }, async (f) => {
+      const lines: string[] = [];
+      const engine = engineFor(f, lines, {
+        auto: { probe: { perturbWeights: { provider: "webgpu", factor: 1.5 } } },
+      });
+      try {
+        const shard = await engine.loadShard(whole(f));
+        assert.equal(shard.activeProvider, "cpu");
+        const webgpu = shard.choice!.candidates.find((c) => c.provider === "webgpu")!;
+        assert.match(
+          webgpu.out!,
+          /^its outputs differ from the CPU's by [\d.]+ \(tolerance 0\.4\)$/,
+        );
+        assert.equal(webgpu.decodeTokensPerSecond, null);
+        assert.ok(
+          lines.some((l) => l.includes("webgpu q4 out (its outputs differ from the CPU's by")),
+          lines.join("\n"),
+        );
+        assertClose(
+          logitsOf(await engine.step("r", { tokenIds: PROMPT })),
+          lastLogits(f, PROMPT),
+          Q4_TOLERANCE,
+          "the CPU's shard",
+        );
+      } finally {
+        await engine.dispose();
+      }
+    });
+  },
+));
+
+Deno.test("auto on a machine without a WebGPU adapter picks the CPU and says why WebGPU is out", async () => {
+  await withCheckpoint({ architecture: "llama", numLayers: 2, seed: 7 }, async (f) => {
+    const root = new URL("../..", import.meta.url).pathname;
+    const child = new URL("./_auto_no_webgpu_child.ts", import.meta.url).pathname;
+    // No Vulkan driver (lavapipe in CI included): Dawn finds no adapter.
+    const noDriver = `${f.root}/no-such-icd.json`;
+    const env = { ...Deno.env.toObject(), VK_DRIVER_FILES: noDriver, VK_ICD_FILENAMES: noDriver };
+    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--config", `${root}deno.json`, child, f.dir, `${f.root}/cache`],
+      env,
+      clearEnv: true,
+    }).output();
+    assert.equal(code, 0, new TextDecoder().decode(stderr).slice(-2000));
+    const got = JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!);
+    assert.equal(got.activeProvider, "cpu");
+    assert.equal(got.choice.provider, "cpu");
+    const webgpu = got.choice.candidates.find((c: { provider: string }) => c.provider === "webgpu");
+    assert.match(webgpu.out, /no WebGPU adapter|not in this onnxruntime-node build/);
+    assertClose(got.logits, lastLogits(f, PROMPT), Q4_TOLERANCE, "prompt");
+  });
+});
