@@ -23,7 +23,7 @@ export interface ProbePlan {
 
 /**
  * The plan for a shard serving `maxContext` tokens: 8 prompt tokens and 2 decode steps to
- * check, 8 decode steps and a 64-token prompt to time, each cut to fit the context.
+ * check, 16 decode steps and a 64-token prompt to time, each cut to fit the context.
  * @throws {RangeError} when the context holds fewer than 4 tokens.
  */
 export function probePlan(maxContext: number): ProbePlan {
@@ -35,7 +35,7 @@ export function probePlan(maxContext: number): ProbePlan {
   return {
     checkPrompt,
     checkDecode,
-    decodeSteps: Math.min(8, maxContext - checkPrompt - checkDecode),
+    decodeSteps: Math.min(16, maxContext - checkPrompt - checkDecode),
     promptTokens: Math.min(64, maxContext),
   };
 }

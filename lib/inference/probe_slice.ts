@@ -3,20 +3,24 @@
  * whole shard's.
  *
  * A shard's layers all have one shape, so one step of it costs a fixed part (the session
- * call, moving the input in and the output out, and the LM head when the shard holds the
- * last layer) plus its layer count times one layer's cost; a provider differs from another
- * in both parts (a GPU has the larger fixed part and the cheaper layer). Timing the same
- * step over the shard's last layer alone and over its last {@linkcode PROBE_LAYERS} gives
- * both parts, per provider, and so each provider's time for every layer of the shard,
- * which is what the ranking compares. A shard of at most {@linkcode PROBE_LAYERS} layers is
- * timed whole: no projection.
+ * call, moving the input in and the output out) plus its layer count times one layer's
+ * cost; providers differ in both parts (a GPU has the larger fixed part and the cheaper
+ * layer). Timing the same step over one layer and over up to {@linkcode PROBE_LAYERS}
+ * layers gives both parts per provider, hence each provider's time for all of the shard's
+ * layers, which is what the ranking compares. A shard of at most {@linkcode PROBE_LAYERS}
+ * layers without a costly end is timed whole: no projection.
  *
- * Both slices end at the shard's last layer, so the real LM head (the largest single
- * matrix, and as much work as several layers) is in every timed step of a last shard. The
- * embedding is in a slice only when the slice is the whole shard: it is one table row per
- * token, no time worth measuring, and its table would be memory spent on nothing. A slice
- * holds at most {@linkcode PROBE_LAYERS} of the shard's layers and only one slice is loaded
- * at a time, so the probe never holds more than a part of the shard it is choosing for.
+ * The ends. The embedding is a gather, one table row per token: no time worth measuring.
+ * The LM head is one more projection, as much decode work as its weights are layers' worth
+ * (decode reads every weight once, with the same 4-bit kernel as the layers'), and next to
+ * nothing in a prompt (it runs on the last position only). Converting either table holds
+ * it whole in float32: llama-3.2-1b's 128256 × 2048 takes 1 GB, more than the 1.2 × weights
+ * + 300 MB a whole 1B model may hold while serving. So a slice takes the first or last
+ * layer of the model only where its table is cheap (no larger than one layer), or where
+ * the shard has no other layer to time; otherwise the head is counted as its weights'
+ * worth of layers in decode. Only one slice is loaded at a time, and slices come from the
+ * shard's own layers (the only ones a node of a cluster has downloaded), so the probe never
+ * holds more than a part of the shard it chooses for.
  * @module
  */
 
@@ -29,39 +33,65 @@ export interface LayerRange {
   endLayer: number;
 }
 
+/** What the slices depend on in the model. */
+export interface ModelShape {
+  numLayers: number;
+  /** Weights of one layer's projections. */
+  layerParameters: number;
+  /** Weights of the embedding table, and of the LM head (vocab × hidden). */
+  tableParameters: number;
+}
+
 /** The slices to time for a shard. */
 export interface ProbeSlices {
-  /** Layers timed and checked against the CPU: the whole shard, or its last layers. */
+  /** Layers timed and checked against the CPU: the whole shard, or up to PROBE_LAYERS of it. */
   large: LayerRange;
-  /** The shard's last layer alone, when `large` is not the whole shard; else null. */
+  /** One layer of `large`, timed for the fixed part; null when `large` is the whole shard. */
   small: LayerRange | null;
-  /** The shard's layer count, which times are projected to. */
+  /** The shard's layer count. */
   layers: number;
+  /** Layers' worth of decode work the shard's LM head adds when no slice holds it, else 0. */
+  headLayers: number;
 }
 
 /**
  * The slices of the shard `startLayer..endLayer` to time, holding at most `maxLayers`.
- * @throws {RangeError} for an empty range or a `maxLayers` below 2.
+ * @throws {RangeError} for a range outside the model or a `maxLayers` below 2.
  */
 export function probeSlices(
   startLayer: number,
   endLayer: number,
+  model: ModelShape,
   maxLayers: number = PROBE_LAYERS,
 ): ProbeSlices {
   if (!Number.isInteger(maxLayers) || maxLayers < 2) {
     throw new RangeError(`Cannot choose probe layers: at most ${maxLayers} is below 2`);
   }
   const layers = endLayer - startLayer + 1;
-  if (!Number.isInteger(startLayer) || !Number.isInteger(endLayer) || layers < 1) {
+  if (
+    !Number.isInteger(startLayer) || !Number.isInteger(endLayer) || startLayer < 0 ||
+    layers < 1 || endLayer >= model.numLayers
+  ) {
     throw new RangeError(
-      `Cannot choose probe layers: ${startLayer}..${endLayer} is not a range of layers`,
+      `Cannot choose probe layers: ${startLayer}..${endLayer} is not a range within 0..${
+        model.numLayers - 1
+      }`,
     );
   }
-  if (layers <= maxLayers) return { large: { startLayer, endLayer }, small: null, layers };
+  const cheap = model.tableParameters <= model.layerParameters;
+  const holdsHead = endLayer === model.numLayers - 1;
+  const first = startLayer === 0 && !cheap ? 1 : startLayer;
+  const last = holdsHead && !cheap ? endLayer - 1 : endLayer;
+  // With fewer than two layers between costly ends, time the ends too.
+  const [from, to] = last - first >= 1 ? [first, last] : [startLayer, endLayer];
+  if (from === startLayer && to === endLayer && layers <= maxLayers) {
+    return { large: { startLayer, endLayer }, small: null, layers, headLayers: 0 };
+  }
   return {
-    large: { startLayer: endLayer - maxLayers + 1, endLayer },
-    small: { startLayer: endLayer, endLayer },
+    large: { startLayer: Math.max(from, to - maxLayers + 1), endLayer: to },
+    small: { startLayer: to, endLayer: to },
     layers,
+    headLayers: holdsHead && to !== endLayer ? model.tableParameters / model.layerParameters : 0,
   };
 }
 

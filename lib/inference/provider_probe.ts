@@ -20,7 +20,7 @@ import type { ShardDType } from "./onnx/shard_signature.ts";
 import { webgpuUnavailable } from "./onnx/webgpu_adapter.ts";
 import { measureSlice, type ProbePlan, probePlan, type SliceMeasurement } from "./probe_measure.ts";
 import { type LayerRange, probeSlices, projectMs } from "./probe_slice.ts";
-import type { ShardRunnerOptions } from "./shard_load.ts";
+import { layerParameters, type ShardRunnerOptions } from "./shard_load.ts";
 import { type LoadedRunner, ShardRunner } from "./shard_runner.ts";
 
 /** One provider the probe tried: its figures over the whole shard, or why it is out. */
@@ -120,7 +120,11 @@ export function turnSeconds(candidate: CandidateResult): number {
  */
 export async function probeProviders(request: ProbeRequest): Promise<ProbeResult> {
   const logger = request.logger ?? silentLogger;
-  const slices = probeSlices(request.startLayer, request.endLayer, request.settings?.maxLayers);
+  const slices = probeSlices(request.startLayer, request.endLayer, {
+    numLayers: request.config.numLayers,
+    layerParameters: layerParameters(request.config),
+    tableParameters: request.config.vocabSize * request.config.hiddenSize,
+  }, request.settings?.maxLayers);
   const plan = probePlan(request.maxContext);
   await Deno.mkdir(request.cacheDir, { recursive: true });
   const scratch = await Deno.makeTempDir({ dir: request.cacheDir, prefix: ".probe-" });
@@ -229,17 +233,20 @@ class Trial {
       const small = slices.small === null ? null : await this.#measure(slices.small);
       if (typeof small === "string") return out(small);
       const layers = (range: LayerRange) => range.endLayer - range.startLayer + 1;
-      const project = (pick: (m: SliceMeasurement) => number) =>
+      const project = (pick: (m: SliceMeasurement) => number, shardLayers: number) =>
         projectMs(
           { layers: layers(slices.large), ms: pick(large) },
           small === null ? null : { layers: 1, ms: pick(small) },
-          slices.layers,
+          shardLayers,
         );
+      // A head left out of the slices is decode work only (a prompt's runs on one position).
+      const decodeMs = project((m) => m.decodeMs, slices.layers + slices.headLayers);
+      const prefillMs = project((m) => m.prefillMs, slices.layers);
       return {
         provider: this.#provider,
         dtype: this.#dtype,
-        decodeTokensPerSecond: 1000 / project((m) => m.decodeMs),
-        prefillTokensPerSecond: this.#plan.promptTokens * 1000 / project((m) => m.prefillMs),
+        decodeTokensPerSecond: 1000 / decodeMs,
+        prefillTokensPerSecond: this.#plan.promptTokens * 1000 / prefillMs,
         out: null,
       };
     } catch (error) {

@@ -288,12 +288,17 @@ function ropeForCache(tables: RopeTables, activations: "float32" | "float16"): R
   };
 }
 
+/** Weights of one layer's projections (attention and MLP), roughly: norms are left out. */
+export function layerParameters(config: ModelConfig): number {
+  const { hiddenSize, numHeads, numKvHeads, headDim, intermediateSize } = config;
+  const attention = 2 * hiddenSize * numHeads * headDim + 2 * hiddenSize * numKvHeads * headDim;
+  return attention + 3 * hiddenSize * intermediateSize;
+}
+
 /** The shard's weight count, roughly: its layers' projections plus embedding or LM head. */
 function shardParameters(config: ModelConfig, signature: ShardSignature): number {
-  const { hiddenSize, numHeads, numKvHeads, headDim, intermediateSize, vocabSize } = config;
-  const attention = 2 * hiddenSize * numHeads * headDim + 2 * hiddenSize * numKvHeads * headDim;
-  const perLayer = attention + 3 * hiddenSize * intermediateSize;
   const layers = signature.endLayer - signature.startLayer + 1;
-  const table = vocabSize * hiddenSize;
-  return layers * perLayer + (signature.isFirst ? table : 0) + (signature.isLast ? table : 0);
+  const table = config.vocabSize * config.hiddenSize;
+  return layers * layerParameters(config) + (signature.isFirst ? table : 0) +
+    (signature.isLast ? table : 0);
 }

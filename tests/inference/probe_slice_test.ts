@@ -3,20 +3,52 @@ import { probeSlices, projectMs } from "../../lib/inference/probe_slice.ts";
 import { probePlan } from "../../lib/inference/probe_measure.ts";
 import { relativeDifference } from "../../lib/inference/agreement.ts";
 
-Deno.test("probeSlices times a short shard whole and a long one by its last layers", () => {
-  assert.deepEqual(probeSlices(0, 3), {
+/** A model whose embedding and head are `table` layers' worth of weights. */
+function model(numLayers: number, table: number) {
+  return { numLayers, layerParameters: 1000, tableParameters: table * 1000 };
+}
+
+Deno.test("probeSlices times a short shard whole and a long one by a few of its layers", () => {
+  assert.deepEqual(probeSlices(0, 3, model(4, 0.5)), {
     large: { startLayer: 0, endLayer: 3 },
     small: null,
     layers: 4,
+    headLayers: 0,
   });
-  assert.deepEqual(probeSlices(8, 15), {
-    large: { startLayer: 12, endLayer: 15 },
-    small: { startLayer: 15, endLayer: 15 },
+  assert.deepEqual(probeSlices(4, 11, model(16, 4)), {
+    large: { startLayer: 8, endLayer: 11 },
+    small: { startLayer: 11, endLayer: 11 },
     layers: 8,
+    headLayers: 0,
   });
-  assert.deepEqual(probeSlices(5, 7, 2).large, { startLayer: 6, endLayer: 7 });
-  assert.throws(() => probeSlices(4, 3), /Cannot choose probe layers: 4..3 is not a range/);
-  assert.throws(() => probeSlices(0, 3, 1), /at most 1 is below 2/);
+  assert.deepEqual(probeSlices(5, 7, model(16, 4), 2).large, { startLayer: 6, endLayer: 7 });
+  assert.throws(() => probeSlices(4, 3, model(16, 4)), /Cannot choose probe layers: 4..3 is not/);
+  assert.throws(() => probeSlices(0, 16, model(16, 4)), /not a range within 0..15/);
+  assert.throws(() => probeSlices(0, 3, model(4, 0.5), 1), /at most 1 is below 2/);
+});
+
+Deno.test("probeSlices leaves out a costly head or embedding and counts the head in layers", () => {
+  // llama-3.2-1b's head is 4.3 layers' worth of weights: the last shard times layers 11..14.
+  assert.deepEqual(probeSlices(8, 15, model(16, 4.3)), {
+    large: { startLayer: 11, endLayer: 14 },
+    small: { startLayer: 14, endLayer: 14 },
+    layers: 8,
+    headLayers: 4.3,
+  });
+  // The whole model: neither layer 0 (the embedding) nor 15 (the head) is loaded.
+  const all = probeSlices(0, 15, model(16, 4.3));
+  assert.deepEqual([all.large, all.headLayers], [{ startLayer: 11, endLayer: 14 }, 4.3]);
+  assert.deepEqual(probeSlices(0, 3, model(16, 4.3)).large, { startLayer: 1, endLayer: 3 });
+  // Too few layers between costly ends: the shard is timed whole, head and all.
+  assert.deepEqual(probeSlices(13, 15, model(16, 4.3)).small, { startLayer: 14, endLayer: 14 });
+  assert.deepEqual(probeSlices(14, 15, model(16, 4.3)), {
+    large: { startLayer: 14, endLayer: 15 },
+    small: null,
+    layers: 2,
+    headLayers: 0,
+  });
+  // A cheap table stays in: the test models' shards are timed whole.
+  assert.equal(probeSlices(0, 3, model(4, 0.7)).small, null);
 });
 
 Deno.test("projectMs adds the per-layer cost the two slices show, never a negative one", () => {
@@ -34,7 +66,7 @@ Deno.test("probePlan fits the check and the timed steps into the context", () =>
   assert.deepEqual(probePlan(8192), {
     checkPrompt: 8,
     checkDecode: 2,
-    decodeSteps: 8,
+    decodeSteps: 16,
     promptTokens: 64,
   });
   const small = probePlan(12);
