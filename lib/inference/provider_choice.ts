@@ -6,11 +6,10 @@
  */
 import { join } from "node:path";
 import type { Logger } from "../log/logger.ts";
-import type { ModelConfig } from "../model/model_config.ts";
-import type { ShardDType } from "./onnx/shard_signature.ts";
 import {
   describeCandidate,
   probeProviders,
+  type ProbeRequest,
   type ProbeResult,
   type ProbeSettings,
 } from "./provider_probe.ts";
@@ -61,17 +60,8 @@ export function autoProviderOptions(
   return { decisions: { dir, machine: { chip, cores: navigator.hardwareConcurrency } }, reprobe };
 }
 
-/** The shard to choose for. */
-export interface ChoiceRequest {
-  modelDir: string;
-  config: ModelConfig;
-  startLayer: number;
-  endLayer: number;
-  dtype: ShardDType;
-  cacheDir: string;
-  threads?: number;
-  maxContext: number;
-}
+/** The shard to choose for: what the probe needs, without its own settings. */
+export type ChoiceRequest = Omit<ProbeRequest, "logger" | "providers" | "settings">;
 
 /**
  * Decides where `auto` runs shards for one engine: a kept decision when there is one for

@@ -1,10 +1,12 @@
 // `--execution-provider auto` in the engine: on CI WebGPU runs on Mesa's lavapipe (see
 // tests/_helpers/webgpu.ts), so both candidates are measured; which one wins here does not
 // matter, the rule does. A child process without a Vulkan driver stands for a machine with
-// no GPU.
+// no GPU (see _no_webgpu.ts).
 import assert from "node:assert/strict";
 import { OnnxEngine, type OnnxEngineOptions, type ShardRequest } from "../../lib/inference/mod.ts";
 import { turnSeconds } from "../../lib/inference/provider_probe.ts";
+import type { ProviderChoice } from "../../lib/inference/provider_choice.ts";
+import { runWithoutWebgpu } from "./_no_webgpu.ts";
 import { Logger } from "../../lib/log/logger.ts";
 import { webgpuTest } from "../_helpers/webgpu.ts";
 import {
@@ -149,22 +151,15 @@ Deno.test(webgpuTest(
 
 Deno.test("auto on a machine without a WebGPU adapter picks the CPU and says why WebGPU is out", async () => {
   await withCheckpoint({ architecture: "llama", numLayers: 2, seed: 7 }, async (f) => {
-    const root = new URL("../..", import.meta.url).pathname;
-    const child = new URL("./_auto_no_webgpu_child.ts", import.meta.url).pathname;
-    // No Vulkan driver (lavapipe in CI included): Dawn finds no adapter.
-    const noDriver = `${f.root}/no-such-icd.json`;
-    const env = { ...Deno.env.toObject(), VK_DRIVER_FILES: noDriver, VK_ICD_FILENAMES: noDriver };
-    const { code, stdout, stderr } = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--config", `${root}deno.json`, child, f.dir, `${f.root}/cache`],
-      env,
-      clearEnv: true,
-    }).output();
-    assert.equal(code, 0, new TextDecoder().decode(stderr).slice(-2000));
-    const got = JSON.parse(new TextDecoder().decode(stdout).trim().split("\n").at(-1)!);
+    const got = await runWithoutWebgpu(
+      "_auto_no_webgpu_child.ts",
+      [f.dir, `${f.root}/cache`],
+      f.root,
+    ) as { activeProvider: string; choice: ProviderChoice; logits: number[] };
     assert.equal(got.activeProvider, "cpu");
     assert.equal(got.choice.provider, "cpu");
-    const webgpu = got.choice.candidates.find((c: { provider: string }) => c.provider === "webgpu");
-    assert.match(webgpu.out, /no WebGPU adapter|not in this onnxruntime-node build/);
+    const webgpu = got.choice.candidates.find((c) => c.provider === "webgpu")!;
+    assert.match(webgpu.out!, /no WebGPU adapter|not in this onnxruntime-node build/);
     assertClose(got.logits, lastLogits(f, PROMPT), Q4_TOLERANCE, "prompt");
   });
 });

@@ -46,6 +46,13 @@ async function withModelDir(body: (dir: string, root: string) => Promise<void>):
   }
 }
 
+/** A decision cache under `root`, its warnings collected. */
+function cacheIn(root: string) {
+  const warnings: string[] = [];
+  const logger = new Logger("warn", (_, __, message) => warnings.push(message));
+  return { cache: openDecisionCache(`${root}/choices`, logger), warnings };
+}
+
 function shard(modelDir: string) {
   return { modelDir, startLayer: 8, endLayer: 15, dtype: "q4" as const, threads: 4 };
 }
@@ -67,11 +74,7 @@ Deno.test("decisionKey covers the model files, shard, dtype, threads, build and 
 
 Deno.test("A kept decision is read back only for its own key and is gone once forgotten", async () => {
   await withModelDir(async (dir, root) => {
-    const warnings: string[] = [];
-    const cache = openDecisionCache(
-      `${root}/choices`,
-      new Logger("warn", (_, __, message) => warnings.push(message)),
-    );
+    const { cache, warnings } = cacheIn(root);
     const key = await decisionKey(shard(dir), MACHINE);
     assert.equal(await cache.read(key), null);
     await cache.write(key, DECISION);
@@ -96,11 +99,7 @@ Deno.test("A kept decision is read back only for its own key and is gone once fo
 
 Deno.test("A damaged or tampered decision file is ignored with a warning", async () => {
   await withModelDir(async (dir, root) => {
-    const warnings: string[] = [];
-    const cache = openDecisionCache(
-      `${root}/choices`,
-      new Logger("warn", (_, __, message) => warnings.push(message)),
-    );
+    const { cache, warnings } = cacheIn(root);
     const key = await decisionKey(shard(dir), MACHINE);
     await cache.write(key, DECISION);
     const [file] = [...Deno.readDirSync(`${root}/choices`)].map((e) => `${root}/choices/${e.name}`);
