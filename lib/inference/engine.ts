@@ -10,6 +10,7 @@ import type { ShardInput, ShardOutput } from "./shard_input.ts";
 import type { LoadedRunner } from "./shard_runner.ts";
 import { loadRunner } from "./load_runner.ts";
 import { servedContext } from "./shard_load.ts";
+import { ContextLengthError } from "./context_length_error.ts";
 import { describePlacement, offProvider, type Placement } from "./onnx/placement.ts";
 import { ORT_PROVIDER_NAMES } from "./onnx/ort_session.ts";
 import {
@@ -19,6 +20,7 @@ import {
 } from "./provider_choice.ts";
 
 export type { SessionProvider };
+export { ContextLengthError } from "./context_length_error.ts";
 export type { ShardDType } from "./onnx/shard_signature.ts";
 export type { AutoProviderOptions, ProviderChoice } from "./provider_choice.ts";
 export { autoProviderOptions } from "./provider_choice.ts";
@@ -91,24 +93,6 @@ export interface InferenceEngine {
   release(requestId: string): boolean;
   /** Frees every cache and the session. */
   dispose(): Promise<void>;
-}
-
-/** A request would hold more tokens than the shard's context; callers report it to the user. */
-export class ContextLengthError extends RangeError {
-  /** Tokens the request would hold. */
-  readonly length: number;
-  /** The context the shard serves. */
-  readonly maxContext: number;
-
-  /** Builds the error; `what` names the thing that is too long, e.g. "prompt". */
-  constructor(what: string, length: number, maxContext: number) {
-    super(
-      `Cannot run ${what}: ${length} tokens exceed the model context of ${maxContext} tokens`,
-    );
-    this.name = "ContextLengthError";
-    this.length = length;
-    this.maxContext = maxContext;
-  }
 }
 
 /**
@@ -298,13 +282,17 @@ export class OnnxEngine implements InferenceEngine {
     const { cacheDir, threads } = this.#options;
     const maxContext = servedContext(config, this.#options.maxContext);
     const choiceRequest = { ...request, config, cacheDir, threads, maxContext };
-    const choice = request.executionProvider === "auto"
-      ? await this.#chooser.choose(choiceRequest)
-      : undefined;
+    let choice: ProviderChoice | undefined;
+    let runs: { executionProvider: SessionProvider; dtype: ShardDType };
+    if (request.executionProvider === "auto") {
+      choice = await this.#chooser.choose(choiceRequest);
+      runs = { executionProvider: choice.provider, dtype: choice.dtype };
+    } else {
+      runs = { executionProvider: request.executionProvider, dtype: request.dtype };
+    }
     const runner = await loadRunner({
       ...request,
-      dtype: choice?.dtype ?? request.dtype,
-      executionProvider: choice?.provider ?? request.executionProvider as SessionProvider,
+      ...runs,
       config,
       cacheDir,
       threads,
@@ -317,7 +305,9 @@ export class OnnxEngine implements InferenceEngine {
       this.#logger.warn(
         `auto: ${choice.provider} did not load (${runner.fallbackReason}); running on ${runner.executionProvider}, and the next start measures again`,
       );
-      await this.#chooser.forget(choiceRequest);
+      await this.#chooser.forget(choiceRequest).catch((error) =>
+        this.#logger.warn(`auto: cannot forget the kept choice: ${(error as Error).message}`)
+      );
     }
     const placed = describePlacement(runner.placement);
     const strays = offProvider(runner.placement, ORT_PROVIDER_NAMES[runner.executionProvider]);
@@ -330,7 +320,7 @@ export class OnnxEngine implements InferenceEngine {
       modelDir: request.modelDir,
       startLayer: request.startLayer,
       endLayer: request.endLayer,
-      dtype: choice?.dtype ?? request.dtype,
+      dtype: runs.dtype,
       executionProvider: request.executionProvider,
       config,
       activeProvider: runner.executionProvider,

@@ -73,14 +73,18 @@ export class ProviderChooser {
   #logger: Logger;
   #startedAt = Date.now();
   #cache: DecisionCache | null;
-  /** Probes run by this chooser, for tests that must see a start skip the probe. */
-  probes = 0;
+  #probes = 0;
 
   /** A chooser whose `reprobe` applies to decisions kept before now. */
   constructor(options: AutoProviderOptions, logger: Logger) {
     this.#options = options;
     this.#logger = logger;
     this.#cache = options.decisions ? openDecisionCache(options.decisions.dir, logger) : null;
+  }
+
+  /** Probes this chooser ran: a start that found its decision kept runs none. */
+  get probes(): number {
+    return this.#probes;
   }
 
   /** The provider and dtype for the shard, logged as one line. */
@@ -94,7 +98,7 @@ export class ProviderChooser {
       this.#logger.info(describeChoice(choice));
       return choice;
     }
-    this.probes++;
+    this.#probes++;
     const probed = await probeProviders({
       ...request,
       logger: this.#logger,

@@ -13,6 +13,7 @@ import {
   availableProviders,
   type ExecutionProvider,
   ORT_PROVIDER_NAMES,
+  ortErrorReason,
 } from "./onnx/ort_session.ts";
 import type { Placement } from "./onnx/placement.ts";
 import { adoptShardGraphs } from "./onnx/shard_cache.ts";
@@ -216,7 +217,7 @@ class Trial {
       dtype: this.#dtype,
       decodeTokensPerSecond: null,
       prefillTokensPerSecond: null,
-      out: reason.split("\n")[0].slice(0, MAX_REASON),
+      out: reason.slice(0, MAX_REASON),
     });
     try {
       if (this.#provider === "webgpu") {
@@ -250,7 +251,7 @@ class Trial {
         out: null,
       };
     } catch (error) {
-      return out(error instanceof Error ? error.message : String(error));
+      return out(ortErrorReason(error));
     }
   }
 

@@ -149,17 +149,50 @@ Deno.test(webgpuTest(
   },
 ));
 
-Deno.test("auto on a machine without a WebGPU adapter picks the CPU and says why WebGPU is out", async () => {
+Deno.test("auto on a machine without a WebGPU adapter picks the CPU, and forgets a kept WebGPU choice", async () => {
   await withCheckpoint({ architecture: "llama", numLayers: 2, seed: 7 }, async (f) => {
-    const got = await runWithoutWebgpu(
-      "_auto_no_webgpu_child.ts",
-      [f.dir, `${f.root}/cache`],
-      f.root,
-    ) as { activeProvider: string; choice: ProviderChoice; logits: number[] };
+    type Got = {
+      activeProvider: string;
+      choice: ProviderChoice;
+      logits: number[];
+      warnings: string[];
+    };
+    const decisions = `${f.root}/choices`;
+    const run = async () =>
+      await runWithoutWebgpu(
+        "_auto_no_webgpu_child.ts",
+        [f.dir, `${f.root}/cache`, decisions],
+        f.root,
+      ) as Got;
+    const got = await run();
     assert.equal(got.activeProvider, "cpu");
     assert.equal(got.choice.provider, "cpu");
     const webgpu = got.choice.candidates.find((c) => c.provider === "webgpu")!;
     assert.match(webgpu.out!, /no WebGPU adapter|not in this onnxruntime-node build/);
     assertClose(got.logits, lastLogits(f, PROMPT), Q4_TOLERANCE, "prompt");
+
+    // A choice kept on this machine when it had a GPU: the node runs on the CPU and says so.
+    const [file] = [...Deno.readDirSync(decisions)].map((e) => `${decisions}/${e.name}`);
+    const kept = JSON.parse(await Deno.readTextFile(file));
+    kept.decision.provider = "webgpu";
+    kept.decision.candidates = [{
+      ...webgpu,
+      decodeTokensPerSecond: 1,
+      prefillTokensPerSecond: 1,
+      out: null,
+    }];
+    await Deno.writeTextFile(file, JSON.stringify(kept));
+    const stale = await run();
+    assert.equal(stale.activeProvider, "cpu");
+    assert.deepEqual([stale.choice.provider, stale.choice.cached], ["webgpu", true]);
+    assert.ok(
+      stale.warnings.some((w) =>
+        /^auto: webgpu did not load \(.*\); running on cpu, and the next start measures again$/
+          .test(w)
+      ),
+      stale.warnings.join("\n"),
+    );
+    assert.deepEqual([...Deno.readDirSync(decisions)], [], "the stale choice is forgotten");
+    assertClose(stale.logits, lastLogits(f, PROMPT), Q4_TOLERANCE, "prompt on the fallback");
   });
 });

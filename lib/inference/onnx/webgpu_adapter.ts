@@ -5,7 +5,7 @@
  */
 import { encodeModel } from "./onnx_model.ts";
 import { ONNX_OPSET } from "./graph_builder.ts";
-import { missingProvider } from "./ort_session.ts";
+import { missingProvider, ortErrorReason } from "./ort_session.ts";
 import { ort } from "./ort_runtime.ts";
 
 let answer: Promise<string | null> | null = null;
@@ -44,8 +44,6 @@ async function ask(): Promise<string | null> {
     await session.release();
     return null;
   } catch (error) {
-    // ORT prefixes its source location and the failed check; the last sentence is Dawn's.
-    const first = (error instanceof Error ? error.message : String(error)).split("\n")[0];
-    return `no WebGPU adapter (${first.replace(/^.* was false\. /, "")})`;
+    return `no WebGPU adapter (${ortErrorReason(error)})`;
   }
 }
