@@ -182,7 +182,9 @@ async function serveUntilShutdown(
   }
 
   // Imported here so that --help and flag errors do not load ONNX Runtime.
-  const { OnnxEngine, defaultDType } = await import("./lib/inference/engine.ts");
+  const { OnnxEngine, autoProviderOptions, defaultDType } = await import(
+    "./lib/inference/engine.ts"
+  );
   if (tuiLog) {
     // ONNX Runtime's native code writes its own warnings straight to stderr, over the view.
     const { quietOrtLog } = await import("./lib/inference/onnx/ort_session.ts");
@@ -193,6 +195,7 @@ async function serveUntilShutdown(
   const engine = new OnnxEngine({
     cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
     threads,
+    auto: autoProviderOptions(options.stateDir, capabilities.chip, options.reprobe),
     logger: logger.child("engine"),
   });
   const downloads = new DownloadBoard();
@@ -200,7 +203,11 @@ async function serveUntilShutdown(
   const progressView = downloadView(logger, tuiLog === undefined && Deno.stderr.isTerminal());
   const unsubscribeView = downloads.subscribe((event) => progressView.show(event));
   const dtype = options.dtype ?? defaultDType(options.executionProvider);
-  logger.info(`Shards run on ${options.executionProvider} in ${dtype}`);
+  logger.info(
+    options.executionProvider === "auto"
+      ? `Shards run in ${dtype} on the fastest provider measured at load (--execution-provider auto)`
+      : `Shards run on ${options.executionProvider} in ${dtype}`,
+  );
 
   const interfaces = new InterfaceProbe();
   const node = await ExoNode.start({

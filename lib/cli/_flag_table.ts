@@ -375,19 +375,27 @@ export const FLAGS: readonly Flag[] = [
     group: "Model and inference",
     placeholder: "PROVIDER",
     help:
-      "Where ONNX Runtime runs the model: cpu, coreml or webgpu (the GPU through Dawn: Metal on macOS, Vulkan on Linux). CoreML and WebGPU fall back to CPU with a logged reason; the log and /v1/topology say where every node of the graph runs. The macOS default is not measured against webgpu yet: try --execution-provider webgpu on an M-series Mac",
-    // CoreML is macOS-only; onnxruntime-node builds elsewhere have only the CPU provider.
-    default: Deno.build.os === "darwin" ? "coreml" : "cpu",
-    parse: choiceOf("an execution provider", ["coreml", "cpu", "webgpu"] as const),
+      "Where ONNX Runtime runs the model: auto, cpu, coreml or webgpu (the GPU through Dawn: Metal on macOS, Vulkan on Linux). auto tries, when a shard loads, each of them this build and machine have on a few of the shard's layers, drops any whose answer differs from the CPU's, and keeps the fastest; the choice and every candidate's speed go to the log and /v1/topology, and are kept in the state dir for the next start. A named provider is used without measuring; CoreML and WebGPU fall back to CPU with a logged reason",
+    default: "auto",
+    parse: choiceOf("an execution provider", ["auto", "coreml", "cpu", "webgpu"] as const),
   }),
+  {
+    kind: "switch",
+    name: "--reprobe",
+    key: "reprobe",
+    group: "Model and inference",
+    help:
+      "With --execution-provider auto, measure the providers again instead of using the choice kept from an earlier start (one is measured anew anyway after an update or when the model or shard changes)",
+  },
   value({
     name: "--dtype",
     key: "dtype",
     group: "Model and inference",
     placeholder: "DTYPE",
-    help: "Weight precision: float32, float16 or q4 (4-bit weights)",
+    help:
+      "Weight precision: float32, float16 or q4 (4-bit weights). Under auto it applies to every provider tried, except that CoreML, which has no 4-bit kernel, runs float16 in place of q4",
     // q4 decodes fastest on CPU (decode is memory-bound); CoreML has no 4-bit kernel.
-    defaultText: "q4 on cpu and webgpu, float16 on coreml",
+    defaultText: "q4 (float16 on coreml)",
     parse: choiceOf("a dtype", ["float32", "float16", "q4"] as const),
   }),
   value({

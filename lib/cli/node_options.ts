@@ -67,9 +67,11 @@ export interface NodeOptions {
   maxParallelDownloads: number;
   /** `--offline`: local model files only (main also honours `HF_HUB_OFFLINE`). */
   offline: boolean;
-  /** `--execution-provider`; defaults to coreml on macOS, cpu elsewhere. */
-  executionProvider: "coreml" | "cpu" | "webgpu";
-  /** `--dtype`, the weight precision; when absent q4 on cpu, float16 on coreml. */
+  /** `--execution-provider`; by default auto: measured at load (see provider_choice.ts). */
+  executionProvider: "auto" | "coreml" | "cpu" | "webgpu";
+  /** `--reprobe`: auto measures again instead of using a kept choice. */
+  reprobe: boolean;
+  /** `--dtype`, the weight precision; when absent q4, float16 on coreml. */
   dtype?: "float32" | "float16" | "q4";
   /** `--cache-dir`, where converted shard graphs are kept; else `<stateDir>/shards`. */
   cacheDir?: string;

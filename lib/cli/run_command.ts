@@ -4,11 +4,12 @@ import { loadModelConfig } from "../model/hf_config.ts";
 import { MODEL_CARDS } from "../model/registry.ts";
 import { ModelNotFoundError } from "../model/model_not_found_error.ts";
 import type { ModelResolver } from "../model/model_resolver.ts";
-import { defaultDType, OnnxEngine } from "../inference/engine.ts";
+import { autoProviderOptions, defaultDType, OnnxEngine } from "../inference/engine.ts";
 import { generate, type GenerateResult } from "../inference/generate.ts";
 import { ModelTokenizer } from "../inference/tokenizer/model_tokenizer.ts";
 import type { NodeOptions } from "./node_options.ts";
 import { detectPerformanceCores } from "../topology/performance_cores.ts";
+import { detectCapabilities } from "../topology/detect_capabilities.ts";
 
 /** Where `run` sends its output. */
 export interface RunCommandIo {
@@ -38,6 +39,11 @@ export async function runCommand(options: NodeOptions, io: RunCommandIo): Promis
   const engine = new OnnxEngine({
     cacheDir: options.cacheDir ?? join(options.stateDir, "shards"),
     threads: options.threads ?? (await detectPerformanceCores()).cores,
+    auto: autoProviderOptions(
+      options.stateDir,
+      (await detectCapabilities({ chip: options.deviceChip })).chip,
+      options.reprobe,
+    ),
     logger: io.logger.child("engine"),
   });
   try {
@@ -93,7 +99,7 @@ async function answer(
     ? ""
     : ` (asked for ${executionProvider}: ${shard.fallbackReason})`;
   io.logger.info(
-    `Loaded ${modelDir}: ${config.numLayers} layers, ${dtype}, in ${
+    `Loaded ${modelDir}: ${config.numLayers} layers, ${shard.dtype}, in ${
       (performance.now() - started).toFixed(0)
     } ms; execution provider ${shard.activeProvider}${fallback}`,
   );

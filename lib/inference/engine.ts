@@ -1,7 +1,7 @@
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { loadModelConfig } from "../model/hf_config.ts";
 import type { ModelConfig } from "../model/model_config.ts";
-import type { ExecutionProvider } from "./onnx/ort_session.ts";
+import type { ExecutionProvider as SessionProvider } from "./onnx/ort_session.ts";
 import type { ShardDType } from "./onnx/shard_signature.ts";
 import { sample } from "./sampler/sample.ts";
 import type { SamplingParams } from "./sampler/sampling_params.ts";
@@ -9,11 +9,27 @@ import type { Rng } from "./sampler/seeded_rng.ts";
 import type { ShardInput, ShardOutput } from "./shard_input.ts";
 import type { LoadedRunner } from "./shard_runner.ts";
 import { loadRunner } from "./load_runner.ts";
+import { servedContext } from "./shard_load.ts";
+import { ContextLengthError } from "./context_length_error.ts";
 import { describePlacement, offProvider, type Placement } from "./onnx/placement.ts";
 import { ORT_PROVIDER_NAMES } from "./onnx/ort_session.ts";
+import {
+  type AutoProviderOptions,
+  type ProviderChoice,
+  ProviderChooser,
+} from "./provider_choice.ts";
 
-export type { ExecutionProvider } from "./onnx/ort_session.ts";
+export type { SessionProvider };
+export { ContextLengthError } from "./context_length_error.ts";
 export type { ShardDType } from "./onnx/shard_signature.ts";
+export type { AutoProviderOptions, ProviderChoice } from "./provider_choice.ts";
+export { autoProviderOptions } from "./provider_choice.ts";
+
+/**
+ * The provider a shard asks for: one ONNX Runtime runs, or "auto", measured at load among
+ * those this build and machine have (see provider_choice.ts).
+ */
+export type ExecutionProvider = SessionProvider | "auto";
 
 /** Which shard to load: a model directory's layers `startLayer..endLayer` (inclusive). */
 export interface ShardRequest {
@@ -23,16 +39,19 @@ export interface ShardRequest {
   startLayer: number;
   /** Last layer held (inclusive), as in the topology's ShardRange. */
   endLayer: number;
+  /** The weight precision asked for; with "auto", see candidateDType. */
   dtype: ShardDType;
-  /** The provider asked for; CoreML falls back to CPU when unavailable. */
+  /** The provider asked for; CoreML and WebGPU fall back to CPU when unavailable. */
   executionProvider: ExecutionProvider;
 }
 
 /** A loaded shard, as the engine reports it. */
 export interface LoadedShard extends ShardRequest {
+  /** The precision the shard runs in (under "auto", CoreML's float16 where q4 was asked). */
+  dtype: ShardDType;
   config: ModelConfig;
-  /** The provider the session runs on (CPU after a CoreML fallback). */
-  activeProvider: ExecutionProvider;
+  /** The provider the session runs on (the one "auto" chose; CPU after a fallback). */
+  activeProvider: SessionProvider;
   /** Why the requested provider was not used, or null. */
   fallbackReason: string | null;
   /** Whether the built graph came from the disk cache. */
@@ -41,6 +60,8 @@ export interface LoadedShard extends ShardRequest {
   placement: Placement;
   /** Longest context (prompt plus generated tokens) a request may reach. */
   maxContext: number;
+  /** What "auto" measured and chose; absent when the provider was named. */
+  choice?: ProviderChoice;
 }
 
 /**
@@ -74,32 +95,15 @@ export interface InferenceEngine {
   dispose(): Promise<void>;
 }
 
-/** A request would hold more tokens than the shard's context; callers report it to the user. */
-export class ContextLengthError extends RangeError {
-  /** Tokens the request would hold. */
-  readonly length: number;
-  /** The context the shard serves. */
-  readonly maxContext: number;
-
-  /** Builds the error; `what` names the thing that is too long, e.g. "prompt". */
-  constructor(what: string, length: number, maxContext: number) {
-    super(
-      `Cannot run ${what}: ${length} tokens exceed the model context of ${maxContext} tokens`,
-    );
-    this.name = "ContextLengthError";
-    this.length = length;
-    this.maxContext = maxContext;
-  }
-}
-
 /**
  * The default weight precision for a provider. On CPU, q4 decodes fastest (the engine
  * benchmark measures decode as memory-bound, and q4 reads a quarter of float16's bytes);
  * WebGPU has a MatMulNBits kernel too and runs it with float16 activations; CoreML runs
- * float16 natively and has no 4-bit kernel, so it gets float16.
+ * float16 natively and has no 4-bit kernel, so it gets float16 (and does under "auto").
  */
 export function defaultDType(executionProvider: ExecutionProvider): ShardDType {
   switch (executionProvider) {
+    case "auto":
     case "cpu":
     case "webgpu":
       return "q4";
@@ -120,6 +124,8 @@ export interface OnnxEngineOptions {
   idleTimeoutMs?: number;
   /** Called after an idle request's cache was freed, e.g. to tell the cluster. */
   onIdleRelease?: (requestId: string) => void;
+  /** How shards that ask for "auto" choose (default: measure at every load, keep nothing). */
+  auto?: AutoProviderOptions;
   logger?: Logger;
 }
 
@@ -145,6 +151,9 @@ export class OnnxEngine implements InferenceEngine {
   #logger: Logger;
   #runner: LoadedRunner | null = null;
   #shard: LoadedShard | null = null;
+  /** The request the loaded shard answers (its dtype may differ from the one it runs). */
+  #request: ShardRequest | null = null;
+  #chooser: ProviderChooser;
   /** Loads and disposals run one at a time; steps wait for the one in progress. */
   #lifecycle: Promise<unknown> = Promise.resolve();
   /** When each request's cache expires (ms, performance.now clock). */
@@ -163,6 +172,12 @@ export class OnnxEngine implements InferenceEngine {
     this.#options = options;
     this.#idleTimeoutMs = idle;
     this.#logger = options.logger ?? silentLogger;
+    this.#chooser = new ProviderChooser(options.auto ?? {}, this.#logger);
+  }
+
+  /** Probes "auto" has run in this engine (a kept decision spares one). */
+  get probes(): number {
+    return this.#chooser.probes;
   }
 
   /** The loaded shard, or null. */
@@ -261,18 +276,39 @@ export class OnnxEngine implements InferenceEngine {
   async #load(request: ShardRequest): Promise<LoadedShard> {
     if (this.#disposed) throw new TypeError("Cannot load shard: the engine is disposed");
     const current = this.#shard;
-    if (current !== null && sameShard(current, request)) return current;
+    if (current !== null && sameShard(this.#request!, request)) return current;
     await this.#unload();
     const config = await loadModelConfig(request.modelDir);
+    const { cacheDir, threads } = this.#options;
+    const maxContext = servedContext(config, this.#options.maxContext);
+    const choiceRequest = { ...request, config, cacheDir, threads, maxContext };
+    let choice: ProviderChoice | undefined;
+    let runs: { executionProvider: SessionProvider; dtype: ShardDType };
+    if (request.executionProvider === "auto") {
+      choice = await this.#chooser.choose(choiceRequest);
+      runs = { executionProvider: choice.provider, dtype: choice.dtype };
+    } else {
+      runs = { executionProvider: request.executionProvider, dtype: request.dtype };
+    }
     const runner = await loadRunner({
       ...request,
+      ...runs,
       config,
-      cacheDir: this.#options.cacheDir,
-      threads: this.#options.threads,
-      maxContext: this.#options.maxContext,
+      cacheDir,
+      threads,
+      maxContext,
       logger: this.#logger,
     });
     this.#runner = runner;
+    this.#request = request;
+    if (choice !== undefined && runner.executionProvider !== choice.provider) {
+      this.#logger.warn(
+        `auto: ${choice.provider} did not load (${runner.fallbackReason}); running on ${runner.executionProvider}, and the next start measures again`,
+      );
+      await this.#chooser.forget(choiceRequest).catch((error) =>
+        this.#logger.warn(`auto: cannot forget the kept choice: ${(error as Error).message}`)
+      );
+    }
     const placed = describePlacement(runner.placement);
     const strays = offProvider(runner.placement, ORT_PROVIDER_NAMES[runner.executionProvider]);
     if (runner.executionProvider !== "cpu" && strays.length > 0) {
@@ -284,7 +320,7 @@ export class OnnxEngine implements InferenceEngine {
       modelDir: request.modelDir,
       startLayer: request.startLayer,
       endLayer: request.endLayer,
-      dtype: request.dtype,
+      dtype: runs.dtype,
       executionProvider: request.executionProvider,
       config,
       activeProvider: runner.executionProvider,
@@ -292,6 +328,7 @@ export class OnnxEngine implements InferenceEngine {
       cacheHit: runner.cacheHit,
       placement: runner.placement,
       maxContext: runner.maxContext,
+      ...(choice === undefined ? {} : { choice }),
     };
     return this.#shard;
   }
@@ -302,6 +339,7 @@ export class OnnxEngine implements InferenceEngine {
     const runner = this.#runner;
     this.#runner = null;
     this.#shard = null;
+    this.#request = null;
     await runner?.dispose();
   }
 

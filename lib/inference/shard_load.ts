@@ -68,6 +68,12 @@ export interface ShardRunnerOptions {
    * (bench:engine --profile). Every run records while it is on: never for serving.
    */
   profile?: boolean;
+  /**
+   * Rewrites each checkpoint tensor before it goes into the graph; the build then runs in
+   * this thread. For tests only (the provider probe's perturbWeights): a graph built with it
+   * must never be cached where a shard without it would find it.
+   */
+  transformWeights?: (name: string, values: Float32Array) => Float32Array;
 }
 
 /** A shard whose graph is on disk, ready for a session. */
@@ -108,8 +114,7 @@ export async function prepareShard(
   const logger = options.logger ?? silentLogger;
   const { config } = options;
   const signature = shardSignature(config, options.startLayer, options.endLayer);
-  const maxContext = options.maxContext ??
-    Math.min(config.maxPositionEmbeddings, DEFAULT_MAX_CONTEXT);
+  const maxContext = servedContext(config, options.maxContext);
   const cacheChunk = options.cacheChunk ?? DEFAULT_CHUNK;
   const prefillChunk = options.prefillChunk ?? DEFAULT_PREFILL_CHUNK;
   for (
@@ -134,11 +139,19 @@ export async function prepareShard(
     attention: graph.attention,
     activations: graph.activations,
   };
-  const inWorker = options.buildInWorker ??
-    shardParameters(config, signature) > WORKER_BUILD_PARAMETERS;
+  const transform = options.transformWeights;
+  const inWorker = transform === undefined && (options.buildInWorker ??
+    shardParameters(config, signature) > WORKER_BUILD_PARAMETERS);
   const cached = inWorker
     ? await buildShardInWorker(cacheRequest)
-    : await ensureShardModel(cacheRequest, () => CheckpointReader.open(options.modelDir));
+    : await ensureShardModel(cacheRequest, async () => {
+      const reader = await CheckpointReader.open(options.modelDir);
+      if (transform === undefined) return reader;
+      return {
+        readFloat32: async (name: string) => transform(name, await reader.readFloat32(name)),
+        close: () => reader.close(),
+      };
+    });
   logger.info(
     `Shard ${options.startLayer}..${options.endLayer} ${options.dtype}: ${
       cached.hit ? "cached graph" : "built graph"
@@ -153,6 +166,11 @@ export async function prepareShard(
     cacheHit: cached.hit,
     logger,
   };
+}
+
+/** The context a shard serves: `maxContext` when given, else the model's, at most 8192. */
+export function servedContext(config: ModelConfig, maxContext?: number): number {
+  return maxContext ?? Math.min(config.maxPositionEmbeddings, DEFAULT_MAX_CONTEXT);
 }
 
 /** A fresh directory to profile a session's warm-up run into. */
@@ -270,12 +288,17 @@ function ropeForCache(tables: RopeTables, activations: "float32" | "float16"): R
   };
 }
 
+/** Weights of one layer's projections (attention and MLP), roughly: norms are left out. */
+export function layerParameters(config: ModelConfig): number {
+  const { hiddenSize, numHeads, numKvHeads, headDim, intermediateSize } = config;
+  const attention = 2 * hiddenSize * numHeads * headDim + 2 * hiddenSize * numKvHeads * headDim;
+  return attention + 3 * hiddenSize * intermediateSize;
+}
+
 /** The shard's weight count, roughly: its layers' projections plus embedding or LM head. */
 function shardParameters(config: ModelConfig, signature: ShardSignature): number {
-  const { hiddenSize, numHeads, numKvHeads, headDim, intermediateSize, vocabSize } = config;
-  const attention = 2 * hiddenSize * numHeads * headDim + 2 * hiddenSize * numKvHeads * headDim;
-  const perLayer = attention + 3 * hiddenSize * intermediateSize;
   const layers = signature.endLayer - signature.startLayer + 1;
-  const table = vocabSize * hiddenSize;
-  return layers * perLayer + (signature.isFirst ? table : 0) + (signature.isLast ? table : 0);
+  const table = config.vocabSize * config.hiddenSize;
+  return layers * layerParameters(config) + (signature.isFirst ? table : 0) +
+    (signature.isLast ? table : 0);
 }

@@ -6,6 +6,35 @@ export interface ProviderNodes {
   nodes: number;
 }
 
+/** One provider `--execution-provider auto` tried: its speed over the shard, or why it is out. */
+export interface CandidateReport {
+  provider: string;
+  dtype: string;
+  /** Decode tokens/s; null when out. */
+  decodeTokensPerSecond: number | null;
+  /** Prompt tokens/s; null when out. */
+  prefillTokensPerSecond: number | null;
+  /** Why the candidate is out, or null. */
+  out: string | null;
+}
+
+/** What `--execution-provider auto` measured and chose for the shard. */
+export interface AutoReport {
+  /** The provider chosen. */
+  provider: string;
+  dtype: string;
+  /** Every candidate, in the order tried. */
+  candidates: CandidateReport[];
+  /** The layers checked and timed. */
+  probeLayers: { startLayer: number; endLayer: number };
+  /** Whether the figures are projected from those layers to the shard's. */
+  projected: boolean;
+  /** When the candidates were measured, ms since the epoch. */
+  measuredAt: number;
+  /** Whether the choice was kept from an earlier start rather than measured at this load. */
+  cached: boolean;
+}
+
 /** A node's loaded shard and where ONNX Runtime runs it: the JSON of a `status` message. */
 export interface EngineReport {
   event: "engine";
@@ -21,12 +50,18 @@ export interface EngineReport {
   fallbackReason: string | null;
   /** Nodes per ORT provider, most first. */
   placement: ProviderNodes[];
+  /**
+   * What auto measured, null when the provider was named; a report without it (from an
+   * older build) reads as null.
+   */
+  auto?: AutoReport | null;
   /** When the shard was loaded, ms since the epoch. */
   at: number;
 }
 
 const MAX_TEXT = 4096;
 const MAX_PROVIDERS = 16;
+const MAX_CANDIDATES = 8;
 
 /**
  * Parses a peer's status JSON into an engine report, field by field (a peer's bytes are
@@ -35,14 +70,12 @@ const MAX_PROVIDERS = 16;
 export function parseEngineReport(json: string): EngineReport | null {
   const value = parseStatusObject(json);
   if (value === null || value.event !== "engine") return null;
-  const text = (v: unknown) => typeof v === "string" && v.length <= MAX_TEXT;
-  const layer = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
   const { nodeId, model, startLayer, endLayer, dtype, requestedProvider, activeProvider } = value;
   if (
-    !text(nodeId) || !text(model) || !layer(startLayer) || !layer(endLayer) ||
-    (endLayer as number) < (startLayer as number) || !text(dtype) ||
-    !text(requestedProvider) || !text(activeProvider) ||
-    !(value.fallbackReason === null || text(value.fallbackReason)) ||
+    !isText(nodeId) || !isText(model) || !isLayer(startLayer) || !isLayer(endLayer) ||
+    (endLayer as number) < (startLayer as number) || !isText(dtype) ||
+    !isText(requestedProvider) || !isText(activeProvider) ||
+    !(value.fallbackReason === null || isText(value.fallbackReason)) ||
     !Array.isArray(value.placement) || value.placement.length > MAX_PROVIDERS ||
     typeof value.at !== "number" || !Number.isFinite(value.at)
   ) {
@@ -51,9 +84,13 @@ export function parseEngineReport(json: string): EngineReport | null {
   const placement: ProviderNodes[] = [];
   for (const entry of value.placement as unknown[]) {
     const p = entry as Partial<ProviderNodes> | null;
-    if (p === null || typeof p !== "object" || !text(p.provider) || !layer(p.nodes)) return null;
+    if (p === null || typeof p !== "object" || !isText(p.provider) || !isLayer(p.nodes)) {
+      return null;
+    }
     placement.push({ provider: p.provider!, nodes: p.nodes! });
   }
+  const auto = value.auto === undefined || value.auto === null ? null : parseAuto(value.auto);
+  if (auto === undefined) return null;
   return {
     event: "engine",
     nodeId: nodeId as string,
@@ -65,8 +102,64 @@ export function parseEngineReport(json: string): EngineReport | null {
     activeProvider: activeProvider as string,
     fallbackReason: value.fallbackReason as string | null,
     placement,
+    auto,
     at: value.at,
   };
+}
+
+/** A peer's auto report, field by field; undefined when malformed. */
+function parseAuto(value: unknown): AutoReport | undefined {
+  const a = value as Record<string, unknown>;
+  if (typeof a !== "object" || Array.isArray(a)) return undefined;
+  const layers = a.probeLayers as Record<string, unknown> | null;
+  if (
+    !isText(a.provider) || !isText(a.dtype) || typeof a.projected !== "boolean" ||
+    typeof a.cached !== "boolean" || !Number.isFinite(a.measuredAt) ||
+    typeof layers !== "object" || layers === null || !isLayer(layers.startLayer) ||
+    !isLayer(layers.endLayer) || (layers.endLayer as number) < (layers.startLayer as number) ||
+    !Array.isArray(a.candidates) || a.candidates.length > MAX_CANDIDATES
+  ) {
+    return undefined;
+  }
+  const candidates: CandidateReport[] = [];
+  for (const entry of a.candidates as unknown[]) {
+    const c = entry as Record<string, unknown> | null;
+    if (
+      typeof c !== "object" || c === null || !isText(c.provider) || !isText(c.dtype) ||
+      !isRate(c.decodeTokensPerSecond) || !isRate(c.prefillTokensPerSecond) ||
+      !(c.out === null || isText(c.out))
+    ) {
+      return undefined;
+    }
+    candidates.push({
+      provider: c.provider as string,
+      dtype: c.dtype as string,
+      decodeTokensPerSecond: c.decodeTokensPerSecond as number | null,
+      prefillTokensPerSecond: c.prefillTokensPerSecond as number | null,
+      out: c.out as string | null,
+    });
+  }
+  return {
+    provider: a.provider as string,
+    dtype: a.dtype as string,
+    candidates,
+    probeLayers: { startLayer: layers.startLayer as number, endLayer: layers.endLayer as number },
+    projected: a.projected,
+    measuredAt: a.measuredAt as number,
+    cached: a.cached,
+  };
+}
+
+function isText(v: unknown): boolean {
+  return typeof v === "string" && v.length <= MAX_TEXT;
+}
+
+function isLayer(v: unknown): boolean {
+  return Number.isSafeInteger(v) && (v as number) >= 0;
+}
+
+function isRate(v: unknown): boolean {
+  return v === null || (typeof v === "number" && Number.isFinite(v) && v >= 0);
 }
 
 /** The latest engine report of every node: this one's and those peers send. */

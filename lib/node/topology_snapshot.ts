@@ -1,7 +1,7 @@
 import type { ClusterView } from "../topology/topology.ts";
 import { planRequest } from "../orchestration/plan_request.ts";
 import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
-import type { EngineReport } from "./engine_report.ts";
+import type { AutoReport, EngineReport } from "./engine_report.ts";
 import type { DiscoveryStatus } from "../discovery/udp_discovery.ts";
 import type { InterfaceType } from "../discovery/interface_type.ts";
 
@@ -35,7 +35,34 @@ export interface TopologyEngine {
   fallback_reason: string | null;
   /** Nodes of the shard's graph per ORT provider, most first. */
   placement: { provider: string; nodes: number }[];
+  /**
+   * What `--execution-provider auto` measured and chose; null when the provider was named.
+   * Always present in what a node serves.
+   */
+  auto?: TopologyAuto | null;
   loaded_at: number;
+}
+
+/** What `--execution-provider auto` measured for a node's shard, as `/v1/topology` shows it. */
+export interface TopologyAuto {
+  /** The provider chosen, and its dtype. */
+  chosen: string;
+  dtype: string;
+  /** Whether the choice was kept from an earlier start (no probe at this load). */
+  cached: boolean;
+  /** When the candidates were measured, ms since the epoch. */
+  measured_at: number;
+  /** The layers checked and timed, and whether the figures are projected to the shard. */
+  probe_layers: { start_layer: number; end_layer: number };
+  projected: boolean;
+  /** Every candidate in the order tried: its speed over the shard, or why it is out. */
+  candidates: {
+    provider: string;
+    dtype: string;
+    decode_tokens_per_second: number | null;
+    prefill_tokens_per_second: number | null;
+    out: string | null;
+  }[];
 }
 
 /** The layer split a request for the default model would get now. */
@@ -206,6 +233,29 @@ function toEngine(report: EngineReport | null): TopologyEngine | null {
     active_provider: report.activeProvider,
     fallback_reason: report.fallbackReason,
     placement: report.placement,
+    auto: toAuto(report.auto ?? null),
     loaded_at: report.at,
+  };
+}
+
+function toAuto(auto: AutoReport | null): TopologyAuto | null {
+  if (auto === null) return null;
+  return {
+    chosen: auto.provider,
+    dtype: auto.dtype,
+    cached: auto.cached,
+    measured_at: auto.measuredAt,
+    probe_layers: {
+      start_layer: auto.probeLayers.startLayer,
+      end_layer: auto.probeLayers.endLayer,
+    },
+    projected: auto.projected,
+    candidates: auto.candidates.map((c) => ({
+      provider: c.provider,
+      dtype: c.dtype,
+      decode_tokens_per_second: c.decodeTokensPerSecond,
+      prefill_tokens_per_second: c.prefillTokensPerSecond,
+      out: c.out,
+    })),
   };
 }

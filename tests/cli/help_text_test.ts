@@ -33,6 +33,7 @@ const DOCUMENTED = [
   "--[no-]offline",
   "--prompt",
   "--execution-provider",
+  "--[no-]reprobe",
   "--dtype",
   "--cache-dir",
   "--threads",
@@ -71,7 +72,8 @@ Deno.test("helpText shows each default beside its flag", () => {
   ok(text.includes("(default: $EXO_NODE_HOME, else $HOME/.exo-node)"));
   ok(text.includes("(default: $EXO_CLUSTER_SECRET, else none)"));
   ok(text.includes("(default: $EXO_API_KEY, else none)"));
-  ok(text.includes("(default: q4 on cpu and webgpu, float16 on coreml)"));
+  ok(text.includes("(default: q4 (float16 on coreml))"));
+  ok(text.includes("(default: auto)"));
   ok(text.includes("(default: <state dir>/shards)"));
   ok(lineOf(text, "--listen-port PORT").endsWith("(default: 5678)"));
   ok(lineOf(text, "--broadcast-port PORT").endsWith("(default: 5678)"));

@@ -263,7 +263,7 @@ const REJECTED: {
     name: "an unknown execution provider",
     args: ["--execution-provider", "cuda"],
     message:
-      "Invalid value for --execution-provider: cuda is not an execution provider (expected coreml, cpu or webgpu)",
+      "Invalid value for --execution-provider: cuda is not an execution provider (expected auto, coreml, cpu or webgpu)",
     flag: "--execution-provider",
   },
   {

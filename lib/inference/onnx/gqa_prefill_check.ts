@@ -137,7 +137,7 @@ function emptyTensor(type: "float32" | "float16", dims: number[]): ort.Tensor {
 }
 
 /** Values in [-1, 1) from a small linear congruential generator: the same on every run. */
-function seededValues(length: number, seed: number): Float32Array {
+export function seededValues(length: number, seed: number): Float32Array {
   const values = new Float32Array(length);
   let state = seed >>> 0;
   for (let i = 0; i < length; i++) {

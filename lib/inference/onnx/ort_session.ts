@@ -103,9 +103,7 @@ export async function openSession(request: SessionRequest, logger: Logger): Prom
     );
     return { session, executionProvider: provider, fallbackReason: null };
   } catch (error) {
-    const reason = `${label} session failed: ${
-      error instanceof Error ? error.message : String(error)
-    }`;
+    const reason = `${label} session failed: ${ortErrorReason(error)}`;
     logger.warn(`${reason}; falling back to CPU`);
     return onCpu(reason);
   }
@@ -159,6 +157,16 @@ export function sessionOptions(
       },
     },
   };
+}
+
+/**
+ * The part of an ONNX Runtime error worth a log line: its first line, without the source
+ * location and failed check ORT puts before the sentence that says what went wrong
+ * ("/onnxruntime_src/...cc:136 ... was false. Failed to get a WebGPU adapter: ...").
+ */
+export function ortErrorReason(error: unknown): string {
+  const first = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  return first.replace(/^.* was false\. /, "").trim();
 }
 
 /**

@@ -79,15 +79,40 @@ export async function cachedShard(request: ShardCacheRequest): Promise<CachedSha
   return { modelPath: `${dir}/${MODEL_FILE}`, hit: true, key };
 }
 
-/** The cache key (hex SHA-256) of a shard build. */
-export async function shardCacheKey(request: ShardCacheRequest): Promise<string> {
+/**
+ * What a model directory's files are, for keys that must change with them: each file's
+ * name, size and mtime (ms), sorted by name.
+ */
+export async function modelFilesIdentity(modelDir: string): Promise<[string, number, number][]> {
   const files: [string, number, number][] = [];
-  for await (const entry of Deno.readDir(request.modelDir)) {
+  for await (const entry of Deno.readDir(modelDir)) {
     if (!entry.isFile) continue;
-    const stat = await Deno.stat(`${request.modelDir}/${entry.name}`);
+    const stat = await Deno.stat(`${modelDir}/${entry.name}`);
     files.push([entry.name, stat.size, stat.mtime?.getTime() ?? 0]);
   }
-  files.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return files.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+}
+
+/**
+ * Moves every finished shard build in `fromDir` (another cache directory, on the same
+ * file system) into `cacheDir`, unless `cacheDir` already holds it; returns how many moved.
+ */
+export async function adoptShardGraphs(fromDir: string, cacheDir: string): Promise<number> {
+  let moved = 0;
+  for await (const entry of Deno.readDir(fromDir)) {
+    const from = `${fromDir}/${entry.name}`;
+    if (!entry.isDirectory || !(await pathExists(`${from}/${DONE_FILE}`))) continue;
+    if (await pathExists(`${cacheDir}/${entry.name}/${DONE_FILE}`)) continue;
+    await Deno.mkdir(cacheDir, { recursive: true });
+    await Deno.rename(from, `${cacheDir}/${entry.name}`);
+    moved++;
+  }
+  return moved;
+}
+
+/** The cache key (hex SHA-256) of a shard build. */
+export async function shardCacheKey(request: ShardCacheRequest): Promise<string> {
+  const files = await modelFilesIdentity(request.modelDir);
   const identity = JSON.stringify({
     builder: SHARD_GRAPH_VERSION,
     config: request.config,
