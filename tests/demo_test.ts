@@ -114,18 +114,21 @@ Deno.test({
         ok(!alive, `node process ${pid} has exited`);
       }
     } finally {
+      // The node pids are printed before the page's address: found even when that never came.
+      pids = lines.flatMap((line) => [...line.matchAll(/\(pid (\d+)\)/g)].map((m) => Number(m[1])));
       try {
         child.kill("SIGKILL");
       } catch {
         // Already exited.
       }
       await child.status;
-      await reading.catch(() => {});
-      await stderr.catch(() => "");
+      // Nodes left running hold the demo's pipes open: stop them before reading to the end.
       for (const pid of pids) {
         const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "");
         if (cmdline.includes(cache)) Deno.kill(pid, "SIGKILL");
       }
+      await reading.catch(() => {});
+      await stderr.catch(() => "");
       await Deno.remove(cache, { recursive: true });
     }
   },

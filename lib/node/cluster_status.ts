@@ -99,6 +99,7 @@ export class ClusterStatus {
       activeProvider: shard.activeProvider,
       fallbackReason: shard.fallbackReason,
       placement: shard.placement.providers.map(({ provider, nodes }) => ({ provider, nodes })),
+      auto: shard.choice ?? null,
       at: Date.now(),
     };
     this.#engines.publish(report);

@@ -60,6 +60,9 @@ print_exports() {
   # Expanded by the caller's eval, so the output is the same whatever the environment holds.
   # shellcheck disable=SC2016
   printf 'export LD_LIBRARY_PATH=%s${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}\n' "$(dirname "$lib")"
+  # Lavapipe compiles every WebGPU shader; a cache kept here (not under XDG_CACHE_HOME, which
+  # tests point at empty folders) spares each process that work.
+  printf 'export MESA_SHADER_CACHE_DIR=%s\n' "$root/shader-cache"
 }
 
 if [[ -f "$stamp" && -f "$icd" ]]; then

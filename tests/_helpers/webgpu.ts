@@ -5,43 +5,9 @@
  * `EXO_REQUIRE_WEBGPU=1` (set by .ci/run once the driver is in place) they fail instead.
  * @module
  */
-import { ort } from "../../lib/inference/onnx/ort_runtime.ts";
-import { encodeModel } from "../../lib/inference/onnx/onnx_model.ts";
+import { webgpuUnavailable } from "../../lib/inference/onnx/webgpu_adapter.ts";
 
-async function probe(): Promise<string | null> {
-  const backends = ort.listSupportedBackends().map((b) => b.name);
-  if (!backends.includes("webgpu")) {
-    return `this onnxruntime-node build has no WebGPU provider (has ${backends.join(", ")})`;
-  }
-  const model = encodeModel({
-    irVersion: 10,
-    opsets: [{ domain: "", version: 21 }],
-    producerName: "webgpu-probe",
-    graphName: "probe",
-    inputs: [{ name: "x", type: "float32", shape: [1] }],
-    outputs: [{ name: "y", type: "float32", shape: [1] }],
-    nodes: [{
-      opType: "Add",
-      domain: "",
-      name: "add",
-      inputs: ["x", "x"],
-      outputs: ["y"],
-      attributes: {},
-    }],
-    initializers: [],
-  });
-  try {
-    const session = await ort.InferenceSession.create(model, { executionProviders: ["webgpu"] });
-    await session.release();
-    return null;
-  } catch (error) {
-    // ORT prefixes its source location and the failed check; the last sentence is Dawn's.
-    const message = (error as Error).message.split("\n")[0];
-    return `no WebGPU adapter (${message.replace(/^.* was false\. /, "")})`;
-  }
-}
-
-const WHY_NOT = await probe();
+const WHY_NOT = await webgpuUnavailable();
 const REQUIRED = Deno.env.get("EXO_REQUIRE_WEBGPU") === "1";
 
 /** Whether WebGPU runs here. */
