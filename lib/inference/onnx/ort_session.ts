@@ -48,8 +48,8 @@ export function availableProviders(
 }
 
 /**
- * Why `provider` cannot be asked for on this build, or null when it can. CoreML is the
- * macOS default and falls back to CPU elsewhere, so only an explicit WebGPU is refused.
+ * Why `provider` cannot be asked for on this build, or null when it can. CoreML falls back
+ * to CPU where the build lacks it, so only an explicit WebGPU is refused.
  */
 export function missingProvider(
   provider: ExecutionProvider,
