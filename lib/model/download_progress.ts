@@ -67,12 +67,13 @@ function isDownloadStatus(value: unknown): value is DownloadStatus {
 }
 
 /**
- * The final event of a download that failed before it could list its files (the hub was
- * unreachable, the name unknown): no bytes, no speed, no ETA.
+ * The final event of a download with nothing to track: one that found every file already
+ * here (done), or failed before it could list its files (the hub unreachable, the name
+ * unknown): no bytes, no speed, and no ETA when failed.
  */
-export function failedDownloadEvent(
+export function endedDownloadEvent(
   ids: { nodeId: string; model: string; repo: string },
-  error: string,
+  error?: string,
   at: number = Date.now(),
 ): DownloadEvent {
   return {
@@ -82,10 +83,10 @@ export function failedDownloadEvent(
     bytes: 0,
     totalBytes: 0,
     speed: 0,
-    eta: null,
-    status: "failed",
-    done: false,
-    error,
+    eta: error === undefined ? 0 : null,
+    status: error === undefined ? "done" : "failed",
+    done: error === undefined,
+    ...(error === undefined ? {} : { error }),
     files: [],
     at,
   };

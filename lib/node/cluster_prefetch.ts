@@ -1,5 +1,5 @@
 import type { Logger } from "../log/logger.ts";
-import { type DownloadEvent, failedDownloadEvent } from "../model/download_progress.ts";
+import { endedDownloadEvent } from "../model/download_progress.ts";
 import { loadModelConfig } from "../model/hf_config.ts";
 import type { ModelResolver } from "../model/model_resolver.ts";
 import { findModelCard } from "../model/registry.ts";
@@ -167,22 +167,7 @@ export class ClusterPrefetch {
       return;
     }
     const ids = { nodeId: this.#options.selfId, model, repo: findModelCard(model)?.repo ?? model };
-    const event: DownloadEvent = error === undefined
-      ? {
-        event: "download",
-        ...ids,
-        file: "",
-        bytes: 0,
-        totalBytes: 0,
-        speed: 0,
-        eta: 0,
-        status: "done",
-        done: true,
-        files: [],
-        at: Date.now(),
-      }
-      : failedDownloadEvent(ids, error.message);
-    board.publish(event);
+    board.publish(endedDownloadEvent(ids, error?.message));
   }
 
   #track(task: Promise<void>): void {

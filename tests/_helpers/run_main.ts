@@ -9,9 +9,14 @@ export interface MainOutput {
 
 /**
  * Runs `main.ts` as its own process with `args` and waits for it. The node's state lives in
- * `home`, or in a temporary folder removed afterwards.
+ * `home`, or in a temporary folder removed afterwards; `env` adds to (or overrides) the
+ * offline hub settings.
  */
-export async function runMain(args: string[], home?: string): Promise<MainOutput> {
+export async function runMain(
+  args: string[],
+  home?: string,
+  env: Record<string, string> = {},
+): Promise<MainOutput> {
   const stateDir = home ?? await Deno.makeTempDir({ prefix: "exo_home_" });
   try {
     const output = await new Deno.Command(Deno.execPath(), {
@@ -23,6 +28,7 @@ export async function runMain(args: string[], home?: string): Promise<MainOutput
         EXO_NODE_HOME: stateDir,
         HF_HUB_OFFLINE: "1",
         HF_ENDPOINT: "http://127.0.0.1:9",
+        ...env,
       },
     }).output();
     const decoder = new TextDecoder();

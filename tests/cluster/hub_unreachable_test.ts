@@ -3,8 +3,7 @@ import { endpoints, spawnNode, writePeers } from "./_cluster.ts";
 import { freePort } from "../_helpers/free_port.ts";
 import type { NodeProcess } from "../_helpers/node_process.ts";
 import { withTempDir } from "../_helpers/temp_dir.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+import { type MainOutput, runMain } from "../_helpers/run_main.ts";
 
 /** A hub address where nothing listens: every request is refused at once. */
 function refusedHub(): { endpoint: string; host: string } {
@@ -50,22 +49,8 @@ async function writeGpt2Dir(dir: string): Promise<void> {
 }
 
 /** Runs `main.ts run ...` against the given hub, online, and waits for it. */
-async function runCommand(
-  args: string[],
-  home: string,
-  hub: string,
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", MAIN, "run", ...args],
-    stdin: "null",
-    env: { NO_COLOR: "1", EXO_NODE_HOME: home, HF_HUB_OFFLINE: "", HF_ENDPOINT: hub },
-  }).output();
-  const decoder = new TextDecoder();
-  return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderr: decoder.decode(output.stderr),
-  };
+function runCommand(args: string[], home: string, hub: string): Promise<MainOutput> {
+  return runMain(["run", ...args], home, { HF_HUB_OFFLINE: "", HF_ENDPOINT: hub });
 }
 
 /** The message names the host only: no scheme, no path, no query string. */

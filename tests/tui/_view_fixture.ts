@@ -1,5 +1,5 @@
 import type { TuiNode, TuiRequest, TuiViewModel } from "../../lib/tui/view_model.ts";
-import { type DownloadEvent, failedDownloadEvent } from "../../lib/model/download_progress.ts";
+import { type DownloadEvent, endedDownloadEvent } from "../../lib/model/download_progress.ts";
 
 /** `count` nodes: the first is this node, the last of three or more is unreachable. */
 export function nodes(count: number, idOf = (i: number) => `node${i + 1}`): TuiNode[] {
@@ -70,7 +70,7 @@ export function downloads(): DownloadEvent[] {
 /** A download of node1 that failed before it began, for `reason`. */
 export function failedDownload(reason: string): DownloadEvent {
   const ids = { nodeId: "node1", model: "llama-3.2-1b", repo: "unsloth/Llama-3.2-1B-Instruct" };
-  return failedDownloadEvent(ids, reason, 0);
+  return endedDownloadEvent(ids, reason, 0);
 }
 
 /** A full view model with `count` nodes. */
