@@ -1,7 +1,7 @@
 import type { DownloadEvent } from "../model/download_progress.ts";
-import type { TopologySnapshot } from "../node/topology_snapshot.ts";
+import type { TopologyEngine, TopologySnapshot } from "../node/topology_snapshot.ts";
 import type { RequestProgress } from "../orchestration/request_progress.ts";
-import type { TuiLogLine, TuiNode, TuiViewModel } from "./view_model.ts";
+import type { TuiEngine, TuiLogLine, TuiNode, TuiViewModel } from "./view_model.ts";
 
 /** What the node knows, as the view model is built from it each frame. */
 export interface ViewModelInput {
@@ -50,6 +50,7 @@ export function buildViewModel(input: ViewModelInput): TuiViewModel {
         ? { start: engine.start_layer, end: engine.end_layer }
         : null,
       computing: node.alive && computing.has(node.id),
+      engine: engine && tuiEngine(engine),
     };
   });
   return {
@@ -80,5 +81,37 @@ export function buildViewModel(input: ViewModelInput): TuiViewModel {
     downloads: [...input.downloads],
     logs: input.logs,
     activity: input.activity,
+  };
+}
+
+/**
+ * A node's engine as its line shows it: the provider and weights it runs on, the one it
+ * fell back from, and auto's decode speed for the chosen candidate beside the best other.
+ */
+function tuiEngine(engine: TopologyEngine): TuiEngine {
+  const auto = engine.auto ?? null;
+  const wanted = engine.requested_provider === "auto"
+    ? auto?.chosen ?? null
+    : engine.requested_provider;
+  const fellBackFrom = wanted !== null && wanted !== engine.active_provider ? wanted : null;
+  const base = { provider: engine.active_provider, dtype: engine.dtype, fellBackFrom };
+  if (auto === null) return { ...base, auto: null };
+  const isChosen = (c: { provider: string; dtype: string }) =>
+    c.provider === auto.chosen && c.dtype === auto.dtype;
+  const chosen = auto.candidates.find((c) => c.out === null && isChosen(c));
+  const others = auto.candidates.filter((c) => !isChosen(c));
+  const ran = others.filter((c) => c.out === null && c.decode_tokens_per_second !== null)
+    .sort((a, b) => b.decode_tokens_per_second! - a.decode_tokens_per_second!);
+  const runnerUp = ran[0] ?? others.find((c) => c.out !== null) ?? null;
+  return {
+    ...base,
+    auto: {
+      tokensPerSecond: chosen?.decode_tokens_per_second ?? null,
+      runnerUp: runnerUp && {
+        provider: runnerUp.provider,
+        dtype: runnerUp.dtype,
+        tokensPerSecond: runnerUp.out === null ? runnerUp.decode_tokens_per_second : null,
+      },
+    },
   };
 }

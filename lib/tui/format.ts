@@ -9,6 +9,11 @@ export function formatTflops(tflops: number): string {
   return tflops.toFixed(2);
 }
 
+/** A speed of a few figures, for a node's line: "41", "5579", "2.4" below 10. */
+export function formatRate(perSecond: number): string {
+  return perSecond < 10 ? perSecond.toFixed(1) : perSecond.toFixed(0);
+}
+
 /** A round trip in ms: "0.42 ms", "12 ms". */
 export function formatRtt(ms: number): string {
   return ms < 10 ? `${ms.toFixed(2)} ms` : `${ms.toFixed(0)} ms`;

@@ -1,5 +1,7 @@
 import { Canvas } from "./canvas.ts";
+import { engineLabels } from "./engine_label.ts";
 import { formatMemory, formatRtt, formatTflops, shortChip } from "./format.ts";
+import { layersText, renderNodeList } from "./render_node_list.ts";
 import {
   cellWidth,
   clip,
@@ -7,7 +9,6 @@ import {
   type Line,
   type Span,
   spansWidth,
-  spread,
   type Style,
 } from "./styled_text.ts";
 import type { TuiNode } from "./view_model.ts";
@@ -15,135 +16,54 @@ import type { TuiNode } from "./view_model.ts";
 /** Widest and narrowest node box of the ring. */
 const BOX_MAX = 28;
 const BOX_MIN = 20;
-/** Rows of a node box. */
+/** Widest box for a row of auto's figures ("cpu float32 · auto 5579 tok/s (webgpu out)"). */
+const ENGINE_BOX_MAX = 46;
+/** Rows of a node box, without the row of its engine. */
 export const BOX_HEIGHT = 5;
 
 /**
  * The nodes in `width` × `height` cells: boxes on a ring when they fit without
- * overlapping, else one line per node, this node first; the nodes that find no line are
- * counted on the last. Always exactly `height` lines.
+ * overlapping (with a row for each node's engine when there is room for it), else one
+ * line per node, this node first; the nodes that find no line are counted on the last.
+ * Always exactly `height` lines.
  */
 export function renderNodes(nodes: readonly TuiNode[], width: number, height: number): Line[] {
-  const ring = ringLayout(nodes, width, height);
-  const lines = ring === null ? renderList(nodes, width, height) : drawRing(ring, width, height);
+  const ring = bestRing(nodes, width, height);
+  const lines = ring === null
+    ? renderNodeList(nodes, width, height)
+    : drawRing(ring, width, height);
   while (lines.length < height) lines.push(fitLine([], width));
   return lines.slice(0, height);
 }
 
 /** Whether the nodes fit on a ring of `width` × `height` cells (else they are a list). */
 export function ringFits(nodes: readonly TuiNode[], width: number, height: number): boolean {
-  return ringLayout(nodes, width, height) !== null;
-}
-
-function renderList(nodes: readonly TuiNode[], width: number, height: number): Line[] {
-  if (height <= 0) return [];
-  const ordered = [...nodes.filter((node) => node.self), ...nodes.filter((node) => !node.self)];
-  const idWidth = Math.min(24, Math.max(4, ...nodes.map((node) => cellWidth(node.id))));
-  const columns = listColumns(width, idWidth);
-  const line = (node: TuiNode) => columns.flatMap((column) => column.spans(node));
-  if (ordered.length <= height) return ordered.map((node) => fitLine(line(node), width));
-  if (height === 1) {
-    // No room for a line of its own: the count goes at the end of this node's line.
-    const more = ordered.length - 1;
-    return [spread(line(ordered[0]), [{ text: ` +${more} more `, style: { dim: true } }], width)];
-  }
-  const shown = ordered.slice(0, height - 1);
-  const hidden = ordered.slice(height - 1);
-  const unreachable = hidden.filter((node) => !node.alive).length;
-  const note = `  … ${hidden.length} more node${hidden.length === 1 ? "" : "s"}` +
-    (unreachable > 0 ? ` (${unreachable} unreachable)` : "");
-  return [
-    ...shown.map((node) => fitLine(line(node), width)),
-    fitLine([{ text: note, style: { dim: true } }], width),
-  ];
-}
-
-interface Column {
-  width: number;
-  /** Lower comes first when the line is short of room. */
-  rank: number;
-  spans(node: TuiNode): Span[];
+  return bestRing(nodes, width, height) !== null;
 }
 
 /**
- * The columns of a node's line that fit in `width`, in their order on the line: state,
- * id, tag (this node, computing, unreachable), layers, memory, TFLOPS, round trip, chip.
- * When not all fit, the round trip goes before TFLOPS and the chip comes last.
+ * Whether the ring in `width` × `height` cells gives its boxes a row for their engines:
+ * the line a screen grants for it when it has one to spare.
  */
-function listColumns(width: number, idWidth: number): Column[] {
-  const all: Column[] = [
-    {
-      width: 3,
-      rank: 0,
-      spans: (node) => [
-        node.alive
-          ? { text: " ● ", style: { fg: "green" } }
-          : { text: " ○ ", style: { fg: "red" } },
-      ],
-    },
-    {
-      width: idWidth + 2,
-      rank: 0,
-      spans: (
-        node,
-      ) => [{ text: node.id, style: { bold: true, fg: node.self ? "cyan" : undefined } }],
-    },
-    { width: 13, rank: 1, spans: (node) => [tag(node)] },
-    {
-      width: 14,
-      rank: 2,
-      spans: (
-        node,
-      ) => [{ text: layersText(node), style: { fg: node.layers ? "magenta" : "gray" } }],
-    },
-    { width: 9, rank: 3, spans: (node) => [{ text: formatMemory(node.memoryMb).padStart(7) }] },
-    {
-      width: 14,
-      rank: 5,
-      spans: (node) => [{ text: `${formatTflops(node.tflops).padStart(5)} TFLOPS` }],
-    },
-    {
-      width: 9,
-      rank: 4,
-      spans: (node) => [{
-        text: (node.rttMs === null ? "" : formatRtt(node.rttMs)).padStart(7),
-        style: { dim: true },
-      }],
-    },
-  ];
-  let room = width;
-  const kept = new Set<Column>();
-  for (const column of [...all].sort((a, b) => a.rank - b.rank)) {
-    if (column.width > room) break;
-    kept.add(column);
-    room -= column.width;
-  }
-  const columns = all.filter((column) => kept.has(column)).map((column) => ({
-    ...column,
-    spans: (node: TuiNode) => fitLine(column.spans(node), column.width),
-  }));
-  if (kept.size === all.length && room >= 10) {
-    columns.push({
-      width: room,
-      rank: 6,
-      spans: (node) => [{ text: ` ${shortChip(node.chip)}`, style: { dim: true } }],
-    });
-  }
-  return columns;
+export function engineRowsFit(nodes: readonly TuiNode[], width: number, height: number): boolean {
+  return bestRing(nodes, width, height)?.engines === true;
 }
 
-function tag(node: TuiNode): Span {
-  return !node.alive
-    ? { text: "unreachable", style: { fg: "red", bold: true } }
-    : node.computing
-    ? { text: "◆ computing", style: { fg: "yellow", bold: true } }
-    : node.self
-    ? { text: "this node", style: { fg: "cyan" } }
-    : { text: "" };
-}
-
-function layersText(node: TuiNode): string {
-  return node.layers ? `layers ${node.layers.start}–${node.layers.end}` : "no layers";
+/**
+ * The ring to draw: with a row for each node's engine when some node has loaded a shard
+ * and the boxes fit (as wide as auto's figures want where they can be, else narrower down
+ * to what the other rows want, the engines then in fewer words); else without that row.
+ */
+function bestRing(nodes: readonly TuiNode[], width: number, height: number): Ring | null {
+  const base = Math.min(BOX_MAX, Math.max(BOX_MIN, ...nodes.map(boxWidthFor)));
+  if (height > BOX_HEIGHT && nodes.some((node) => node.engine !== null)) {
+    const full = Math.min(ENGINE_BOX_MAX, Math.max(base, ...nodes.map(engineWidthFor)));
+    for (let wanted = full; wanted >= base; wanted--) {
+      const ring = ringLayout(nodes, width, height, BOX_HEIGHT + 1, wanted);
+      if (ring !== null) return ring;
+    }
+  }
+  return ringLayout(nodes, width, height, BOX_HEIGHT, base);
 }
 
 interface Placement {
@@ -155,6 +75,9 @@ interface Placement {
 interface Ring {
   placed: Placement[];
   boxWidth: number;
+  boxHeight: number;
+  /** The boxes have a row for the node's engine. */
+  engines: boolean;
   /** The ellipse the boxes sit on (centre of the boxes). */
   cx: number;
   cy: number;
@@ -163,21 +86,26 @@ interface Ring {
 }
 
 /**
- * Where the boxes go, or null when they do not fit. A box is as wide as its text needs
- * (within BOX_MIN..BOX_MAX); two nodes keep room between them for the link and its
- * round trip.
+ * Where boxes of `boxHeight` rows go, or null when they do not fit. A box is as wide as
+ * `wanted` where there is room, never below BOX_MIN; two nodes keep room between them for
+ * the link and its round trip.
  */
-function ringLayout(nodes: readonly TuiNode[], width: number, height: number): Ring | null {
+function ringLayout(
+  nodes: readonly TuiNode[],
+  width: number,
+  height: number,
+  boxHeight: number,
+  wanted: number,
+): Ring | null {
   const n = nodes.length;
-  if (n === 0 || height < BOX_HEIGHT) return null;
-  const wanted = Math.min(BOX_MAX, Math.max(BOX_MIN, ...nodes.map(boxWidthFor)));
+  if (n === 0 || height < boxHeight) return null;
   const share = n === 2
     ? Math.floor((width - cellWidth(linkText(nodes[0], nodes[1])) - 4) / 2)
     : Math.floor(width / (n === 1 ? 1 : n <= 4 ? 2 : 3)) - 2;
   const boxWidth = Math.min(wanted, share);
   if (boxWidth < BOX_MIN) return null;
   const cx = (width - boxWidth) / 2;
-  const cy = (height - BOX_HEIGHT) / 2;
+  const cy = (height - boxHeight) / 2;
   const rx = cx;
   const ry = cy;
   // Two nodes sit side by side; more start at the top and go round clockwise.
@@ -189,28 +117,28 @@ function ringLayout(nodes: readonly TuiNode[], width: number, height: number): R
     const sin = n === 1 ? 0 : Math.round(Math.sin(angle) * 1e6) / 1e6;
     return { node, x: Math.round(cx + rx * cos), y: Math.round(cy + ry * sin) };
   });
-  if (overlaps(placed, boxWidth)) return null;
-  return { placed, boxWidth, cx, cy, rx, ry };
+  if (overlaps(placed, boxWidth, boxHeight)) return null;
+  return { placed, boxWidth, boxHeight, engines: boxHeight > BOX_HEIGHT, cx, cy, rx, ry };
 }
 
 function drawRing(ring: Ring, width: number, height: number): Line[] {
   const canvas = new Canvas(width, height);
-  const { placed, boxWidth } = ring;
+  const { placed, boxWidth, boxHeight } = ring;
   if (placed.length === 2) drawLink(canvas, placed, boxWidth);
   else if (placed.length > 2) {
-    drawEllipse(canvas, ring.cx + boxWidth / 2, ring.cy + BOX_HEIGHT / 2, ring.rx, ring.ry);
+    drawEllipse(canvas, ring.cx + boxWidth / 2, ring.cy + boxHeight / 2, ring.rx, ring.ry);
   }
-  for (const p of placed) drawBox(canvas, p, boxWidth);
+  for (const p of placed) drawBox(canvas, p, boxWidth, ring.engines);
   return canvas.lines();
 }
 
-function overlaps(placed: readonly Placement[], boxWidth: number): boolean {
+function overlaps(placed: readonly Placement[], boxWidth: number, boxHeight: number): boolean {
   for (let i = 0; i < placed.length; i++) {
     for (let j = i + 1; j < placed.length; j++) {
       const a = placed[i];
       const b = placed[j];
       const apartX = Math.abs(a.x - b.x) >= boxWidth + 1;
-      const apartY = Math.abs(a.y - b.y) >= BOX_HEIGHT;
+      const apartY = Math.abs(a.y - b.y) >= boxHeight;
       if (!apartX && !apartY) return true;
     }
   }
@@ -263,7 +191,10 @@ function boxTitle(node: TuiNode): Span[] {
   return title;
 }
 
-/** A box's three rows: chip, memory and TFLOPS, layers and round trip (or unreachable). */
+/**
+ * A box's three rows: chip, memory and TFLOPS, layers and round trip (or unreachable); the
+ * engine's row, when the box has one, goes under them.
+ */
 function boxRows(node: TuiNode): Span[][] {
   return [
     [{ text: shortChip(node.chip), style: { dim: !node.alive } }],
@@ -286,7 +217,25 @@ function boxWidthFor(node: TuiNode): number {
   return Math.max(title, rows);
 }
 
-function drawBox(canvas: Canvas, { node, x, y }: Placement, width: number): void {
+/** The width a node's box needs for its engine's longest label. */
+function engineWidthFor(node: TuiNode): number {
+  return node.engine === null ? 0 : spansWidth(engineLabels(node.engine)[0]) + 4;
+}
+
+/** A box's engine row: the longest label within `room` cells, or a note without a shard. */
+function engineRow(node: TuiNode, room: number): Span[] {
+  if (!node.alive) return [];
+  if (node.engine === null) return [{ text: "no shard loaded", style: { dim: true } }];
+  const labels = engineLabels(node.engine);
+  return labels.find((label) => spansWidth(label) <= room) ?? labels[labels.length - 1];
+}
+
+function drawBox(
+  canvas: Canvas,
+  { node, x, y }: Placement,
+  width: number,
+  engines: boolean,
+): void {
   const border: Style = node.computing
     ? { fg: "yellow", bold: true }
     : node.alive
@@ -299,10 +248,12 @@ function drawBox(canvas: Canvas, { node, x, y }: Placement, width: number): void
     ...head,
     { text: `${"─".repeat(inner - 1 - spansWidth(head))}╮`, style: border },
   ]);
-  boxRows(node).forEach((row, i) => {
+  const rows = boxRows(node);
+  if (engines) rows.push(engineRow(node, width - 4));
+  rows.forEach((row, i) => {
     canvas.put(x, y + 1 + i, "│", border);
     canvas.putSpans(x + 1, y + 1 + i, fitLine([{ text: " " }, ...row], inner));
     canvas.put(x + width - 1, y + 1 + i, "│", border);
   });
-  canvas.put(x, y + BOX_HEIGHT - 1, `╰${"─".repeat(inner)}╯`, border);
+  canvas.put(x, y + rows.length + 1, `╰${"─".repeat(inner)}╯`, border);
 }

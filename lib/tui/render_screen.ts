@@ -2,7 +2,7 @@ import { Budget } from "./budget.ts";
 import { addresses, renderHeader } from "./render_header.ts";
 import { downloadsHeight, downloadsNote, renderDownloads } from "./render_downloads.ts";
 import { logsHeight, logsNote, renderLogs } from "./render_logs.ts";
-import { BOX_HEIGHT, renderNodes, ringFits } from "./render_nodes.ts";
+import { BOX_HEIGHT, engineRowsFit, renderNodes, ringFits } from "./render_nodes.ts";
 import { titleLine, totalHeight, totalLines } from "./render_panes.ts";
 import { renderRequests, requestsHeight } from "./render_requests.ts";
 import { fitLine, type Line, type Span } from "./styled_text.ts";
@@ -85,8 +85,8 @@ function nodesAtLeast(nodes: readonly TuiNode[]): number {
  * One column, top to bottom: nodes, cluster total, requests, downloads, activity (when
  * room is left), warnings. Lines are granted in order of what a user needs first: this
  * node and a count of the others, the newest request, the newest warning, the first
- * download, the total; then each part whole; what is left goes to older requests, the
- * activity and older warnings.
+ * download, the total; then each part whole; then a row in the nodes' boxes for their
+ * engines; what is left goes to older requests, the activity and older warnings.
  */
 function narrowBody(model: TuiViewModel, width: number, height: number, rows: number): Line[] {
   const { nodes, requests, downloads, logs, activity } = model;
@@ -105,6 +105,9 @@ function narrowBody(model: TuiViewModel, width: number, height: number, rows: nu
   if (downloads.length > 0) budget.grant("downloads", 1 + downloadsHeight(downloads, width));
   budget.grant("logs", 1 + logsHeight(logs, width, logsWanted(rows)));
   budget.grant("total", totalHeight(nodes, width));
+  if (ring && engineRowsFit(nodes, width, BOX_HEIGHT + 1)) {
+    budget.grant("nodes", 2 + BOX_HEIGHT, true);
+  }
   const room = budget.get("requests") + budget.left - 1;
   budget.grant("requests", 1 + requestsHeight(requests, width, room));
   if (budget.left >= 3) budget.grant("activity", 1 + Math.max(1, activity.length));
@@ -151,8 +154,9 @@ function narrowBody(model: TuiViewModel, width: number, height: number, rows: nu
 }
 
 /**
- * Two columns over the warnings: on the left the nodes (a ring when it fits), the
- * cluster total, downloads and the activity; on the right the requests.
+ * Two columns over the warnings: on the left the nodes (a ring when it fits, with a row
+ * for their engines when the rest has its lines), the cluster total, downloads and the
+ * activity; on the right the requests.
  */
 function wideBody(model: TuiViewModel, width: number, height: number, rows: number): Line[] {
   const { nodes, requests, downloads, logs, activity } = model;
@@ -174,6 +178,9 @@ function wideBody(model: TuiViewModel, width: number, height: number, rows: numb
   budget.grant("nodes", 1 + n);
   budget.grant("total", totalHeight(nodes, leftWidth));
   if (downloads.length > 0) budget.grant("downloads", 1 + downloadsHeight(downloads, leftWidth));
+  if (ring && n <= 2 && engineRowsFit(nodes, leftWidth, ringHeight + 1)) {
+    budget.grant("nodes", 2 + ringHeight, true);
+  }
   if (budget.left >= 3) budget.grant("activity", budget.left);
   const left = [
     ...section(

@@ -16,6 +16,30 @@ export interface TuiNode {
   layers: { start: number; end: number } | null;
   /** Running a shard step right now (or within the last moment). */
   computing: boolean;
+  /** Where it runs its shard of the view's model; null before it loaded one. */
+  engine: TuiEngine | null;
+}
+
+/** Where a node runs its shard, and what `--execution-provider auto` measured there. */
+export interface TuiEngine {
+  /** The provider the shard runs on, and its weights: "webgpu", "q4". */
+  provider: string;
+  dtype: string;
+  /** The provider wanted (named, or chosen by auto) when the shard runs on another. */
+  fellBackFrom: string | null;
+  /** What auto measured; null when the provider was named. */
+  auto: TuiAuto | null;
+}
+
+/** auto's figures for a node, as its line shows them. */
+export interface TuiAuto {
+  /** Decode tokens/s of the candidate chosen; null when not measured. */
+  tokensPerSecond: number | null;
+  /**
+   * The fastest other candidate (decode tokens/s), else the first one out (null figure);
+   * null when auto had one candidate.
+   */
+  runnerUp: { provider: string; dtype: string; tokensPerSecond: number | null } | null;
 }
 
 /** A request as the view shows it: its prompt, its text so far and its figures. */

@@ -1,7 +1,41 @@
-import type { TuiNode, TuiRequest, TuiViewModel } from "../../lib/tui/view_model.ts";
+import type { TuiEngine, TuiNode, TuiRequest, TuiViewModel } from "../../lib/tui/view_model.ts";
 import { type DownloadEvent, endedDownloadEvent } from "../../lib/model/download_progress.ts";
 
-/** `count` nodes: the first is this node, the last of three or more is unreachable. */
+/** auto chose WebGPU over the CPU. */
+export const AUTO_WEBGPU: TuiEngine = {
+  provider: "webgpu",
+  dtype: "q4",
+  fellBackFrom: null,
+  auto: {
+    tokensPerSecond: 41.2,
+    runnerUp: { provider: "cpu", dtype: "q4", tokensPerSecond: 27.5 },
+  },
+};
+
+/** auto chose the CPU: WebGPU was out. */
+export const AUTO_CPU: TuiEngine = {
+  provider: "cpu",
+  dtype: "q4",
+  fellBackFrom: null,
+  auto: {
+    tokensPerSecond: 12.7,
+    runnerUp: { provider: "webgpu", dtype: "q4", tokensPerSecond: null },
+  },
+};
+
+/** `--execution-provider cpu`. */
+export const NAMED_CPU: TuiEngine = {
+  provider: "cpu",
+  dtype: "q4",
+  fellBackFrom: null,
+  auto: null,
+};
+
+/**
+ * `count` nodes: the first is this node (auto chose WebGPU there), the second chose the
+ * CPU, the others were told the CPU; the last of three or more is unreachable, without
+ * a shard.
+ */
 export function nodes(count: number, idOf = (i: number) => `node${i + 1}`): TuiNode[] {
   const layersEach = Math.floor(16 / count);
   return Array.from({ length: count }, (_, i) => ({
@@ -16,6 +50,13 @@ export function nodes(count: number, idOf = (i: number) => `node${i + 1}`): TuiN
       ? null
       : { start: i * layersEach, end: i === count - 1 ? 15 : (i + 1) * layersEach - 1 },
     computing: i === 1,
+    engine: count >= 3 && i === count - 1
+      ? null
+      : i === 0
+      ? AUTO_WEBGPU
+      : i === 1
+      ? AUTO_CPU
+      : NAMED_CPU,
   }));
 }
 

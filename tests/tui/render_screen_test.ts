@@ -3,7 +3,7 @@ import { renderNodes } from "../../lib/tui/render_nodes.ts";
 import { renderScreen } from "../../lib/tui/render_screen.ts";
 import { cellWidth, type Line, lineText } from "../../lib/tui/styled_text.ts";
 import type { ScreenSize, TuiViewModel } from "../../lib/tui/view_model.ts";
-import { downloads, failedDownload, nodes, viewModel } from "./_view_fixture.ts";
+import { AUTO_WEBGPU, downloads, failedDownload, nodes, viewModel } from "./_view_fixture.ts";
 
 /** The sizes every layout test runs at, from the smallest laid out to a large one. */
 const SIZES: ScreenSize[] = [
@@ -73,6 +73,85 @@ for (const count of [1, 2, 3, 5, 8, 12]) {
     }
   });
 }
+
+/** Every way the fixture's engines may be written: whole labels, never cut within one. */
+const ENGINE_LABELS = [
+  "webgpu q4 · auto 41 tok/s (cpu 28)",
+  "webgpu q4 · auto 41 tok/s",
+  "webgpu q4 · auto",
+  "webgpu q4",
+  "cpu q4 · auto 13 tok/s (webgpu out)",
+  "cpu q4 · auto 13 tok/s",
+  "cpu q4 · auto",
+  "cpu q4",
+];
+/** An engine label in a box ("│ cpu q4 │") or a node's line (two spaces each side). */
+const ENGINE_CELL = /(?:│ | {2})((?:webgpu|cpu) q4(?: ·[^│]*?)?)(?: +│| {2}|\s*$)/g;
+
+for (const count of [1, 2, 3, 8, 12]) {
+  Deno.test(`renderScreen writes each engine whole or in fewer words at every size, ${count} node(s)`, () => {
+    const seen = new Set<string>();
+    for (const size of SIZES) {
+      const text = screen(viewModel(count), size);
+      for (const line of text) {
+        for (const match of line.matchAll(ENGINE_CELL)) {
+          const label = match[1].trimEnd();
+          assert.ok(ENGINE_LABELS.includes(label), `${name(size)}: "${label}" in\n${line}`);
+          seen.add(`${name(size)} ${label}`);
+        }
+      }
+    }
+    if (count <= 2) {
+      assert.ok(seen.has("100x30 webgpu q4 · auto 41 tok/s (cpu 28)"), [...seen].join("\n"));
+    }
+    if (count === 2) {
+      assert.ok(seen.has("80x24 webgpu q4 · auto 41 tok/s"), "in fewer words beside node2");
+      assert.ok(seen.has("200x50 cpu q4 · auto 13 tok/s (webgpu out)"));
+    }
+    if (count === 12) assert.ok(seen.has("200x50 webgpu q4 · auto 41 tok/s"), "in the list");
+    assert.ok(seen.size > 0, "shown at some size");
+    assert.ok(![...seen].some((label) => label.startsWith("40x12")), "none on 40x12");
+  });
+}
+
+Deno.test("renderScreen gives the engines' row its line after the rest has its own", () => {
+  const text = screen(viewModel(2), { columns: 80, rows: 24 });
+  const box = text.findIndex((line) => line.includes("╭─ node1 · this node"));
+  assert.match(text[box + 4], /│ webgpu q4 · auto 41 tok\/s +│ .* │ cpu q4 · auto 13 tok\/s +│/);
+  // Six downloads and four warnings: the boxes keep their other rows, not the engine's.
+  const failed = ["a", "b", "c", "d", "e"].map((model) => ({
+    ...failedDownload("no space left on device"),
+    model,
+  }));
+  const busy = viewModel(2, {
+    downloads: [...downloads(), ...failed],
+    logs: Array.from({ length: 4 }, (_, i) => ({
+      time: `12:00:0${i}`,
+      level: "warn" as const,
+      text: `Warning ${i}`,
+    })),
+  });
+  const tight = screen(busy, { columns: 80, rows: 24 });
+  const at = tight.findIndex((line) => line.includes("╭─ node1 · this node"));
+  assert.ok(tight[at + 3].includes("layers 0–7"), tight.join("\n"));
+  assert.ok(tight[at + 4].startsWith("╰"), "no engine row");
+  assert.ok(!tight.join("\n").includes("auto"), "the engines are the first to go");
+  assert.ok(tight.some((line) => line.startsWith(" ▶ running 37 tok")), "the newest request");
+  assert.ok(tight.some((line) => line.includes("Warning 3")), "the newest warning");
+});
+
+Deno.test("renderScreen shows a shard that fell back in yellow, with the provider it wanted", () => {
+  const [self, peer] = nodes(2);
+  const fellBack = { ...AUTO_WEBGPU, provider: "cpu", fellBackFrom: "webgpu" };
+  const model = viewModel(2, { nodes: [{ ...self, engine: fellBack }, peer] });
+  const lines = renderScreen(model, { columns: 100, rows: 30 });
+  const line = lines.find((l) => lineText(l).includes("cpu q4 · webgpu unavailable"));
+  assert.ok(line, lines.map(lineText).join("\n"));
+  assert.ok(
+    line.some((span) => span.text.includes("webgpu unavailable") && span.style?.fg === "yellow"),
+  );
+  assert.ok(lines.some((l) => lineText(l).includes("cpu q4 · auto 13 tok/s (webgpu out)")));
+});
 
 Deno.test("renderScreen at 40x12 shows this node, a count of the others and the newest of each part", () => {
   const model = viewModel(8, {

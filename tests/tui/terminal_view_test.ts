@@ -10,6 +10,7 @@ import { hasTmux, Tmux } from "../_helpers/tmux.ts";
 import { endpoints, writePeers } from "../cluster/_cluster.ts";
 import { writeTestModel } from "../cluster/_model.ts";
 import { servingArgs } from "../cluster/_serving.ts";
+import type { TopologySnapshot } from "../../lib/node/topology_snapshot.ts";
 
 const MAIN = fileURLToPath(new URL("../../main.ts", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/tui/", import.meta.url));
@@ -114,6 +115,26 @@ async function resized(
   return screen;
 }
 
+/**
+ * What each node's box says auto chose, from `/v1/topology`: "cpu float32 · auto 5579
+ * tok/s" (the provider, its dtype and decode speed as measured at load).
+ */
+async function autoLabels(apiPort: number): Promise<Map<string, string>> {
+  const response = await fetch(`http://127.0.0.1:${apiPort}/v1/topology`);
+  const topology: TopologySnapshot = await response.json();
+  const labels = new Map<string, string>();
+  for (const node of topology.nodes) {
+    const auto = node.engine?.auto;
+    assert.ok(auto, `${node.id} loaded its shard with auto: ${JSON.stringify(node.engine)}`);
+    const chosen = auto.candidates.find((c) => c.provider === auto.chosen && c.out === null);
+    const rate = chosen?.decode_tokens_per_second ?? NaN;
+    assert.ok(rate > 0, `${node.id} measured its choice: ${JSON.stringify(auto)}`);
+    const figure = rate < 10 ? rate.toFixed(1) : rate.toFixed(0);
+    labels.set(node.id, `${auto.chosen} ${auto.dtype} · auto ${figure} tok/s`);
+  }
+  return labels;
+}
+
 /** The lines of a section, from its title to the next title. */
 function sectionOf(screen: string[], title: string): string[] {
   const start = screen.findIndex((line) => line.includes(`── ${title}`));
@@ -147,7 +168,7 @@ function assertFailureShown(screen: string[], size: string): void {
 
 Deno.test({
   name: hasTmux() || REQUIRED
-    ? "The terminal view shows both nodes, a chat, a failed download, warnings, the link's round trip and the GPU bar at 120x40, 80x24 and 40x12, and restores the screen on Ctrl-C"
+    ? "The terminal view shows both nodes with auto's choice, a chat, a failed download, warnings, the link's round trip and the GPU bar at 120x40, 80x24 and 40x12, and restores the screen on Ctrl-C"
     : "The terminal view in tmux (skipped: tmux is not installed; CI installs it)",
   ignore: !hasTmux() && !REQUIRED,
   async fn() {
@@ -238,13 +259,19 @@ Deno.test({
       const figures = (s: string[]) =>
         has(s, `› ${PROMPT}`) &&
         s.some((line) => /✓ done +\d+ tok · [\d.]+ tok\/s · TTFT \d+ ms/.test(line));
+      // Each node measured its candidates at load: both boxes say what auto chose, in fewer
+      // words at this size.
+      const bothAuto = (s: string[]) =>
+        s.some((line) => (line.match(/│ (?:cpu|webgpu) float32 · auto/g) ?? []).length === 2);
       const chat = await screenUntil(
         tmux,
         "node1",
-        "node1 shows the chat and its figures",
-        figures,
+        "node1 shows the chat, its figures and auto's choice on both nodes",
+        (s) => figures(s) && bothAuto(s),
       );
       await save("two_nodes_120x34.txt", chat);
+      const labels = await autoLabels(one.apiPort);
+      assert.deepEqual([...labels.keys()].sort(), ["node1", "node2"]);
       // node2 only ran its layers: it learns the prompt and figures from node1's status events.
       const peerView = await screenUntil(tmux, "node2", "node2 shows node1's chat", figures);
       await save("peer_view_120x34.txt", peerView);
@@ -303,13 +330,21 @@ Deno.test({
       );
       assert.ok(has(tiny, "✗ failed"), "the failed download");
 
-      await resized(
+      const large = await resized(
         tmux,
         200,
         50,
         "with the requests beside the nodes",
         (s) => header(s) === 200 && has(s, "── Requests") && has(s, "GPU rich"),
       );
+      // Room for auto's figures whole: the choice's speed beside the best other candidate's.
+      for (const [id, label] of labels) {
+        const rest = large.flatMap((line) => line.split(`│ ${label}`).slice(1));
+        assert.ok(
+          rest.some((after) => /^(?: \((?:cpu|webgpu) (?:out|[\d.]+)\))? +│/.test(after)),
+          `${id}: "${label}" whole in its box at 200x50\n${large.join("\n")}`,
+        );
+      }
 
       await tmux.run("send-keys", "-t", "node1", "C-c");
       const stopped = await screenUntil(

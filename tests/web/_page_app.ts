@@ -1,6 +1,7 @@
 /**
- * The node's real HTTP app (page, API, access rules) over scripted fakes of the node: two
- * nodes in the topology, a FakeCompletionService, downloads the test drives by hand.
+ * The node's real HTTP app (page, API, access rules) over scripted fakes of the node: a
+ * cluster of _fake_cluster.ts in the topology, a FakeCompletionService, downloads the test
+ * drives by hand.
  * Served on a free loopback port for a real browser.
  * @module
  */
@@ -8,46 +9,10 @@ import { createApp } from "../../lib/api/app.ts";
 import type { ApiError } from "../../lib/api/api_error.ts";
 import type { AccessRules } from "../../lib/api/access_policy.ts";
 import type { DownloadEvent } from "../../lib/model/download_progress.ts";
-import type { TopologyEngine, TopologySnapshot } from "../../lib/node/topology_snapshot.ts";
+import type { TopologySnapshot } from "../../lib/node/topology_snapshot.ts";
 import { MODEL_CARDS, modelSize } from "../../lib/model/registry.ts";
 import { FakeCompletionService } from "../api/_fake_service.ts";
-
-// 24,105 MB together: the cluster of issue 27, where a 70B model does not fit.
-const CAPS = {
-  mac1: {
-    model: "Mac mini",
-    chip: "Apple M2",
-    memory: 8192,
-    flops: { fp32: 3.55, fp16: 7.1, int8: 14.2 },
-  },
-  mac2: {
-    model: "MacBook Pro",
-    chip: "Apple M1 Pro",
-    memory: 15913,
-    flops: { fp32: 5.3, fp16: 10.6, int8: 21.2 },
-  },
-};
-
-/** Node ids and layers of the fake cluster's split, for any model: 16 layers, ~1:2 by memory. */
-export const SHARDS = [
-  { node_id: "mac2", start_layer: 0, end_layer: 10 },
-  { node_id: "mac1", start_layer: 11, end_layer: 15 },
-];
-
-/** A loaded shard on `provider` with the given nodes per ORT provider. */
-function engine(provider: string, placement: [string, number][]): TopologyEngine {
-  return {
-    model: "llama-3.2-1b",
-    start_layer: 0,
-    end_layer: 10,
-    dtype: provider === "coreml" ? "float16" : "q4",
-    requested_provider: provider,
-    active_provider: provider,
-    fallback_reason: null,
-    placement: placement.map(([p, nodes]) => ({ provider: p, nodes })),
-    loaded_at: 0,
-  };
-}
+import { type FakeCluster, twoMacs } from "./_fake_cluster.ts";
 
 /** Downloads the test moves forward by hand. */
 export class FakeDownloads {
@@ -96,8 +61,14 @@ export interface PageServer {
   close(): Promise<void>;
 }
 
-/** Serves the app over fakes on 127.0.0.1; `access` sets the API key or origins. */
-export function servePage(access: AccessRules = {}): PageServer {
+/**
+ * Serves the app over fakes on 127.0.0.1: `access` sets the API key or origins, `cluster`
+ * what `/v1/topology` answers (its first node is the one serving the page).
+ */
+export function servePage(
+  access: AccessRules = {},
+  cluster: FakeCluster = twoMacs(),
+): PageServer {
   const service = new FakeCompletionService();
   service.modelList.push(
     {
@@ -120,36 +91,18 @@ export function servePage(access: AccessRules = {}): PageServer {
     if (card !== undefined) entry.size = modelSize(card, "q4");
   }
   const downloads = new FakeDownloads();
+  const self = cluster.nodes[0].id;
   const topology = (model?: string): Promise<TopologySnapshot> =>
     Promise.resolve({
-      node_id: "mac1",
-      nodes: [
-        {
-          id: "mac1",
-          capabilities: CAPS.mac1,
-          alive: true,
-          hops: 0,
-          via: null,
-          address: null,
-          rtt_ms: null,
-          engine: engine("coreml", [["CPUExecutionProvider", 118], ["CoreMLExecutionProvider", 4]]),
-        },
-        {
-          id: "mac2",
-          capabilities: CAPS.mac2,
-          alive: true,
-          hops: 1,
-          via: null,
-          address: "127.0.0.1:50052",
-          rtt_ms: 0.8,
-          engine: engine("webgpu", [["WebGpuExecutionProvider", 122]]),
-        },
-      ],
-      edges: [{ from: "mac1", to: "mac2" }, { from: "mac2", to: "mac1" }],
-      partition: { model: model ?? "llama-3.2-1b", num_layers: 16, shards: SHARDS },
+      node_id: self,
+      nodes: cluster.nodes,
+      edges: cluster.nodes.flatMap((a) =>
+        cluster.nodes.filter((b) => b !== a).map((b) => ({ from: a.id, to: b.id }))
+      ),
+      partition: { model: model ?? "llama-3.2-1b", num_layers: 16, shards: cluster.shards },
     });
   const app = createApp({
-    nodeId: "mac1",
+    nodeId: self,
     topology,
     echoTensor: () => Promise.reject(new Error("Cannot echo: a fake node")),
     completions: service,
@@ -161,16 +114,17 @@ export function servePage(access: AccessRules = {}): PageServer {
         const failure = downloads.failNext;
         if (failure !== null) {
           downloads.failNext = null;
-          for (const node of ["mac1", "mac2"]) {
+          for (const { id: node } of cluster.nodes) {
             downloads.set(node, model, 0, 0, false, failure.message);
           }
           return Promise.reject(failure);
         }
+        const own = cluster.shards.find((s) => s.node_id === self)!;
         return Promise.resolve({
           model,
-          startLayer: 11,
-          endLayer: 15,
-          shards: SHARDS.map((s) => ({
+          startLayer: own.start_layer,
+          endLayer: own.end_layer,
+          shards: cluster.shards.map((s) => ({
             nodeId: s.node_id,
             startLayer: s.start_layer,
             endLayer: s.end_layer,

@@ -87,6 +87,25 @@ Deno.test(
               await reply.locator("[data-stat=finish]").getAttribute("data-reason"),
               "length",
             );
+            // Each node measured its providers as it loaded its shard (auto, the default).
+            for (const id of ["web-a", "web-b"]) {
+              const card = page.locator(`[data-node=${id}]`);
+              await card.locator("[data-candidates]").waitFor();
+              assert.match(
+                await card.locator("[data-engine]").textContent() ?? "",
+                /^(CPU|WebGPU) · float32 · chosen by auto/,
+                `${id}: auto is the default, and no fallback`,
+              );
+              assert.equal(await card.locator(".node-engine.warn").count(), 0);
+              assert.match(
+                await card.locator("tr.chosen").textContent() ?? "",
+                /^(CPU|WebGPU) float32✓[\d.]+ tok\/s[\d.]+ tok\/s$/,
+              );
+              assert.match(
+                await card.locator("[data-auto-notes]").textContent() ?? "",
+                /^measured \d\d:\d\d on layers? \d/,
+              );
+            }
             await screenshot(page, "20-cluster-chat");
           },
         );

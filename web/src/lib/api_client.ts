@@ -4,6 +4,7 @@
  * @module
  */
 import { errorFromResponse, NodeApiError, unreachable } from "./api_error.ts";
+import type { TopologyAuto } from "../../../lib/node/topology_snapshot.ts";
 
 /** One entry of `GET /v1/models`. */
 export interface ModelInfo {
@@ -58,7 +59,15 @@ export interface TopologyEngine {
   active_provider: string;
   fallback_reason: string | null;
   placement: { provider: string; nodes: number }[];
+  /** What `--execution-provider auto` measured; null (or absent, from older nodes) when named. */
+  auto?: TopologyAuto | null;
 }
+
+/** What `--execution-provider auto` measured for a node's shard and chose (the node's type). */
+export type { TopologyAuto } from "../../../lib/node/topology_snapshot.ts";
+
+/** One provider auto tried: its speeds over the shard, or why it is out. */
+export type AutoCandidate = TopologyAuto["candidates"][number];
 
 /** One node of `GET /v1/topology`. */
 export interface TopologyNode {

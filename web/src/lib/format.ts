@@ -89,3 +89,23 @@ export function formatWhen(at: number, now: number): string {
   const date = new Date(at);
   return date.toLocaleDateString(undefined, { month: "short", day: "numeric" });
 }
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/**
+ * A moment in local time: `21:57` on the day of `now`, `7 Dec 21:57` earlier that year,
+ * `7 Dec 2025 21:57` before.
+ */
+export function formatClock(at: number, now: number): string {
+  if (!Number.isFinite(at)) return "—";
+  const date = new Date(at);
+  const today = new Date(now);
+  const time = `${String(date.getHours()).padStart(2, "0")}:${
+    String(date.getMinutes()).padStart(2, "0")
+  }`;
+  if (date.toDateString() === today.toDateString()) return time;
+  const day = `${date.getDate()} ${MONTHS[date.getMonth()]}`;
+  return date.getFullYear() === today.getFullYear()
+    ? `${day} ${time}`
+    : `${day} ${date.getFullYear()} ${time}`;
+}

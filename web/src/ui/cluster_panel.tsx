@@ -1,6 +1,7 @@
 /**
  * The cluster as the node this page talks to sees it: every node with its chip, memory,
- * TFLOPS, whether it answers, its layers of the chosen model; then the downloads.
+ * TFLOPS, whether it answers, where it runs its shard (with what auto measured), its
+ * layers of the chosen model; then the downloads.
  * @module
  */
 import type { JSX } from "preact";
@@ -17,7 +18,7 @@ import {
 } from "../lib/format.ts";
 import { ErrorText } from "./error_text.tsx";
 import { Icon } from "./icons.tsx";
-import { engineSummary } from "../lib/engine_text.ts";
+import { autoFootnotes, candidateRows, engineSummary } from "../lib/engine_text.ts";
 import type { TopologyEngine } from "../lib/api_client.ts";
 
 /** Props of {@linkcode ClusterPanel}. */
@@ -202,7 +203,7 @@ function NodeCard(props: { node: TopologyNode; topology: Topology }): JSX.Elemen
         <span>{formatMemoryMb(caps.memory)}</span>
         <span>{formatTflops(caps.flops.fp32)}</span>
       </div>
-      {node.engine && <EngineLine engine={node.engine} />}
+      {node.engine && <EngineLines engine={node.engine} />}
       {shard && total > 0 && (
         <div class="layer-bar" title={formatLayers(shard.start_layer, shard.end_layer, total)}>
           <span
@@ -225,7 +226,51 @@ function NodeCard(props: { node: TopologyNode; topology: Topology }): JSX.Elemen
   );
 }
 
-function EngineLine(props: { engine: TopologyEngine }): JSX.Element {
+/** Where the node runs its shard; with auto, what it measured for each candidate. */
+function EngineLines(props: { engine: TopologyEngine }): JSX.Element {
   const { text, warn } = engineSummary(props.engine);
-  return <div class={`node-engine${warn ? " warn" : ""}`} data-engine>{text}</div>;
+  const auto = props.engine.auto ?? null;
+  return (
+    <>
+      <div class={`node-engine${warn ? " warn" : ""}`} data-engine>{text}</div>
+      {auto !== null && auto.candidates.length > 0 && (
+        <table class="auto-candidates" data-candidates>
+          <thead>
+            <tr>
+              <th scope="col">auto tried</th>
+              <th scope="col">decode</th>
+              <th scope="col">prompt</th>
+            </tr>
+          </thead>
+          <tbody>
+            {candidateRows(auto).map((row) => (
+              <tr
+                key={row.name}
+                class={row.chosen ? "chosen" : row.out === null ? "" : "out"}
+                data-candidate={row.name}
+              >
+                <th scope="row">
+                  {row.name}
+                  {row.chosen && <span class="chosen-mark" title="chosen by auto">✓</span>}
+                </th>
+                {row.out === null
+                  ? (
+                    <>
+                      <td>{row.decode}</td>
+                      <td>{row.prompt}</td>
+                    </>
+                  )
+                  : <td colSpan={2} class="candidate-out">{row.out}</td>}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {auto !== null && (
+        <div class="auto-notes" data-auto-notes>
+          {autoFootnotes(auto, Date.now()).map((note) => <p key={note}>{note}</p>)}
+        </div>
+      )}
+    </>
+  );
 }
