@@ -4,6 +4,9 @@ import type { DeviceCapabilities } from "../topology/device_capabilities.ts";
 import type { AutoReport, EngineReport } from "./engine_report.ts";
 import type { DiscoveryStatus } from "../discovery/udp_discovery.ts";
 import type { InterfaceType } from "../discovery/interface_type.ts";
+import type { TopologyAuto } from "./topology_auto.ts";
+
+export type { TopologyAuto } from "./topology_auto.ts";
 
 /** One node in the `/v1/topology` answer. */
 export interface TopologySnapshotNode {
@@ -41,28 +44,6 @@ export interface TopologyEngine {
    */
   auto?: TopologyAuto | null;
   loaded_at: number;
-}
-
-/** What `--execution-provider auto` measured for a node's shard, as `/v1/topology` shows it. */
-export interface TopologyAuto {
-  /** The provider chosen, and its dtype. */
-  chosen: string;
-  dtype: string;
-  /** Whether the choice was kept from an earlier start (no probe at this load). */
-  cached: boolean;
-  /** When the candidates were measured, ms since the epoch. */
-  measured_at: number;
-  /** The layers checked and timed, and whether the figures are projected to the shard. */
-  probe_layers: { start_layer: number; end_layer: number };
-  projected: boolean;
-  /** Every candidate in the order tried: its speed over the shard, or why it is out. */
-  candidates: {
-    provider: string;
-    dtype: string;
-    decode_tokens_per_second: number | null;
-    prefill_tokens_per_second: number | null;
-    out: string | null;
-  }[];
 }
 
 /** The layer split a request for the default model would get now. */

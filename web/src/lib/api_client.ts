@@ -4,7 +4,7 @@
  * @module
  */
 import { errorFromResponse, NodeApiError, unreachable } from "./api_error.ts";
-import type { TopologyAuto } from "../../../lib/node/topology_snapshot.ts";
+import type { TopologyAuto } from "../../../lib/node/topology_auto.ts";
 
 /** One entry of `GET /v1/models`. */
 export interface ModelInfo {
@@ -64,7 +64,7 @@ export interface TopologyEngine {
 }
 
 /** What `--execution-provider auto` measured for a node's shard and chose (the node's type). */
-export type { TopologyAuto } from "../../../lib/node/topology_snapshot.ts";
+export type { TopologyAuto } from "../../../lib/node/topology_auto.ts";
 
 /** One provider auto tried: its speeds over the shard, or why it is out. */
 export type AutoCandidate = TopologyAuto["candidates"][number];
